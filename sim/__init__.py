@@ -1,0 +1,43 @@
+"""simqa's simulation engine: model registry, scenario types, models, experiments.
+
+`sim` imports nothing from the rest of simqa.
+"""
+
+from sim.errors import CapExceeded, LLMError, MissingDependency, ScenarioError, SimqaError, StoreError
+from sim.interventions import INTERVENTION_TYPES, Intervention
+from sim.output import ModelOutput
+from sim.params import ModelParams
+from sim.registry import ModelSpec, get_model, model_names, register
+from sim.result import Result, RunMeta
+from sim.runner import execute, prepare, run
+from sim.scenario import ResolvedScenario, Scenario, parse_scenario, resolve
+from sim.version import ENGINE_VERSION
+
+__version__ = ENGINE_VERSION
+
+__all__ = [
+    "ENGINE_VERSION",
+    "INTERVENTION_TYPES",
+    "CapExceeded",
+    "Intervention",
+    "LLMError",
+    "MissingDependency",
+    "ModelOutput",
+    "ModelParams",
+    "ModelSpec",
+    "ResolvedScenario",
+    "Result",
+    "RunMeta",
+    "Scenario",
+    "ScenarioError",
+    "SimqaError",
+    "StoreError",
+    "execute",
+    "get_model",
+    "model_names",
+    "parse_scenario",
+    "prepare",
+    "register",
+    "resolve",
+    "run",
+]

@@ -1,0 +1,55 @@
+"""The exception root of simqa. Every message says what was wrong and how to fix it.
+
+`sim` is the bottom layer, so the root lives here and `simqa` re-exports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SimqaError(Exception):
+    """Root of every error simqa raises on purpose (a user mistake or an unavailable service)."""
+
+
+class ScenarioError(SimqaError):
+    """A scenario that cannot run: unknown model, unknown parameter, value out of bounds, over a cap.
+
+    `field`, `value` and `allowed` say exactly which bound was broken, so a caller (the CLI, the
+    assistant) can turn it into a clarifying question without parsing the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        allowed: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+
+
+class CapExceeded(ScenarioError):
+    """The work a request asks for is over a resource cap (agents x days x replicates, sweep size)."""
+
+
+class LLMError(SimqaError):
+    """The LLM endpoint failed: unreachable, bad key, unknown model, or replies that never validate."""
+
+
+class StoreError(SimqaError):
+    """The run store or the vector store is unreadable, corrupted or locked."""
+
+
+class MissingDependency(SimqaError):
+    """An optional package is not installed; the message names the `pip install` to run."""
+
+    def __init__(self, package: str, extra: str | None = None, purpose: str = "") -> None:
+        target = f'"simqa[{extra}]"' if extra else package
+        why = f" for {purpose}" if purpose else ""
+        super().__init__(f"{package} is needed{why} but is not installed: run `pip install {target}`")
+        self.package = package

@@ -1,0 +1,419 @@
+"""Experiments over scenarios: compare, sweep, calibrate.
+
+compare: every scenario runs with the same seed, and the models draw their random numbers from
+streams that do not depend on the parameters or interventions, so differences between scenarios
+are effects, not noise (common random numbers). Differences come with a 95% interval of the mean
+paired difference over replicates.
+sweep: one parameter or one intervention field over values; the seir ODE sweeps in one
+vectorised call.
+calibrate: the value of one parameter that meets a metric target (`eq`, `le`, `ge`), by bracketing
+and Brent's method (or bisection for integer parameters), on common random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import optimize, stats
+
+from sim.caps import MAX_CALIBRATION_RUNS, MAX_COMPARE_SCENARIOS, MAX_SWEEP_VALUES, check_count, check_work
+from sim.errors import ScenarioError
+from sim.executors import Executor, Progress, default_executor
+from sim.interventions import INTERVENTION_TYPES
+from sim.result import Result, summarise
+from sim.runner import execute, prepare
+from sim.scenario import ResolvedScenario, Scenario, describe_allowed, parse_scenario
+
+Relation = Literal["eq", "le", "ge"]
+
+
+class SweepSpec(BaseModel):
+    """One parameter (`r0`) or one intervention field (`contact_reduction.effectiveness`) over values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    param: str
+    values: list[float] = Field(min_length=1, max_length=MAX_SWEEP_VALUES)
+
+
+class CalibrateSpec(BaseModel):
+    """Find the value of `param` at which `metric` meets `target` (`eq`, or `le` / `ge` as a limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    param: str
+    metric: str
+    target: float
+    relation: Relation = "eq"
+    lower: float | None = None
+    upper: float | None = None
+
+
+class Difference(BaseModel):
+    """Scenario minus baseline for one metric; `ci` is the 95% interval of the mean paired difference."""
+
+    label: str
+    metric: str
+    baseline: float
+    value: float
+    difference: float
+    relative: float | None
+    ci: tuple[float, float] | None = None
+
+
+class CompareOutcome(BaseModel):
+    results: list[Result]
+    differences: list[Difference]
+
+
+class CalibrationOutcome(BaseModel):
+    """`results` are the runs of the search in order; `value` is the answer when `met`, else the closest."""
+
+    results: list[Result]
+    param: str
+    metric: str
+    target: float
+    relation: Relation
+    value: float
+    achieved: float
+    met: bool
+    note: str
+
+
+def _scalar_metrics(result: Result) -> list[str]:
+    return [k for k, v in result.metrics.items() if not isinstance(v, dict)]
+
+
+def _paired_difference(base: list[float], other: list[float]) -> tuple[float, tuple[float, float] | None]:
+    diffs = np.asarray(other, dtype=float) - np.asarray(base, dtype=float)
+    mean = float(diffs.mean())
+    if diffs.size < 2:
+        return mean, None
+    sd = float(diffs.std(ddof=1))
+    if sd == 0.0:
+        return mean, (mean, mean)
+    half = float(stats.t.ppf(0.975, diffs.size - 1)) * sd / math.sqrt(diffs.size)
+    return mean, (mean - half, mean + half)
+
+
+def differences(results: Sequence[Result]) -> list[Difference]:
+    """Each scenario after the first against the first (the baseline), metric by metric."""
+    base = results[0]
+    out = []
+    for res in results[1:]:
+        for metric in _scalar_metrics(base):
+            b, v = base.scalar(metric), res.scalar(metric)
+            diff, ci = _paired_difference(base.replicate_metrics[metric], res.replicate_metrics[metric])
+            out.append(
+                Difference(
+                    label=res.label,
+                    metric=metric,
+                    baseline=b,
+                    value=v,
+                    difference=diff,
+                    relative=(diff / b) if b != 0 else None,
+                    ci=ci,
+                )
+            )
+    return out
+
+
+def _prepare_all(
+    scenarios: Sequence[Scenario | dict[str, Any]], replicates: int | None, seed: int | None
+) -> list[ResolvedScenario]:
+    resolved = [prepare(s, replicates, seed) for s in scenarios]
+    check_work(sum(r.spec.work_units(r.params) for r in resolved), "this experiment")
+    return resolved
+
+
+def compare(
+    scenarios: Sequence[Scenario | dict[str, Any]],
+    replicates: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> CompareOutcome:
+    """Run scenarios on common random numbers; the first is the baseline."""
+    if len(scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenarios (the first is the baseline)", field="scenarios")
+    check_count(len(scenarios), MAX_COMPARE_SCENARIOS, "scenarios")
+    parsed = [parse_scenario(s) for s in scenarios]
+    labels = [s.label for s in parsed]
+    if len(set(labels)) != len(labels):
+        raise ScenarioError(f"scenario labels must be distinct, got {labels}", field="scenarios.label")
+    # One seed for all: common random numbers. Take the baseline's when none is given.
+    shared_seed = seed if seed is not None else int(parsed[0].params.get("seed", 0))
+    shared_reps = replicates if replicates is not None else parsed[0].params.get("replicates")
+    resolved = _prepare_all(parsed, shared_reps, shared_seed)
+    results = (executor or default_executor()).map(execute, resolved, progress)
+    return CompareOutcome(results=results, differences=differences(results))
+
+
+def _with_value(scenario: Scenario, param: str, value: float) -> Scenario:
+    """A copy of `scenario` with one model parameter or intervention field set to `value`."""
+    if "." in param:
+        iv_type, _, field = param.partition(".")
+        cls = INTERVENTION_TYPES.get(iv_type)
+        if cls is None:
+            raise ScenarioError(
+                f"unknown intervention {iv_type!r} in {param!r}; allowed: {', '.join(INTERVENTION_TYPES)}",
+                field="sweep.param",
+                value=param,
+            )
+        if field not in cls.model_fields or field == "type":
+            allowed = ", ".join(f for f in cls.model_fields if f != "type")
+            raise ScenarioError(
+                f"{iv_type} has no field {field!r}; fields: {allowed}", field="sweep.param", value=param
+            )
+        ivs = [iv for iv in scenario.interventions if iv.type == iv_type]
+        if not ivs:
+            new = cls.model_validate({field: value})
+            interventions = [*scenario.interventions, new]
+        else:
+            interventions = [
+                iv.model_validate({**iv.model_dump(), field: value}) if iv.type == iv_type else iv
+                for iv in scenario.interventions
+            ]
+        return scenario.model_copy(update={"interventions": interventions})
+    return scenario.model_copy(update={"params": {**scenario.params, param: value}})
+
+
+def _format_value(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _cast(resolved_cls: Any, param: str, value: float) -> float | int:
+    """Integer parameters take integer values (couriers=20, not 20.0)."""
+    info = resolved_cls.model_fields.get(param)
+    if info is not None and info.annotation is int:
+        if not float(value).is_integer():
+            raise ScenarioError(f"{param} takes whole numbers, got {value}", field=param, value=value)
+        return int(value)
+    return value
+
+
+def sweep(
+    scenario: Scenario | dict[str, Any],
+    spec: SweepSpec,
+    replicates: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> list[Result]:
+    """One result per value, labelled `param=value`."""
+    base = parse_scenario(scenario)
+    check_count(len(spec.values), MAX_SWEEP_VALUES, "sweep values")
+    params_cls = prepare(base).spec.params
+    variants = []
+    for value in spec.values:
+        v = value if "." in spec.param else _cast(params_cls, spec.param, value)
+        if "." not in spec.param and spec.param not in params_cls.model_fields:
+            allowed = ", ".join(params_cls.model_fields)
+            raise ScenarioError(
+                f"unknown parameter {spec.param!r} to sweep; allowed: {allowed}",
+                field="sweep.param",
+                value=spec.param,
+                allowed=allowed,
+            )
+        variant = _with_value(base, spec.param, v)
+        variants.append(variant.model_copy(update={"label": f"{spec.param}={_format_value(value)}"}))
+    resolved = _prepare_all(variants, replicates, seed)
+    model = resolved[0].spec
+    if model.batch_run is not None and "." not in spec.param and all(r.params.replicates == 1 for r in resolved):
+        start = time.perf_counter()
+        outputs = model.batch_run([r.params for r in resolved], resolved[0].interventions)
+        wall_ms = (time.perf_counter() - start) * 1000 / len(resolved)
+        if progress is not None:
+            progress(len(resolved), len(resolved))
+        return [summarise(r, o, wall_ms) for r, o in zip(resolved, outputs, strict=True)]
+    return (executor or default_executor()).map(execute, resolved, progress)
+
+
+def _bounds(params_cls: Any, spec: CalibrateSpec) -> tuple[float, float]:
+    info = params_cls.model_fields[spec.param]
+    lo, hi = -math.inf, math.inf
+    for meta in info.metadata:
+        if getattr(meta, "ge", None) is not None:
+            lo = float(meta.ge)
+        if getattr(meta, "gt", None) is not None:
+            lo = float(meta.gt) + (1 if info.annotation is int else 1e-3)
+        if getattr(meta, "le", None) is not None:
+            hi = float(meta.le)
+        if getattr(meta, "lt", None) is not None:
+            hi = float(meta.lt) - (1 if info.annotation is int else 1e-3)
+    if spec.lower is not None:
+        lo = max(lo, spec.lower)
+    if spec.upper is not None:
+        hi = min(hi, spec.upper)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        raise ScenarioError(
+            f"cannot calibrate {spec.param!r}: give finite search bounds (lower < upper); "
+            f"the parameter allows {describe_allowed(params_cls, spec.param)}",
+            field="calibrate.param",
+            value=spec.param,
+        )
+    return lo, hi
+
+
+def calibrate(
+    scenario: Scenario | dict[str, Any],
+    spec: CalibrateSpec,
+    replicates: int | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> CalibrationOutcome:
+    """Search `spec.param` so that `spec.metric` meets the target; assumes the metric is monotone in it."""
+    base = parse_scenario(scenario)
+    first = prepare(base, replicates, seed)
+    params_cls = first.spec.params
+    if spec.param not in params_cls.model_fields or spec.param in ("replicates", "seed"):
+        allowed = ", ".join(f for f in params_cls.model_fields if f not in ("replicates", "seed"))
+        raise ScenarioError(
+            f"cannot calibrate unknown parameter {spec.param!r}; allowed: {allowed}",
+            field="calibrate.param",
+            value=spec.param,
+            allowed=allowed,
+        )
+    if spec.metric not in first.spec.metrics:
+        allowed = ", ".join(first.spec.metrics)
+        raise ScenarioError(
+            f"unknown metric {spec.metric!r} for model {first.spec.name!r}; allowed: {allowed}",
+            field="calibrate.metric",
+            value=spec.metric,
+            allowed=allowed,
+        )
+    is_int = params_cls.model_fields[spec.param].annotation is int
+    lo, hi = _bounds(params_cls, spec)
+    if is_int:
+        lo, hi = math.ceil(lo), math.floor(hi)
+    runs: dict[float, Result] = {}
+    order: list[Result] = []
+
+    def metric_at(x: float) -> float:
+        x = round(x) if is_int else float(x)
+        if x not in runs:
+            if len(order) >= MAX_CALIBRATION_RUNS:
+                raise _SearchBudget
+            variant = base.model_copy(
+                update={"params": {**base.params, spec.param: x}, "label": f"{spec.param}={_format_value(x)}"}
+            )
+            res = execute(prepare(variant, replicates, seed))
+            runs[x] = res
+            order.append(res)
+            if progress is not None:
+                progress(len(order), MAX_CALIBRATION_RUNS)
+        return runs[x].scalar(spec.metric)
+
+    def meets(value: float) -> bool:
+        tol = 1e-9
+        if spec.relation == "le":
+            return value <= spec.target + tol
+        if spec.relation == "ge":
+            return value >= spec.target - tol
+        return False
+
+    f_lo, f_hi = metric_at(lo) - spec.target, metric_at(hi) - spec.target
+    note = ""
+    try:
+        if f_lo == 0 or f_hi == 0 or (f_lo < 0) != (f_hi < 0):
+            value = _solve(metric_at, spec, lo, hi, is_int, f_lo, f_hi, meets)
+            achieved = metric_at(value)
+            met = (
+                meets(achieved) if spec.relation != "eq" else abs(achieved - spec.target) <= _eq_tolerance(spec.target)
+            )
+            if spec.relation == "eq" and not met:
+                note = (
+                    f"the closest achievable {spec.metric} is {achieved:.4g} at {spec.param}={_format_value(value)}"
+                    + (" (whole values only)" if is_int else "")
+                )
+        else:
+            # The target is not crossed within the bounds: report the end that comes closest.
+            value = lo if abs(f_lo) <= abs(f_hi) else hi
+            achieved = metric_at(value)
+            met = meets(achieved)
+            if not met:
+                note = (
+                    f"no {spec.param} in [{_format_value(lo)}, {_format_value(hi)}] gives {spec.metric} "
+                    f"{_relation_words(spec.relation)} {spec.target:g}: it ranges from {metric_at(lo):.4g} to "
+                    f"{metric_at(hi):.4g}; the closest is {achieved:.4g} at {spec.param}={_format_value(value)}"
+                )
+            else:
+                note = (
+                    f"every {spec.param} in the bounds meets the target; {_format_value(value)} is the bound nearest it"
+                )
+    except _SearchBudget:
+        best = min(order, key=lambda r: abs(r.scalar(spec.metric) - spec.target))
+        value = float(best.scenario.params[spec.param])
+        achieved = best.scalar(spec.metric)
+        met = False
+        note = f"the search stopped after {MAX_CALIBRATION_RUNS} runs; closest {spec.metric} {achieved:.4g}"
+    # Results end with the run at the answer.
+    final = runs[round(value) if is_int else float(value)]
+    ordered = [r for r in order if r is not final] + [final]
+    return CalibrationOutcome(
+        results=ordered,
+        param=spec.param,
+        metric=spec.metric,
+        target=spec.target,
+        relation=spec.relation,
+        value=float(value),
+        achieved=achieved,
+        met=met,
+        note=note,
+    )
+
+
+class _SearchBudget(Exception):
+    pass
+
+
+def _eq_tolerance(target: float) -> float:
+    return max(abs(target) * 0.01, 1e-6)
+
+
+def _relation_words(relation: str) -> str:
+    return {"eq": "equal to", "le": "at most", "ge": "at least"}[relation]
+
+
+def _solve(
+    metric_at: Callable[[float], float],
+    spec: CalibrateSpec,
+    lo: float,
+    hi: float,
+    is_int: bool,
+    f_lo: float,
+    f_hi: float,
+    meets: Callable[[float], bool],
+) -> float:
+    """The crossing of the target between lo and hi: Brent's method, or integer bisection."""
+    if is_int:
+        a, b = int(lo), int(hi)
+        fa = f_lo
+        while b - a > 1:
+            mid = (a + b) // 2
+            fm = metric_at(mid) - spec.target
+            if (fm < 0) == (fa < 0) and fm != 0:
+                a, fa = mid, fm
+            else:
+                b = mid
+        if spec.relation == "eq":
+            return a if abs(metric_at(a) - spec.target) <= abs(metric_at(b) - spec.target) else b
+        # The feasible side of the crossing: the value that just meets the limit.
+        return b if meets(metric_at(b)) else a
+    xtol = max(abs(hi - lo) * 1e-4, 1e-6)
+    root = float(optimize.brentq(lambda x: metric_at(x) - spec.target, lo, hi, xtol=xtol, maxiter=40))
+    if spec.relation == "eq" or meets(metric_at(root)):
+        return root
+    # Step towards the feasible side until the limit holds (the metric may jump at the crossing).
+    feasible_end = lo if meets(metric_at(lo)) else hi
+    x = root
+    for _ in range(20):
+        x = x + (feasible_end - x) * 0.01 if abs(feasible_end - x) > xtol else feasible_end
+        if meets(metric_at(x)):
+            return x
+    return feasible_end

@@ -1,0 +1,109 @@
+"""Interventions are data: a pydantic model per type, a discriminated union on `type`.
+
+Each model applies the interventions it supports in its own step function; `ACTIVE` helpers here
+turn the timing fields into a per-day on/off mask so that every model reads them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_DAY = 3650  # ten years: longer horizons are outside every built-in model's validity
+
+
+class _Intervention(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start_day: int = Field(0, ge=0, le=MAX_DAY, description="first day the intervention acts (day 0 = start)")
+    duration_days: int | None = Field(
+        None, ge=1, le=MAX_DAY, description="how many days it acts; null = to the end of the run"
+    )
+
+    def active_mask(self, days: int) -> np.ndarray:
+        """Boolean array of length `days`: True on the days this intervention acts."""
+        day = np.arange(days)
+        end = MAX_DAY * 10 if self.duration_days is None else self.start_day + self.duration_days
+        return (day >= self.start_day) & (day < end)
+
+    def is_active(self, day: float) -> bool:
+        end = float("inf") if self.duration_days is None else self.start_day + self.duration_days
+        return self.start_day <= day < end
+
+
+class ContactReduction(_Intervention):
+    """Fewer contacts everywhere (distancing, 'lockdown'); scales transmission by 1 - effectiveness."""
+
+    type: Literal["contact_reduction"] = "contact_reduction"
+    effectiveness: float = Field(0.5, ge=0, le=1, description="share of transmission removed")
+
+
+class Vaccination(_Intervention):
+    """Susceptible people are vaccinated at `daily_rate` of the population per day."""
+
+    type: Literal["vaccination"] = "vaccination"
+    daily_rate: float = Field(0.01, ge=0, le=0.2, description="fraction of the population vaccinated per day")
+    efficacy: float = Field(0.9, ge=0, le=1, description="share of vaccinated people fully protected")
+
+
+class CaseIsolation(_Intervention):
+    """Symptomatic cases isolate; a complying case stops transmitting after detection."""
+
+    type: Literal["case_isolation"] = "case_isolation"
+    compliance: float = Field(0.5, ge=0, le=1, description="share of cases that isolate")
+
+
+class SchoolClosure(_Intervention):
+    """Schools close: no transmission in the school setting (abm only)."""
+
+    type: Literal["school_closure"] = "school_closure"
+
+
+class WorkplaceClosure(_Intervention):
+    """A share of workplaces close: their workers have no workplace contacts (abm only)."""
+
+    type: Literal["workplace_closure"] = "workplace_closure"
+    fraction: float = Field(0.5, ge=0, le=1, description="share of workplaces closed")
+
+
+class HouseholdQuarantine(_Intervention):
+    """Households of detected cases stay home: their members' outside contacts stop (abm only)."""
+
+    type: Literal["household_quarantine"] = "household_quarantine"
+    compliance: float = Field(0.5, ge=0, le=1, description="share of households that comply")
+
+
+class TravelRestriction(_Intervention):
+    """Fewer imported infections from outside the population (abm only)."""
+
+    type: Literal["travel_restriction"] = "travel_restriction"
+    effectiveness: float = Field(0.8, ge=0, le=1, description="share of imported infections prevented")
+
+
+Intervention = Annotated[
+    ContactReduction
+    | Vaccination
+    | CaseIsolation
+    | SchoolClosure
+    | WorkplaceClosure
+    | HouseholdQuarantine
+    | TravelRestriction,
+    Field(discriminator="type"),
+]
+
+INTERVENTION_TYPES: dict[str, type[_Intervention]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        ContactReduction,
+        Vaccination,
+        CaseIsolation,
+        SchoolClosure,
+        WorkplaceClosure,
+        HouseholdQuarantine,
+        TravelRestriction,
+    )
+}
+
+InterventionBase = _Intervention

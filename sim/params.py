@@ -1,0 +1,22 @@
+"""The base every model's parameters derive from: strict, bounded, with replicates and seed."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_REPLICATES = 1000
+
+
+class ModelParams(BaseModel):
+    """Parameters of one model. Subclasses add their own fields, each with bounds and a default.
+
+    `extra="forbid"` makes an unknown key an error (it would otherwise be silently ignored and
+    change the meaning of a question).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    replicates: int = Field(
+        1, ge=1, le=MAX_REPLICATES, description="independent stochastic runs; their spread gives the interval"
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="random seed; same scenario + seed = same numbers")

@@ -1,0 +1,140 @@
+"""The model registry: the built-in models plus plugins from the entry-point group `simqa.models`.
+
+A plugin's entry point names a `ModelSpec` (or a zero-argument callable returning one). Once
+registered a plugin is a first-class model: validated, run, cached, retrieved and evaluated
+exactly like the built-ins.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import ScenarioError
+from sim.params import ModelParams
+
+if TYPE_CHECKING:
+    from sim.output import ModelOutput
+
+ENTRY_POINT_GROUP = "simqa.models"
+
+RunFunction = Callable[[Any, Sequence[Any]], "ModelOutput"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything simqa needs to know about one model.
+
+    run: `run(params, interventions) -> ModelOutput`; must honour `params.replicates` and
+      `params.seed`, and be deterministic for a given seed.
+    work: an estimate of the work one run costs, in "agent-days" or equivalent units, used to
+      enforce resource caps before anything runs.
+    """
+
+    name: str
+    params: type[ModelParams]
+    run: RunFunction
+    description: str
+    metrics: tuple[str, ...]
+    card: Path | None = None
+    interventions: frozenset[str] = frozenset()
+    breakdowns: tuple[str, ...] = ()
+    time_unit: str = "day"
+    work: Callable[[Any], float] | None = None
+    batch_run: Callable[[Sequence[Any], Sequence[Any]], list[ModelOutput]] | None = None
+    keywords: tuple[str, ...] = field(default=())
+
+    def work_units(self, params: ModelParams) -> float:
+        return float(self.work(params)) if self.work else float(params.replicates)
+
+
+_BUILTINS = {
+    "seir": "sim.models.seir:SPEC",
+    "abm": "sim.models.abm:SPEC",
+    "delivery": "sim.models.delivery:SPEC",
+}
+
+_lock = threading.Lock()
+_models: dict[str, ModelSpec] = {}
+_plugins_loaded = False
+_plugin_errors: dict[str, str] = {}
+
+
+def _load_object(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    obj = import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def register(spec: ModelSpec) -> None:
+    """Register a model at run time (tests, notebooks). Entry points are the durable way."""
+    if not issubclass(spec.params, ModelParams):
+        raise ScenarioError(
+            f"model {spec.name!r}: its Params must subclass sim.ModelParams (it adds replicates and seed)"
+        )
+    with _lock:
+        _models[spec.name] = spec
+
+
+def unregister(name: str) -> None:
+    with _lock:
+        _models.pop(name, None)
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    with _lock:
+        if _plugins_loaded:
+            return
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in _BUILTINS or ep.name in _models:
+                continue
+            try:
+                obj = ep.load()
+                spec = obj() if callable(obj) and not isinstance(obj, ModelSpec) else obj
+                if not isinstance(spec, ModelSpec):
+                    raise TypeError(f"entry point gave {type(spec).__name__}, expected sim.ModelSpec")
+                _models[ep.name] = spec
+            except Exception as exc:  # a broken plugin must not take the built-ins down
+                _plugin_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+        _plugins_loaded = True
+
+
+def model_names() -> list[str]:
+    _load_plugins()
+    return sorted(set(_BUILTINS) | set(_models))
+
+
+def get_model(name: str) -> ModelSpec:
+    """The spec of model `name`; a clear error naming the known models otherwise."""
+    if name in _models:
+        return _models[name]
+    if name in _BUILTINS:
+        spec = _load_object(_BUILTINS[name])
+        with _lock:
+            _models[name] = spec
+        return spec
+    _load_plugins()
+    if name in _models:
+        return _models[name]
+    hint = f" (plugin failed to load: {_plugin_errors[name]})" if name in _plugin_errors else ""
+    raise ScenarioError(
+        f"unknown model {name!r}{hint}; known models: {', '.join(model_names())}",
+        field="model",
+        value=name,
+        allowed=", ".join(model_names()),
+    )
+
+
+def plugin_errors() -> dict[str, str]:
+    _load_plugins()
+    return dict(_plugin_errors)

@@ -1,0 +1,41 @@
+"""Run one scenario: validate, check caps, execute, summarise."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sim.caps import check_work
+from sim.result import Result, summarise
+from sim.scenario import ResolvedScenario, Scenario, parse_scenario, resolve
+
+
+def prepare(
+    scenario: Scenario | dict[str, Any], replicates: int | None = None, seed: int | None = None
+) -> ResolvedScenario:
+    """Validate `scenario`, applying `replicates` / `seed` overrides, and check its cost."""
+    scenario = parse_scenario(scenario)
+    if replicates is not None or seed is not None:
+        base = scenario
+        params = dict(base.params)
+        if replicates is not None:
+            params["replicates"] = replicates
+        if seed is not None:
+            params["seed"] = seed
+        scenario = base.model_copy(update={"params": params})
+    resolved = resolve(scenario)
+    check_work(resolved.spec.work_units(resolved.params), f"model {resolved.spec.name!r}")
+    return resolved
+
+
+def execute(resolved: ResolvedScenario) -> Result:
+    """Run an already validated scenario."""
+    start = time.perf_counter()
+    output = resolved.spec.run(resolved.params, resolved.interventions)
+    wall_ms = (time.perf_counter() - start) * 1000
+    return summarise(resolved, output, wall_ms)
+
+
+def run(scenario: Scenario | dict[str, Any], replicates: int | None = None, seed: int | None = None) -> Result:
+    """Run one scenario and summarise it. Same scenario + seed gives the same numbers."""
+    return execute(prepare(scenario, replicates, seed))

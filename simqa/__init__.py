@@ -1,0 +1,1 @@
+"""simqa: ask your simulations questions in plain language."""
