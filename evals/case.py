@@ -32,6 +32,16 @@ class MetricLabel(BaseModel):
     abs_tol: float = 0.0
 
 
+class LabelProvenance(BaseModel):
+    """How `labels` were computed, so a reader (and `relabel --check`) knows what to rerun."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine_version: str
+    replicates: int | None = None
+    seed: int | None = None
+
+
 class Case(BaseModel):
     """One question (the last of `turns` when it is a conversation) and its expected answer.
 
@@ -46,6 +56,10 @@ class Case(BaseModel):
     turns: list[str] = Field(default_factory=list, description="earlier turns of a conversation, oldest first")
     tags: list[str] = Field(default_factory=list)
     kind: Kind
+    accept_kinds: list[Kind] = Field(
+        default_factory=list,
+        description="other kinds also counted correct (an invalid value may be met by clarify or refuse)",
+    )
     model: str | None = None
     scenarios: list[ExpectedScenario] = Field(default_factory=list)
     sweep: dict[str, Any] | None = None
@@ -55,3 +69,8 @@ class Case(BaseModel):
     labels: dict[str, dict[str, MetricLabel]] = Field(
         default_factory=dict, description="scenario label -> metric -> expected value (from relabel)"
     )
+    labelled_with: LabelProvenance | None = None
+    note: str | None = Field(None, description="why the expected answer is what it is, for a reviewer")
+
+    def accepted_kinds(self) -> list[Kind]:
+        return [self.kind, *[k for k in self.accept_kinds if k != self.kind]]

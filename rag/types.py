@@ -8,7 +8,11 @@ from pydantic import BaseModel, Field
 
 
 class Chunk(BaseModel):
-    """A piece of a model card or doc page. `source` is `docs/models/seir.md#parameters`."""
+    """A piece of a model card or doc page. `source` is `docs/models/seir.md#parameters`.
+
+    `section` is the level-2 section the chunk belongs to (the same as `source` unless the chunk
+    sits under a deeper heading); `content_hash` identifies its text and metadata for re-indexing.
+    """
 
     chunk_id: str
     text: str
@@ -17,6 +21,8 @@ class Chunk(BaseModel):
     heading: str = ""
     kind: str = "doc"  # "doc" (model cards, methods) or "run" (a past run's summary)
     score: float = 0.0
+    section: str = ""
+    content_hash: str = ""
 
 
 class RunHit(BaseModel):

@@ -26,7 +26,7 @@ from sim.errors import ScenarioError
 from sim.executors import Executor, Progress, default_executor
 from sim.interventions import INTERVENTION_TYPES
 from sim.result import Result, summarise
-from sim.runner import execute, prepare
+from sim.runner import RunCache, execute, prepare
 from sim.scenario import ResolvedScenario, Scenario, describe_allowed, parse_scenario
 
 Relation = Literal["eq", "le", "ge"]
@@ -137,6 +137,7 @@ def compare(
     seed: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    cache: RunCache | None = None,
 ) -> CompareOutcome:
     """Run scenarios on common random numbers; the first is the baseline."""
     if len(scenarios) < 2:
@@ -150,7 +151,7 @@ def compare(
     shared_seed = seed if seed is not None else int(parsed[0].params.get("seed", 0))
     shared_reps = replicates if replicates is not None else parsed[0].params.get("replicates")
     resolved = _prepare_all(parsed, shared_reps, shared_seed)
-    results = (executor or default_executor()).map(execute, resolved, progress)
+    results = _run_all(resolved, executor, progress, cache)
     return CompareOutcome(results=results, differences=differences(results))
 
 
@@ -204,6 +205,7 @@ def sweep(
     seed: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    cache: RunCache | None = None,
 ) -> list[Result]:
     """One result per value, labelled `param=value`."""
     base = parse_scenario(scenario)
@@ -231,7 +233,27 @@ def sweep(
         if progress is not None:
             progress(len(resolved), len(resolved))
         return [summarise(r, o, wall_ms) for r, o in zip(resolved, outputs, strict=True)]
-    return (executor or default_executor()).map(execute, resolved, progress)
+    return _run_all(resolved, executor, progress, cache)
+
+
+def _run_all(
+    resolved: list[ResolvedScenario], executor: Executor | None, progress: Progress | None, cache: RunCache | None
+) -> list[Result]:
+    """Cached runs come from the cache; the rest go to the executor."""
+    results: list[Result | None] = [None] * len(resolved)
+    todo = []
+    for i, r in enumerate(resolved):
+        hit = execute(r, cache) if cache is not None and cache.get(r.run_id()) is not None else None
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append(i)
+    fresh = (executor or default_executor()).map(execute, [resolved[i] for i in todo], progress)
+    for i, res in zip(todo, fresh, strict=True):
+        results[i] = res
+        if cache is not None:
+            cache.put(res)
+    return [r for r in results if r is not None]
 
 
 def _bounds(params_cls: Any, spec: CalibrateSpec) -> tuple[float, float]:
@@ -266,6 +288,7 @@ def calibrate(
     replicates: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
+    cache: RunCache | None = None,
 ) -> CalibrationOutcome:
     """Search `spec.param` so that `spec.metric` meets the target; assumes the metric is monotone in it."""
     base = parse_scenario(scenario)
@@ -302,7 +325,7 @@ def calibrate(
             variant = base.model_copy(
                 update={"params": {**base.params, spec.param: x}, "label": f"{spec.param}={_format_value(x)}"}
             )
-            res = execute(prepare(variant, replicates, seed))
+            res = execute(prepare(variant, replicates, seed), cache)
             runs[x] = res
             order.append(res)
             if progress is not None:

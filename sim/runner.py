@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from sim.caps import check_work
 from sim.result import Result, summarise
@@ -28,14 +28,34 @@ def prepare(
     return resolved
 
 
-def execute(resolved: ResolvedScenario) -> Result:
-    """Run an already validated scenario."""
+class RunCache(Protocol):
+    """Where finished runs are kept (the run store). Keyed by run id = content hash of the scenario."""
+
+    def get(self, run_id: str) -> Result | None: ...
+
+    def put(self, result: Result) -> None: ...
+
+
+def execute(resolved: ResolvedScenario, cache: RunCache | None = None) -> Result:
+    """Run an already validated scenario, or return the cached result of the identical run."""
+    if cache is not None:
+        hit = cache.get(resolved.run_id())
+        if hit is not None:
+            return hit.model_copy(update={"label": resolved.label, "meta": hit.meta.model_copy(update={"cached": True})})
     start = time.perf_counter()
     output = resolved.spec.run(resolved.params, resolved.interventions)
     wall_ms = (time.perf_counter() - start) * 1000
-    return summarise(resolved, output, wall_ms)
+    result = summarise(resolved, output, wall_ms)
+    if cache is not None:
+        cache.put(result)
+    return result
 
 
-def run(scenario: Scenario | dict[str, Any], replicates: int | None = None, seed: int | None = None) -> Result:
+def run(
+    scenario: Scenario | dict[str, Any],
+    replicates: int | None = None,
+    seed: int | None = None,
+    cache: RunCache | None = None,
+) -> Result:
     """Run one scenario and summarise it. Same scenario + seed gives the same numbers."""
-    return execute(prepare(scenario, replicates, seed))
+    return execute(prepare(scenario, replicates, seed), cache)

@@ -129,24 +129,17 @@ def resolve(scenario: Scenario | dict[str, Any]) -> ResolvedScenario:
 def _scenario_error(exc: ValidationError) -> ScenarioError:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
-    if loc and loc[0] == "interventions" and len(loc) >= 3:
+    if loc and loc[0] == "interventions" and len(loc) >= 3 and err["type"] not in ("union_tag_invalid",):
         iv_type = loc[2]
         cls = INTERVENTION_TYPES.get(iv_type)
-        if err["type"] == "union_tag_invalid":
-            allowed = ", ".join(INTERVENTION_TYPES)
-            return ScenarioError(
-                f"unknown intervention type {err.get('input')!r}; allowed: {allowed}",
-                field="interventions.type",
-                value=err.get("input"),
-                allowed=allowed,
-            )
         return _first_error_at(err, f"interventions[{loc[1]}].{iv_type}", loc[3:], cls)
-    if err["type"] == "union_tag_invalid":
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         allowed = ", ".join(INTERVENTION_TYPES)
+        tag = (err.get("ctx") or {}).get("tag", err.get("input"))
         return ScenarioError(
-            f"unknown intervention type {err.get('input')!r}; allowed: {allowed}",
+            f"unknown intervention type {tag!r}; allowed: {allowed}",
             field="interventions.type",
-            value=err.get("input"),
+            value=tag,
             allowed=allowed,
         )
     return _first_error(exc, "", Scenario)

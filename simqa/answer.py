@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from sim.experiments import CalibrateSpec, Difference, SweepSpec
+from sim.result import Result
 from sim.scenario import Scenario
 from simqa.request import Kind
 
@@ -48,3 +49,10 @@ class Answer(BaseModel):
     calibration: CalibrationSummary | None = None
     notes: list[str] = Field(default_factory=list)
     plot: str | None = None
+
+    # The full results (with series) behind `results`, for plots; not part of the Answer JSON.
+    _full_results: list[Result] = PrivateAttr(default_factory=list)
+
+    @property
+    def full_results(self) -> list[Result]:
+        return self._full_results

@@ -1,0 +1,49 @@
+# One Makefile; CI calls these same targets.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+QUESTION ?= If we close schools for 4 weeks from day 30 in a city of 100k, how much lower is the peak?
+
+.PHONY: demo test test-all check install dev docs bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+## demo: install and answer an example question offline
+demo: $(VENV)/.installed
+	$(VENV)/bin/simqa ask --translator offline "$(QUESTION)"
+
+## test: the fast test suite (the default selection in pyproject)
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest -q
+
+## test-all: every test, slow and service-backed ones included (what CI runs)
+test-all: $(VENV)/.dev-installed
+	$(PY) -m pytest -q -m "not llm_live"
+
+check: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+docs: $(VENV)/.dev-installed
+	$(PY) -m simqa.cli --write-docs
+
+bench: $(VENV)/.dev-installed
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,337 @@
+"""The assistant: question -> retrieval -> translation -> validated run -> grounded answer.
+
+`Assistant.ask` is one-shot; `Assistant.conversation()` keeps turns so follow-ups refine the last
+scenario. Both are thread-safe: an Assistant holds only lazily built, shared, read-mostly parts
+(translators, the run store), and each Conversation guards its own history.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from sim.errors import LLMError, ScenarioError, SimqaError, StoreError
+from sim.executors import Progress
+from sim.result import Result
+from simqa.answer import Answer, CalibrationSummary, Citation, ResultSummary
+from simqa.compose import Outcome, allowed_values, compose_template, ungrounded_numbers
+from simqa.request import RUN_KINDS, Request
+from simqa.translators.base import Translation, TranslationContext, Translator, Turn
+
+TranslatorName = Literal["auto", "llm", "offline"]
+TRANSLATOR_NAMES = ("auto", "llm", "offline")
+
+
+def simqa_home() -> Path:
+    """Where simqa keeps its stores: `SIMQA_HOME`, default ~/.simqa."""
+    return Path(os.environ.get("SIMQA_HOME") or Path.home() / ".simqa")
+
+
+class Assistant:
+    """Answers questions about the registered simulation models.
+
+    translator: "auto" uses the LLM when one is configured (OPENAI_API_KEY / SIMQA_LLM_BASE_URL /
+      SIMQA_LLM_MODEL) and falls back to the offline translator when it fails; "llm" and
+      "offline" force one.
+    retrieval: look up model cards, past runs and worked examples (off: faster, no citations).
+    cache: reuse stored runs of identical scenarios (same scenario + seed + engine version).
+    """
+
+    def __init__(
+        self,
+        translator: TranslatorName = "auto",
+        *,
+        retrieval: bool = True,
+        cache: bool = True,
+        store: bool = True,
+        llm_cache_dir: str | Path | None = None,
+    ) -> None:
+        if translator not in TRANSLATOR_NAMES:
+            raise ValueError(f"translator must be one of {', '.join(TRANSLATOR_NAMES)}, got {translator!r}")
+        self.translator_name = translator
+        self.retrieval = retrieval
+        self.cache = cache
+        self.store = store
+        self.llm_cache_dir = llm_cache_dir
+        self._lock = threading.Lock()
+        self._offline: Translator | None = None
+        self._llm: Translator | None = None
+        self._runstore: Any = None
+
+    # -- parts, built on first use --------------------------------------------------------------
+
+    def _offline_translator(self) -> Translator:
+        with self._lock:
+            if self._offline is None:
+                from simqa.translators.offline import OfflineTranslator
+
+                self._offline = OfflineTranslator()
+            return self._offline
+
+    def _llm_translator(self) -> Translator | None:
+        from simqa.llm_client import LLMConfig
+
+        config = LLMConfig.from_env()
+        if not config.configured:
+            if self.translator_name == "llm":
+                raise LLMError(
+                    "no LLM is configured: set OPENAI_API_KEY (and SIMQA_LLM_BASE_URL / SIMQA_LLM_MODEL for "
+                    "another OpenAI-compatible server), or use --translator offline"
+                )
+            return None
+        with self._lock:
+            if self._llm is None:
+                from simqa.translators.llm import LLMTranslator
+
+                self._llm = LLMTranslator(config, cache_dir=self.llm_cache_dir)
+            return self._llm
+
+    def _store(self) -> Any:
+        if not (self.cache or self.store):
+            return None
+        with self._lock:
+            if self._runstore is None:
+                from rag.runstore import RunStore
+
+                self._runstore = RunStore()
+            return self._runstore
+
+    # -- the flow ---------------------------------------------------------------------------------
+
+    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
+        """Answer one question, with no memory of earlier ones."""
+        return self._answer(question, [], exclude_case=exclude_case, progress=progress)[0]
+
+    def conversation(self) -> Conversation:
+        """A multi-turn conversation: follow-ups refine the previous scenario."""
+        return Conversation(self)
+
+    def _answer(
+        self,
+        question: str,
+        history: list[Turn],
+        *,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[Answer, Request]:
+        question = question.strip()
+        if not question:
+            raise ScenarioError("the question is empty: ask something about a model, e.g. 'what if R0 is 3?'")
+        timings: dict[str, float] = {}
+        notes: list[str] = []
+
+        start = time.perf_counter()
+        context = TranslationContext(history=list(history))
+        if self.retrieval:
+            try:
+                from rag import retrieve
+
+                found = retrieve(question, k=5, exclude_case=exclude_case)
+                context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
+            except StoreError as exc:
+                notes.append(f"retrieval unavailable: {exc}")
+        timings["retrieve"] = _ms(start)
+
+        start = time.perf_counter()
+        translation = self._translate(question, context, notes)
+        request = translation.request
+        timings["translate"] = _ms(start)
+
+        start = time.perf_counter()
+        outcome = Outcome()
+        if request.kind in RUN_KINDS:
+            try:
+                outcome = self._run(request, progress)
+            except ScenarioError as exc:
+                # A bound the translator could not see (a cap, a combination): never run, say which.
+                request = Request(kind="clarify", model=request.model, message=_clarify_message(exc))
+        timings["simulate"] = _ms(start)
+
+        start = time.perf_counter()
+        text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
+        if request.kind == "explain":
+            text, citations = _explain(request, context)
+        else:
+            citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in context.docs[:3]]
+        text = self._maybe_llm_text(question, request, outcome, text, notes)
+        citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in outcome.results]
+        timings["compose"] = _ms(start)
+
+        answer = Answer(
+            question=question,
+            kind=request.kind,
+            model=request.model,
+            scenarios=_scenarios_run(request, outcome),
+            sweep=request.sweep,
+            calibrate=request.calibrate,
+            results=[
+                ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id) for r in outcome.results
+            ],
+            text=text,
+            citations=citations,
+            translator=translation.translator,
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            usage=translation.usage,
+            differences=outcome.differences,
+            calibration=(
+                CalibrationSummary(
+                    value=outcome.calibration.value,
+                    achieved=outcome.calibration.achieved,
+                    met=outcome.calibration.met,
+                    note=outcome.calibration.note,
+                )
+                if outcome.calibration
+                else None
+            ),
+            notes=[*request.notes, *translation.notes, *notes],
+        )
+        answer._full_results = outcome.results
+        return answer, request
+
+    def _translate(self, question: str, context: TranslationContext, notes: list[str]) -> Translation:
+        if self.translator_name != "offline":
+            llm = self._llm_translator()
+            if llm is not None:
+                try:
+                    return llm.translate(question, context)
+                except LLMError as exc:
+                    if self.translator_name == "llm":
+                        raise
+                    notes.append(f"the LLM failed ({exc}); the offline translator answered")
+        return self._offline_translator().translate(question, context)
+
+    def _run(self, request: Request, progress: Progress | None) -> Outcome:
+        from sim import experiments
+        from sim.runner import run
+
+        cache = self._cache()
+        scenarios = request.scenarios
+        if request.kind == "simulate":
+            return Outcome(results=[run(scenarios[0], cache=cache)])
+        if request.kind == "compare":
+            cmp = experiments.compare(scenarios, progress=progress, cache=cache)
+            return Outcome(results=cmp.results, differences=cmp.differences)
+        if request.kind == "sweep":
+            assert request.sweep is not None
+            return Outcome(results=experiments.sweep(scenarios[0], request.sweep, progress=progress, cache=cache))
+        assert request.calibrate is not None
+        cal = experiments.calibrate(scenarios[0], request.calibrate, progress=progress, cache=cache)
+        return Outcome(results=cal.results, calibration=cal)
+
+    def _cache(self) -> Any:
+        store = self._store()
+        if store is None:
+            return None
+        return _StoreCache(store, read=self.cache, write=self.store)
+
+    def _maybe_llm_text(
+        self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str]
+    ) -> str:
+        """An LLM-written answer when one is configured, kept only if every number in it is grounded."""
+        if self.translator_name == "offline" or request.kind not in RUN_KINDS or not outcome.results:
+            return template
+        try:
+            llm = self._llm_translator()
+        except LLMError:
+            return template
+        composer: Callable[..., str] | None = getattr(llm, "compose", None)
+        if composer is None:
+            return template
+        try:
+            text = composer(question, request, outcome)
+        except LLMError as exc:
+            notes.append(f"the LLM could not write the answer ({exc}); template answer used")
+            return template
+        bad = ungrounded_numbers(text, allowed_values(question, request, outcome))
+        if bad:
+            notes.append(
+                f"the LLM answer stated numbers not in the results ({', '.join(bad[:5])}); template answer used"
+            )
+            return template
+        return text
+
+
+class _StoreCache:
+    """The run store seen as the engine's run cache, with reading and writing switchable."""
+
+    def __init__(self, store: Any, read: bool, write: bool) -> None:
+        self.store, self.read, self.write = store, read, write
+
+    def get(self, run_id: str) -> Result | None:
+        return self.store.get(run_id) if self.read else None
+
+    def put(self, result: Result) -> None:
+        if self.write:
+            self.store.put(result)
+
+
+class Conversation:
+    """Turns of one conversation; each answer may refine the previous scenario."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.turns: list[Turn] = []
+        self.answers: list[Answer] = []
+        self._lock = threading.Lock()
+
+    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
+        with self._lock:
+            answer, request = self.assistant._answer(question, self.turns, exclude_case=exclude_case, progress=progress)
+            self.turns.append(Turn(question=question, request=request))
+            self.answers.append(answer)
+            return answer
+
+    @property
+    def last_request(self) -> Request | None:
+        return self.turns[-1].request if self.turns else None
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def _stated_params(request: Request) -> list[str]:
+    return list(request.scenarios[0].params) if request.scenarios else []
+
+
+def _scenarios_run(request: Request, outcome: Outcome) -> list[Any]:
+    """The scenarios that ran, with every parameter (defaults filled)."""
+    if request.kind in ("simulate", "compare"):
+        return [r.scenario for r in outcome.results]
+    if request.kind in ("sweep", "calibrate") and outcome.results:
+        from sim.scenario import resolve
+
+        return [resolve(request.scenarios[0]).to_scenario()]
+    return []
+
+
+def _clarify_message(exc: SimqaError) -> str:
+    allowed = getattr(exc, "allowed", None)
+    return (
+        f"I can't run that: {exc}."
+        + (f" Allowed: {allowed}." if allowed and "allowed" not in str(exc) else "")
+        + (" What value should I use instead?")
+    )
+
+
+def _explain(request: Request, context: TranslationContext) -> tuple[str, list[Citation]]:
+    """An explanation quoted from the model cards; runs nothing."""
+    chunks = [c for c in context.docs if request.model in (None, c.model) or c.model is None] or context.docs
+    chunks = chunks[:3]
+    if not chunks:
+        return (
+            "I found no documentation on that. Run `simqa index` to index the model cards, or ask about "
+            "a model's parameters, interventions or metrics.",
+            [],
+        )
+    parts = []
+    for c in chunks:
+        body = c.text.strip()
+        if len(body) > 700:
+            body = body[:700].rsplit(" ", 1)[0] + " …"
+        parts.append(f"From {c.source}:\n{body}")
+    return "\n\n".join(parts), [Citation(source=c.source, chunk_id=c.chunk_id) for c in chunks]

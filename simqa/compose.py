@@ -1,0 +1,293 @@
+"""Answer text from results: the template composer and the grounding check.
+
+Every number in an answer must trace to a result, an input of the scenario that ran, or the
+question. The template composer only prints such numbers; an LLM-written answer is checked with
+`ungrounded_numbers` and replaced by the template answer when it fails.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sim.experiments import CalibrationOutcome, Difference
+from sim.registry import get_model
+from sim.result import INTERVAL_LEVEL, Result
+from sim.scenario import Scenario
+from simqa.request import Request
+
+SHARE_METRICS = {"attack_rate", "late_rate", "utilization"}
+DAY_METRICS = {"peak_day"}
+MINUTE_METRICS = {"p50_minutes", "p90_minutes", "mean_wait_minutes"}
+HEADLINES = {
+    "seir": ("peak_infected", "peak_day", "attack_rate", "total_infected"),
+    "abm": ("peak_infected", "peak_day", "attack_rate", "total_infected"),
+    "delivery": ("p50_minutes", "p90_minutes", "late_rate", "utilization", "delivered"),
+}
+METRIC_WORDS = {
+    "peak_infected": "people infectious at the peak",
+    "peak_day": "peak day",
+    "attack_rate": "attack rate (share ever infected)",
+    "total_infected": "people infected in all",
+    "p50_minutes": "median delivery time",
+    "p90_minutes": "90th-percentile delivery time",
+    "late_rate": "share of orders late",
+    "utilization": "courier utilisation",
+    "delivered": "orders delivered",
+    "mean_wait_minutes": "mean wait for a courier",
+}
+
+
+@dataclass
+class Outcome:
+    """What running a request produced."""
+
+    results: list[Result] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+    calibration: CalibrationOutcome | None = None
+
+
+def headline_metrics(model: str) -> tuple[str, ...]:
+    if model in HEADLINES:
+        return HEADLINES[model]
+    return get_model(model).metrics[:5]
+
+
+def _thousands(x: float) -> str:
+    return f"{round(x):,}"
+
+
+def format_metric(name: str, value: float) -> str:
+    """A metric as people read it: shares as percent, counts with separators, minutes with one decimal."""
+    if not math.isfinite(value):
+        return "n/a"
+    if name in SHARE_METRICS:
+        return f"{value * 100:.1f}%"
+    if name in DAY_METRICS:
+        return f"day {round(value)}"
+    if name in MINUTE_METRICS:
+        return f"{value:.1f} min"
+    if abs(value) >= 100:
+        return _thousands(value)
+    return f"{value:.3g}"
+
+
+def _format_interval(name: str, lo: float, hi: float) -> str:
+    if name in DAY_METRICS:
+        return f"days {round(lo)}–{round(hi)}"
+    return f"{format_metric(name, lo)} to {format_metric(name, hi)}"
+
+
+def format_param(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:g}"
+    return _thousands(float(value)) if abs(value) >= 10_000 else str(int(value))
+
+
+def describe_scenario(scenario: Scenario, stated: Iterable[str] = ()) -> str:
+    """'R0 2.5, population 100,000; school_closure from day 30 for 28 days'. Stated params first."""
+    params = scenario.params
+    keys = [k for k in stated if k in params] + [
+        k for k in ("population", "r0", "orders_per_hour", "couriers") if k in params and k not in stated
+    ]
+    parts = [f"{k} {format_param(params[k])}" for k in dict.fromkeys(keys)]
+    for iv in scenario.interventions:
+        fields = {k: v for k, v in iv.model_dump().items() if k not in ("type", "start_day", "duration_days")}
+        detail = ", ".join(f"{k} {format_param(v)}" for k, v in fields.items())
+        timing = f"from day {iv.start_day}" + (
+            f" for {iv.duration_days} days" if iv.duration_days is not None else " to the end"
+        )
+        parts.append(f"{iv.type}{' (' + detail + ')' if detail else ''} {timing}")
+    return ", ".join(parts) if parts else "default parameters"
+
+
+def _metrics_sentence(result: Result, model: str) -> str:
+    bits = []
+    for name in headline_metrics(model):
+        if name not in result.metrics or isinstance(result.metrics[name], dict):
+            continue
+        value = result.scalar(name)
+        text = f"{METRIC_WORDS.get(name, name)} {format_metric(name, value)}"
+        if name in result.ci:
+            lo, hi = result.ci[name]
+            text += f" ({_format_interval(name, lo, hi)})"
+        bits.append(text)
+    return "; ".join(bits)
+
+
+def _interval_note(results: list[Result]) -> str:
+    reps = results[0].meta.replicates if results else 1
+    if reps > 1:
+        return (
+            f"Ranges in brackets hold the central {round(INTERVAL_LEVEL * 100)}% of {reps} replicates "
+            "(seed " + str(results[0].meta.seed) + ")."
+        )
+    return "Single deterministic run: ask for replicates to see the spread of outcomes."
+
+
+def _breakdown_sentence(result: Result) -> str:
+    parts = []
+    for name in ("infections_by_setting", "infections_by_age"):
+        value = result.metrics.get(name)
+        if isinstance(value, dict) and value:
+            total = sum(value.values()) or 1.0
+            shares = ", ".join(f"{k} {v / total * 100:.1f}%" for k, v in value.items())
+            parts.append(f"{name.replace('_', ' ')}: {shares}")
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def compose_template(question: str, request: Request, outcome: Outcome, stated: Iterable[str] = ()) -> str:
+    """The answer a careful analyst would write from these results, and nothing more."""
+    kind, model = request.kind, request.model or ""
+    stated = list(stated)
+    if kind in ("clarify", "refuse"):
+        return request.message or ""
+    if not outcome.results:
+        return request.message or "Nothing was run."
+    lines: list[str] = []
+    if kind == "simulate":
+        res = outcome.results[0]
+        lines.append(f"Ran the {model} model with {describe_scenario(res.scenario, stated)}.")
+        lines.append(_metrics_sentence(res, model).capitalize() + ".")
+        breakdown = _breakdown_sentence(res)
+        if breakdown:
+            lines.append(breakdown.capitalize())
+    elif kind == "compare":
+        base = outcome.results[0]
+        lines.append(
+            f"Compared {len(outcome.results)} scenarios of the {model} model on common random numbers; "
+            f"baseline '{base.label}': {describe_scenario(base.scenario, stated)}."
+        )
+        lines.append(f"Baseline: {_metrics_sentence(base, model)}.")
+        for res in outcome.results[1:]:
+            lines.append(f"'{res.label}' ({describe_scenario(res.scenario, stated)}): {_metrics_sentence(res, model)}.")
+            diffs = [d for d in outcome.differences if d.label == res.label and d.metric in headline_metrics(model)]
+            change = []
+            for d in diffs:
+                word = "lower" if d.difference < 0 else "higher"
+                if d.metric in DAY_METRICS:
+                    shift = "earlier" if d.difference < 0 else "later"
+                    change.append(
+                        f"peak {abs(round(d.difference))} days {shift}" if round(d.difference) else "peak day unchanged"
+                    )
+                    continue
+                if d.relative is not None and d.difference != 0:
+                    change.append(f"{METRIC_WORDS.get(d.metric, d.metric)} {abs(d.relative) * 100:.1f}% {word}")
+            if change:
+                lines.append(f"Against the baseline: {'; '.join(change)}.")
+    elif kind == "sweep" and request.sweep is not None:
+        lines.append(
+            f"Swept {request.sweep.param} over {len(outcome.results)} values in the {model} model "
+            f"({describe_scenario(request.scenarios[0], stated)})."
+        )
+        for res in outcome.results:
+            lines.append(f"- {res.label}: {_metrics_sentence(res, model)}")
+    elif kind == "calibrate" and outcome.calibration is not None:
+        cal = outcome.calibration
+        relation = {"eq": "of", "le": "of at most", "ge": "of at least"}[cal.relation]
+        target = format_metric(cal.metric, cal.target)
+        if cal.met:
+            lines.append(
+                f"{cal.param} = {format_param(_round_sig(cal.value))} gives {METRIC_WORDS.get(cal.metric, cal.metric)} "
+                f"{format_metric(cal.metric, cal.achieved)} (target {relation} {target}), found in "
+                f"{len(cal.results)} runs of the {model} model."
+            )
+        else:
+            lines.append(f"The target {cal.metric} {relation} {target} could not be met: {cal.note}.")
+        final = outcome.results[-1]
+        lines.append(f"At that value: {_metrics_sentence(final, model)}.")
+    lines.append(_interval_note(outcome.results))
+    notes = [n for r in outcome.results[:1] for n in r.notes]
+    if notes:
+        lines.append(" ".join(notes))
+    return "\n".join(line for line in lines if line)
+
+
+def _round_sig(x: float, digits: int = 3) -> float:
+    if x == 0 or not math.isfinite(x):
+        return x
+    return round(x, -math.floor(math.log10(abs(x))) + digits - 1)
+
+
+# --- grounding ---------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)(\s*%)?(?![\w])")
+_IDENTIFIER = re.compile(r"\b[0-9a-f]{16}\b|\b\w*[a-z_]\d+\w*\b|\b\d+[a-z_]\w*\b", re.IGNORECASE)
+
+
+def numbers_in(text: str) -> list[tuple[float, int, bool]]:
+    """(value, decimals shown, is_percent) for each number written in `text` (identifiers skipped)."""
+    cleaned = _IDENTIFIER.sub(" ", text)
+    out = []
+    for m in _NUMBER.finditer(cleaned):
+        raw = m.group(1).replace(",", "")
+        decimals = len(raw.split(".")[1]) if "." in raw else 0
+        out.append((float(raw), decimals, bool(m.group(2))))
+    return out
+
+
+def allowed_values(question: str, request: Request, outcome: Outcome) -> set[float]:
+    """Every number an answer may state: results, intervals, differences, inputs, the question's own."""
+    from simqa.numbers import stated_values
+
+    values: set[float] = {round(INTERVAL_LEVEL * 100)}
+    values |= stated_values(question)
+    for res in outcome.results:
+        for v in res.metrics.values():
+            if isinstance(v, dict):
+                total = sum(v.values()) or 1.0
+                values |= {float(x) for x in v.values()} | {float(x) / total for x in v.values()}
+            else:
+                values.add(float(v))
+        for lo, hi in res.ci.values():
+            values |= {lo, hi}
+        values |= _scenario_values(res.scenario)
+        values |= {float(res.meta.replicates), float(res.meta.seed)}
+    for d in outcome.differences:
+        values |= {d.difference, abs(d.difference)}
+        if d.relative is not None:
+            values |= {d.relative, abs(d.relative)}
+        if d.ci is not None:
+            values |= {d.ci[0], d.ci[1], abs(d.ci[0]), abs(d.ci[1])}
+    for scenario in request.scenarios:
+        values |= _scenario_values(scenario)
+    if request.sweep is not None:
+        values |= set(request.sweep.values)
+    if outcome.calibration is not None:
+        cal = outcome.calibration
+        values |= {cal.value, cal.target, cal.achieved, float(len(cal.results))}
+    values.add(float(len(outcome.results)))
+    return {v for v in values if math.isfinite(v)}
+
+
+def _scenario_values(scenario: Scenario) -> set[float]:
+    values = {float(v) for v in scenario.params.values() if isinstance(v, int | float) and not isinstance(v, bool)}
+    for iv in scenario.interventions:
+        for k, v in iv.model_dump().items():
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                values.add(float(v))
+                if k == "start_day" and iv.duration_days is not None:
+                    values.add(float(v + iv.duration_days))
+    return values
+
+
+def _matches(shown: float, decimals: int, truth: float) -> bool:
+    half_unit = 0.5 * 10 ** (-decimals)
+    return abs(shown - truth) <= half_unit * 1.001 + 1e-12 or (
+        truth != 0 and abs(shown - truth) <= 0.005 * abs(truth) and decimals == 0 and abs(truth) >= 1000
+    )
+
+
+def ungrounded_numbers(text: str, allowed: set[float]) -> list[str]:
+    """Numbers in `text` that match no allowed value (allowing rounding, percent of a share)."""
+    bad = []
+    for shown, decimals, is_percent in numbers_in(text):
+        candidates = [v * 100 for v in allowed] if is_percent else []
+        candidates += list(allowed)
+        if not any(_matches(abs(shown), decimals, abs(c)) for c in candidates):
+            bad.append(f"{shown:g}{'%' if is_percent else ''}")
+    return bad

@@ -1,0 +1,372 @@
+"""A scripted OpenAI-compatible HTTP server on loopback, for tests.
+
+It lets tests exercise the real openai SDK over real HTTP without a network or a model:
+
+    with ScriptedOpenAIServer([reply({"kind": "explain", ...}), rate_limited(), reply("{...}")]) as server:
+        client = LLMClient(LLMConfig(base_url=server.base_url, api_key="test", model="scripted"))
+        ...
+        assert server.chat_requests[-1]["messages"][-1]["content"].startswith("Your reply was invalid")
+
+Each POST /v1/chat/completions takes the next item of the script: a reply (JSON content or any
+text) or a fault (a timeout, 429 with Retry-After, 5xx, an HTTP error with a message). What it
+accepts as `response_format` is set by `mode`, to behave like the servers simqa meets:
+
+- "json_schema": accepts `json_schema` (strict), `json_object` and none (OpenAI, vLLM)
+- "json_object": rejects `json_schema` with a 400 naming `response_format.type`, accepts
+  `{"type": "json_object", "schema": ...}` and none (the llama-cpp-python server)
+- "plain": rejects any `response_format` with a 400 (a server without structured output)
+
+A request rejected for its `response_format` consumes nothing from the script. GET /v1/models
+lists `models`; an unknown model is a 404 and a wrong key a 401, as OpenAI answers them.
+POST /v1/embeddings returns deterministic unit vectors (a hash of the text), for retrieval tests.
+Every request is recorded in `requests` so a test can assert on what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+Mode = Literal["json_schema", "json_object", "plain"]
+
+__all__ = [
+    "Fault",
+    "RecordedRequest",
+    "Reply",
+    "ScriptedOpenAIServer",
+    "http_error",
+    "malformed",
+    "rate_limited",
+    "reply",
+    "server_error",
+    "timeout",
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One assistant message. `content` is sent as is (it need not be JSON: malformed replies are a test case)."""
+
+    content: str
+    prompt_tokens: int | None = None  # None: a rough count of the words sent
+    completion_tokens: int | None = None  # None: a rough count of the words in `content`
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An HTTP failure instead of a reply: `status` with an OpenAI-style error body, or a stall of `delay_s`."""
+
+    status: int = 500
+    message: str = "internal server error"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # sleep this long before answering (a timeout when over the client's)
+
+
+def reply(content: str | dict[str, Any] | list[Any], **tokens: int) -> Reply:
+    """A reply whose content is `content` (a dict or list is sent as its JSON text)."""
+    text = content if isinstance(content, str) else json.dumps(content)
+    return Reply(text, **tokens)
+
+
+def malformed(text: str = '{"kind": "simulate", "model": "seir", "scenarios": [') -> Reply:
+    """A reply whose content is not valid JSON (a truncated object by default)."""
+    return Reply(text)
+
+
+def timeout(seconds: float = 5.0) -> Fault:
+    """Stall for `seconds` before answering 504: longer than the client's timeout, the client gives up first."""
+    return Fault(status=504, message="gateway timeout", delay_s=seconds)
+
+
+def rate_limited(retry_after: float = 0.0) -> Fault:
+    """429 Too Many Requests with a Retry-After header (seconds)."""
+    return Fault(
+        status=429,
+        message="Rate limit reached: please try again later",
+        headers={"Retry-After": f"{retry_after:g}"},
+    )
+
+
+def server_error(status: int = 500, message: str = "internal server error") -> Fault:
+    return Fault(status=status, message=message)
+
+
+def http_error(status: int, message: str) -> Fault:
+    """Any HTTP error with an OpenAI-style body, e.g. `http_error(400, "context length exceeded")`."""
+    return Fault(status=status, message=message)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+ScriptItem = Reply | Fault
+
+
+class ScriptedOpenAIServer:
+    """An OpenAI-compatible server on 127.0.0.1 (a free port) that answers from a script.
+
+    Use it as a context manager; `base_url` ends in `/v1` as the openai SDK expects. `script`
+    items are taken in order by chat completions; `add()` appends more. When the script runs out,
+    `default` answers (a 500 naming the problem when there is none), so a test that sends more
+    requests than it scripted fails loudly instead of hanging.
+    """
+
+    def __init__(
+        self,
+        script: Iterable[ScriptItem] = (),
+        *,
+        mode: Mode = "json_schema",
+        models: Sequence[str] = ("scripted",),
+        api_key: str | None = None,
+        default: ScriptItem | None = None,
+        embedding_dim: int = 16,
+    ) -> None:
+        self.mode: Mode = mode
+        self.models = list(models)
+        self.api_key = api_key
+        self.default = default
+        self.embedding_dim = embedding_dim
+        self.requests: list[RecordedRequest] = []
+        self._script: list[ScriptItem] = list(script)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> ScriptedOpenAIServer:
+        self._stopping.clear()
+        handler = _make_handler(self)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes stalled (timeout) handlers
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> ScriptedOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the server is not running: use it as a context manager or call start()")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    # ----------------------------------------------------------------- script
+
+    def add(self, *items: ScriptItem) -> None:
+        with self._lock:
+            self._script.extend(items)
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            return len(self._script)
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """The JSON bodies of every chat completion request, in order (including rejected ones)."""
+        with self._lock:
+            return [r.body for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _next(self) -> ScriptItem:
+        with self._lock:
+            if self._script:
+                return self._script.pop(0)
+        if self.default is not None:
+            return self.default
+        return Fault(status=500, message="ScriptedOpenAIServer: the script is exhausted (script more replies)")
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    # ----------------------------------------------------------------- answers
+
+    def _check_auth(self, headers: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        if self.api_key is None:
+            return None
+        if headers.get("authorization", "") != f"Bearer {self.api_key}":
+            return 401, _error_body(
+                "Incorrect API key provided. You can find your API key in your account settings.",
+                "invalid_request_error",
+                "invalid_api_key",
+            )
+        return None
+
+    def _format_rejection(self, response_format: Any) -> str | None:
+        """Why `response_format` is not accepted in this mode (None when it is)."""
+        if response_format is None:
+            return None
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if self.mode == "plain" and kind not in (None, "text"):
+            return f"response_format is not supported by this server (got type {kind!r})"
+        if self.mode == "json_object" and kind == "json_schema":
+            # what the llama-cpp-python server answers (pydantic's literal_error on the request model)
+            return (
+                "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]"
+            )
+        return None
+
+    def chat(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str], float]:
+        """(status, JSON body, headers, delay) for one chat completion request."""
+        model = body.get("model")
+        if model not in self.models:
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            return 404, _error_body(message, "invalid_request_error", "model_not_found"), {}, 0.0
+        rejection = self._format_rejection(body.get("response_format"))
+        if rejection is not None:
+            return 400, _error_body(rejection, "invalid_request_error", None), {}, 0.0
+        item = self._next()
+        if isinstance(item, Fault):
+            return item.status, _error_body(item.message, "server_error", None), dict(item.headers), item.delay_s
+        sent_words = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+        prompt_tokens = item.prompt_tokens if item.prompt_tokens is not None else sent_words
+        completion_tokens = item.completion_tokens if item.completion_tokens is not None else len(item.content.split())
+        completion = {
+            "id": f"chatcmpl-scripted-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": item.content},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+        return 200, completion, {}, 0.0
+
+    def embeddings(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        raw = body.get("input", [])
+        texts = [raw] if isinstance(raw, str) else list(raw)
+        data = [
+            {"object": "embedding", "index": i, "embedding": deterministic_embedding(str(t), self.embedding_dim)}
+            for i, t in enumerate(texts)
+        ]
+        tokens = sum(len(str(t).split()) for t in texts)
+        return 200, {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", "scripted-embedding"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+
+    def list_models(self) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [{"id": m, "object": "model", "created": 0, "owned_by": "simqa-testing"} for m in self.models],
+        }
+
+
+def deterministic_embedding(text: str, dim: int) -> list[float]:
+    """A unit vector from the SHA-256 of `text`: equal texts give equal vectors, others differ."""
+    values: list[float] = []
+    counter = 0
+    while len(values) < dim:
+        digest = hashlib.sha256(f"{counter}:{text}".encode()).digest()
+        values.extend((b - 127.5) / 127.5 for b in digest)
+        counter += 1
+    vector = values[:dim]
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def _error_body(message: str, error_type: str, code: str | None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+
+
+def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
+            return
+
+        def _headers(self) -> dict[str, str]:
+            return {k.lower(): v for k, v in self.headers.items()}
+
+        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            payload = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a scripted timeout)
+                pass
+
+        def do_GET(self) -> None:
+            headers = self._headers()
+            server._record(RecordedRequest("GET", self.path, {}, headers))
+            denied = server._check_auth(headers)
+            if denied is not None:
+                self._send(*denied)
+            elif self.path.rstrip("/").endswith("/models"):
+                self._send(200, server.list_models())
+            else:
+                self._send(404, _error_body(f"no route GET {self.path}", "invalid_request_error", None))
+
+        def do_POST(self) -> None:
+            headers = self._headers()
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                body = {"_unparsed": raw.decode(errors="replace")}
+            server._record(RecordedRequest("POST", self.path, body, headers))
+            denied = server._check_auth(headers)
+            if denied is not None:
+                self._send(*denied)
+                return
+            path = self.path.split("?")[0].rstrip("/")
+            if path.endswith("/chat/completions"):
+                status, payload, extra, delay = server.chat(body)
+                if delay > 0 and server._stopping.wait(delay):
+                    return  # shutting down
+                self._send(status, payload, extra)
+            elif path.endswith("/embeddings"):
+                self._send(*server.embeddings(body))
+            else:
+                self._send(404, _error_body(f"no route POST {self.path}", "invalid_request_error", None))
+
+    return Handler

@@ -1,0 +1,133 @@
+"""compare, sweep and calibrate: against known answers (toy model, seir final size)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy.optimize import brentq
+
+import sim
+from sim.experiments import CalibrateSpec, SweepSpec, calibrate, compare, sweep
+from tests.sim.toy import SPEC
+
+
+@pytest.fixture(autouse=True)
+def toy_model():
+    sim.register(SPEC)
+    yield
+    sim.registry.unregister("toy")
+
+
+def test_compare_uses_common_random_numbers_and_reports_paired_interval():
+    base = {"label": "baseline", "model": "toy", "params": {"noise": 0.5, "replicates": 30, "seed": 2}}
+    half = {**base, "label": "half", "interventions": [{"type": "contact_reduction", "effectiveness": 0.5}]}
+    out = compare([base, half])
+    assert [r.label for r in out.results] == ["baseline", "half"]
+    diff = next(d for d in out.differences if d.metric == "level")
+    # Same noise in both (common random numbers): the difference is exactly the effect, -1.0.
+    assert diff.difference == pytest.approx(-1.0)
+    assert diff.ci == pytest.approx((-1.0, -1.0))
+    assert diff.relative == pytest.approx(-1.0 / out.results[0].scalar("level"))
+
+
+def test_compare_needs_two_distinct_labels():
+    with pytest.raises(sim.ScenarioError, match="at least two"):
+        compare([{"model": "toy"}])
+    with pytest.raises(sim.ScenarioError, match="distinct"):
+        compare([{"model": "toy"}, {"model": "toy", "params": {"rate": 2}}])
+
+
+def test_sweep_labels_and_values():
+    results = sweep({"model": "toy"}, SweepSpec(param="servers", values=[1, 2, 5]))
+    assert [r.label for r in results] == ["servers=1", "servers=2", "servers=5"]
+    assert [r.scalar("level") for r in results] == pytest.approx([10, 5, 2])
+    assert results[0].scenario.params["servers"] == 1 and isinstance(results[0].scenario.params["servers"], int)
+
+
+def test_sweep_over_intervention_field_adds_it_when_missing():
+    results = sweep({"model": "toy"}, SweepSpec(param="contact_reduction.effectiveness", values=[0, 0.5]))
+    assert [r.scalar("level") for r in results] == pytest.approx([2.0, 1.0])
+
+
+def test_sweep_rejects_fractional_integer_and_unknown_param():
+    with pytest.raises(sim.ScenarioError, match="whole numbers"):
+        sweep({"model": "toy"}, SweepSpec(param="servers", values=[1.5]))
+    with pytest.raises(sim.ScenarioError, match="unknown parameter 'srvers'"):
+        sweep({"model": "toy"}, SweepSpec(param="srvers", values=[1]))
+
+
+def test_calibrate_continuous_root():
+    # level = rate * 10 / 5 = 2 * rate: level 3 at rate 1.5
+    out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=3.0))
+    assert out.met and out.value == pytest.approx(1.5, rel=1e-3)
+    assert out.results[-1].scalar("level") == pytest.approx(out.achieved)
+
+
+def test_calibrate_integer_le_finds_fewest_servers():
+    # level = 10 * rate / servers with rate 4: level <= 3 needs servers >= 40/3, i.e. 14
+    out = calibrate(
+        {"model": "toy", "params": {"rate": 4}}, CalibrateSpec(param="servers", metric="level", target=3, relation="le")
+    )
+    assert out.met and out.value == 14
+    assert out.achieved <= 3 and 40 / 13 > 3
+
+
+def test_calibrate_ge_on_increasing_metric():
+    out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=5, relation="ge"))
+    assert out.met and out.achieved >= 5 and out.value == pytest.approx(2.5, rel=1e-2)
+
+
+def test_calibrate_unreachable_reports_closest():
+    out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=50))
+    assert not out.met
+    assert out.value == 10 and out.achieved == pytest.approx(20)
+    assert "no rate in [0, 10]" in out.note
+
+
+def test_calibrate_unknown_metric_and_param():
+    with pytest.raises(sim.ScenarioError, match="unknown metric 'lvl'"):
+        calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="lvl", target=1))
+    with pytest.raises(sim.ScenarioError, match="cannot calibrate unknown parameter"):
+        calibrate({"model": "toy"}, CalibrateSpec(param="seed", metric="level", target=1))
+
+
+def test_calibrate_seir_r0_for_half_attack_rate_matches_final_size():
+    # Final-size equation 1 - a = exp(-R0 a): a = 0.5 at R0 = 2 ln 2.
+    out = calibrate(
+        {"model": "seir", "params": {"population": 1_000_000, "initial_infected": 1, "days": 1500}},
+        CalibrateSpec(param="r0", metric="attack_rate", target=0.5, lower=1.05, upper=4),
+    )
+    assert out.met
+    assert out.value == pytest.approx(2 * math.log(2), rel=0.01)
+    assert brentq(lambda a: 1 - a - math.exp(-out.value * a), 1e-6, 1) == pytest.approx(0.5, abs=0.01)
+
+
+def test_seir_vectorised_sweep_matches_single_runs():
+    spec = SweepSpec(param="r0", values=[1.5, 2.5])
+    batch = sweep({"model": "seir"}, spec)
+    single = [sim.run({"model": "seir", "params": {"r0": v}}) for v in spec.values]
+    for b, s in zip(batch, single, strict=True):
+        assert b.scalar("attack_rate") == pytest.approx(s.scalar("attack_rate"), rel=1e-5)
+
+
+class _DictCache:
+    def __init__(self):
+        self.store, self.puts = {}, 0
+
+    def get(self, run_id):
+        return self.store.get(run_id)
+
+    def put(self, result):
+        self.puts += 1
+        self.store[result.run_id] = result
+
+
+def test_cache_returns_stored_result_without_running():
+    cache = _DictCache()
+    first = sim.run({"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, cache=cache)
+    again = sim.run({"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, cache=cache)
+    assert cache.puts == 1 and again.meta.cached and not first.meta.cached
+    assert again.metrics == first.metrics
+    out = compare([{"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, {"model": "toy", "label": "b"}], cache=cache)
+    assert out.results[0].meta.cached and cache.puts == 2
