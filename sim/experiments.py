@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import optimize, stats
 
 from sim.caps import MAX_CALIBRATION_RUNS, MAX_COMPARE_SCENARIOS, MAX_SWEEP_VALUES, check_count, check_work
 from sim.errors import ScenarioError
@@ -97,6 +96,8 @@ def _paired_difference(base: list[float], other: list[float]) -> tuple[float, tu
     sd = float(diffs.std(ddof=1))
     if sd == 0.0:
         return mean, (mean, mean)
+    from scipy import stats
+
     half = float(stats.t.ppf(0.975, diffs.size - 1)) * sd / math.sqrt(diffs.size)
     return mean, (mean - half, mean + half)
 
@@ -428,6 +429,8 @@ def _solve(
             return a if abs(metric_at(a) - spec.target) <= abs(metric_at(b) - spec.target) else b
         # The feasible side of the crossing: the value that just meets the limit.
         return b if meets(metric_at(b)) else a
+    from scipy import optimize
+
     xtol = max(abs(hi - lo) * 1e-4, 1e-6)
     root = float(optimize.brentq(lambda x: metric_at(x) - spec.target, lo, hi, xtol=xtol, maxiter=40))
     if spec.relation == "eq" or meets(metric_at(root)):

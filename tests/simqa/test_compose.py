@@ -1,0 +1,61 @@
+"""The template composer and the grounding check."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim.experiments import compare
+from simqa.compose import Outcome, allowed_values, compose_template, numbers_in, ungrounded_numbers
+from simqa.request import Request
+
+
+def _simulate(question: str, scenario: dict) -> tuple[Request, Outcome]:
+    request = Request(kind="simulate", scenarios=[sim.Scenario.model_validate(scenario)])
+    return request, Outcome(results=[sim.run(scenario)])
+
+
+def test_numbers_in_reads_separators_decimals_percent_and_skips_identifiers():
+    found = numbers_in("peak 12,345 on day 57; 89.3% infected; r0=2.5 ran as run abcdef0123456789, R0 2.5")
+    assert (12345.0, 0, False) in found and (57.0, 0, False) in found and (89.3, 1, True) in found
+    assert (2.5, 1, False) in found  # the 'R0 2.5' one; 'r0=2.5' is read as a label, not a claim
+    assert all(v != 123456789 for v, _, _ in found)
+
+
+def test_template_answer_is_fully_grounded_for_each_kind():
+    q = "What if R0 is 3 in a town of 50,000?"
+    request, outcome = _simulate(q, {"model": "seir", "params": {"r0": 3, "population": 50000, "replicates": 5}})
+    text = compose_template(q, request, outcome, stated=["r0", "population"])
+    assert ungrounded_numbers(text, allowed_values(q, request, outcome)) == []
+    assert "50,000" in text and "attack rate" in text
+
+    scenarios = [
+        {"label": "baseline", "model": "seir", "params": {"r0": 2}},
+        {
+            "label": "distancing",
+            "model": "seir",
+            "params": {"r0": 2},
+            "interventions": [{"type": "contact_reduction", "start_day": 10, "duration_days": 30}],
+        },
+    ]
+    cmp = compare(scenarios)
+    request = Request(kind="compare", scenarios=[sim.Scenario.model_validate(s) for s in scenarios])
+    outcome = Outcome(results=cmp.results, differences=cmp.differences)
+    text = compose_template("distancing vs nothing", request, outcome)
+    assert "lower" in text
+    assert ungrounded_numbers(text, allowed_values("distancing vs nothing", request, outcome)) == []
+
+
+def test_invented_numbers_are_caught():
+    q = "What if R0 is 3?"
+    request, outcome = _simulate(q, {"model": "seir", "params": {"r0": 3}})
+    allowed = allowed_values(q, request, outcome)
+    peak = outcome.results[0].scalar("peak_infected")
+    assert ungrounded_numbers(f"The peak is {round(peak):,} people.", allowed) == []
+    assert ungrounded_numbers(f"The peak is {round(peak * 1.3):,} people.", allowed) != []
+    assert ungrounded_numbers("About 42.7% will be infected.", allowed) == ["42.7%"]
+
+
+@pytest.mark.parametrize("shown", ["89.3%", "89%"])
+def test_rounded_percent_of_a_share_is_grounded(shown):
+    assert ungrounded_numbers(f"attack rate {shown}", {0.8934}) == []
