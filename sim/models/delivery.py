@@ -1,0 +1,439 @@
+"""Last-mile meal delivery: a discrete-event simulation of couriers serving orders in a square city.
+
+Orders arrive as a Poisson process during a shift. Each order has a restaurant and a customer,
+both uniform in a square of side `city_km`; the food is ready a gamma-distributed preparation
+time after the order is placed. An arriving order goes to the nearest idle courier (straight-line
+distance); if none is idle it waits in a first-come-first-served queue, and the next courier to
+finish takes the head of the queue (plus, when `max_batch` > 1, further queued orders whose
+restaurant and customer are close to the head order's). The courier rides to the restaurant, waits for the food, rides to the
+customer and stays there idle. The simulation runs past the shift until every order is delivered.
+
+Random numbers: each replicate gets its own `SeedSequence` child, split into an order stream
+(arrivals, locations, preparation and service times) and a courier stream (start positions). The
+order stream does not depend on the number of couriers, so comparing fleet sizes uses common
+random numbers; courier start positions are drawn row by row, so a larger fleet keeps the smaller
+fleet's couriers where they were and adds new ones.
+
+`service_model="exponential"` replaces the spatial trip by an exponential service time with mean
+`service_minutes`: the model is then exactly an M/M/c queue (FIFO), which the tests check against
+the Erlang C formula. It exists for validation, not for questions about delivery.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from sim.output import ModelOutput
+from sim.params import ModelParams
+from sim.registry import ModelSpec
+
+# Shape of the gamma distribution of preparation times: coefficient of variation 1/sqrt(3.5) = 0.53,
+# as in the Grubhub meal-delivery instances (preparation sd 8.9-9.3 min for a mean of 16.6-17.0 min;
+# Reyes et al. 2018, github.com/grubhub/mdrplib, instance_characteristics.txt of seeds 0 and 1).
+PREP_GAMMA_SHAPE = 3.5
+
+# A courier building a batch looks this far into the queue for the best companion order (nearest
+# restaurant to the last pickup plus nearest customer to the first drop-off): far enough to find a
+# good match under load, near enough that old orders are not skipped for long.
+BATCH_LOOKAHEAD = 20
+
+BACKLOG_NOTE_HOURS = 5 / 60  # a note is added when more than 5 minutes' worth of orders wait at shift end
+
+SERIES_STEP_MINUTES = 1.0
+
+MIN_FLEET_COST = 200  # work units per order for fleets up to this size (see _work)  # queue_length and n_busy are sampled at the start of every minute of the shift
+
+
+class DeliveryParams(ModelParams):
+    """Parameters of the delivery model. Distances in km, times in minutes unless named otherwise."""
+
+    orders_per_hour: float = Field(
+        default=120.0,  # rationale: a busy city zone at the dinner peak; scale couriers with it
+        gt=0,
+        le=5000,
+        description="mean rate of orders placed during the shift (Poisson arrivals), orders per hour",
+    )
+    couriers: int = Field(
+        default=60,  # Grubhub instances: 0.48-0.60 courier-hours per order (Reyes et al. 2018, mdrplib seeds 0-1)
+        ge=1,
+        le=2000,
+        description="couriers on shift; all start idle at random places and work until every order is delivered",
+    )
+    hours: float = Field(
+        default=6.0,  # rationale: one lunch-to-dinner shift
+        gt=0,
+        le=24,
+        description="length of the shift during which orders are placed, hours",
+    )
+    prep_minutes: float = Field(
+        default=15.0,  # median preparation 15 min, mean 16.6-17.0 min in the Grubhub instances (Reyes et al. 2018)
+        ge=0,
+        le=120,
+        description="mean restaurant preparation time, minutes (gamma distributed, coefficient of variation 0.53)",
+    )
+    speed_kmh: float = Field(
+        default=18.0,  # Grubhub instances: 2.2 km straight-line restaurant-to-customer in 7.4 min (Reyes et al. 2018)
+        gt=0,
+        le=80,
+        description="courier speed along the straight line between two points (road detours included), km/h",
+    )
+    city_km: float = Field(
+        default=4.0,  # mean straight-line distance of two uniform points is 0.5214 x side = 2.1 km, as in the instances
+        gt=0,
+        le=100,
+        description="side of the square city in which restaurants and customers lie, km",
+    )
+    max_batch: int = Field(
+        default=1,  # rationale: one order per trip is the plain baseline; batching is the what-if
+        ge=1,
+        le=10,
+        description="most orders a courier carries on one trip; batches form only from queued orders",
+    )
+    sla_minutes: float = Field(
+        default=30.0,  # the common 30-minute delivery promise (e.g. Domino's former "30 minutes or less")
+        gt=0,
+        le=240,
+        description="promised time from order placed to delivered; later orders count as late, minutes",
+    )
+    service_model: Literal["spatial", "exponential"] = Field(
+        default="spatial",
+        description=(
+            "validation switch: 'spatial' simulates trips; 'exponential' replaces each trip by an "
+            "exponential service time of mean service_minutes, making the model an M/M/c queue"
+        ),
+    )
+    service_minutes: float = Field(
+        default=20.0,  # rationale: about one delivery trip; used only when service_model is "exponential"
+        gt=0,
+        le=240,
+        description="mean service time of the exponential validation model, minutes (ignored when spatial)",
+    )
+
+
+@dataclass
+class OrderStream:
+    """The random inputs of one replicate that do not depend on the fleet (common random numbers)."""
+
+    arrival: np.ndarray  # minutes since the start of the shift, sorted
+    restaurant_xy: np.ndarray  # (n, 2) km
+    customer_xy: np.ndarray  # (n, 2) km
+    ready: np.ndarray  # minute the food is ready = arrival + preparation
+    service: np.ndarray  # exponential service time (used by the validation model only), minutes
+
+
+@dataclass
+class ReplicateTrace:
+    """What happened to every order and courier in one replicate, for metrics and tests."""
+
+    orders: OrderStream
+    assigned: np.ndarray  # minute a courier took the order
+    delivered: np.ndarray  # minute the order reached the customer
+    courier: np.ndarray  # index of the courier that delivered it
+    delivery_count: np.ndarray  # how many times each order was handed over (1 when correct)
+    trip_start: np.ndarray  # one entry per trip: minute the courier left
+    trip_end: np.ndarray  # minute the courier became free again
+    trip_courier: np.ndarray  # which courier made the trip
+    shift_minutes: float
+    couriers: int
+
+
+def draw_orders(params: DeliveryParams, rng: np.random.Generator) -> OrderStream:
+    """Pre-draw a replicate's orders. Every array is always drawn, in the same order, so the stream
+    is the same whatever the fleet size, batch size or service model."""
+    shift_minutes = params.hours * 60.0
+    n = int(rng.poisson(params.orders_per_hour * params.hours))
+    arrival = np.sort(rng.uniform(0.0, shift_minutes, n))
+    restaurant_xy = rng.uniform(0.0, params.city_km, (n, 2))
+    customer_xy = rng.uniform(0.0, params.city_km, (n, 2))
+    prep = rng.standard_gamma(PREP_GAMMA_SHAPE, n) * (params.prep_minutes / PREP_GAMMA_SHAPE)
+    service = rng.standard_exponential(n) * params.service_minutes
+    return OrderStream(arrival, restaurant_xy, customer_xy, arrival + prep, service)
+
+
+def draw_courier_positions(params: DeliveryParams, rng: np.random.Generator) -> np.ndarray:
+    """Start positions (couriers, 2); drawn row by row, so the first k rows do not depend on the fleet size."""
+    return rng.uniform(0.0, params.city_km, (params.couriers, 2))
+
+
+def simulate_replicate(params: DeliveryParams, orders: OrderStream, courier_xy: np.ndarray) -> ReplicateTrace:
+    """Run the event loop of one replicate until every order is delivered."""
+    n = orders.arrival.size
+    n_couriers = courier_xy.shape[0]
+    minutes_per_km = 60.0 / params.speed_kmh
+    exponential = params.service_model == "exponential"
+    max_batch = 1 if exponential else params.max_batch
+
+    # Python lists: scalar reads from numpy arrays cost ~10x more inside the loop
+    arrival = orders.arrival.tolist()
+    ready = orders.ready.tolist()
+    service = orders.service.tolist()
+    rest_x, rest_y = orders.restaurant_xy[:, 0].tolist(), orders.restaurant_xy[:, 1].tolist()
+    cust_x, cust_y = orders.customer_xy[:, 0].tolist(), orders.customer_xy[:, 1].tolist()
+
+    # positions kept twice: numpy for the vectorised nearest-idle search, lists for scalar arithmetic
+    # (complex numbers: one subtraction and one abs give every distance)
+    pos_vec = courier_xy[:, 0] + 1j * courier_xy[:, 1]
+    pos_x, pos_y = courier_xy[:, 0].tolist(), courier_xy[:, 1].tolist()
+    busy_penalty = np.zeros(n_couriers)  # +inf for busy couriers, so argmin finds the nearest idle one
+    n_idle = n_couriers
+
+    assigned = [math.nan] * n
+    delivered = [math.nan] * n
+    courier_of = [-1] * n
+    delivery_count = [0] * n
+    trip_start: list[float] = []
+    trip_end: list[float] = []
+    trip_courier: list[int] = []
+    free_at: list[tuple[float, int]] = []  # heap of (minute the courier becomes free, courier)
+    queue: deque[int] = deque()
+
+    def start_trip(courier: int, now: float, batch: list[int]) -> None:
+        for order in batch:
+            assigned[order] = now
+            courier_of[order] = courier
+        if exponential:
+            order = batch[0]
+            clock = now + service[order]
+            delivered[order] = clock
+            delivery_count[order] += 1
+        else:
+            x, y = pos_x[courier], pos_y[courier]
+            clock = now
+            for order in batch:  # pickups in the order the batch was built
+                rx, ry = rest_x[order], rest_y[order]
+                clock += math.hypot(rx - x, ry - y) * minutes_per_km
+                clock = max(clock, ready[order])  # wait at the counter until the food is ready
+                x, y = rx, ry
+            remaining = list(batch)
+            while remaining:  # drop-offs: always the nearest customer next
+                k = 0
+                if len(remaining) > 1:
+                    k = min(
+                        range(len(remaining)),
+                        key=lambda i: math.hypot(cust_x[remaining[i]] - x, cust_y[remaining[i]] - y),
+                    )
+                order = remaining.pop(k)
+                cx, cy = cust_x[order], cust_y[order]
+                clock += math.hypot(cx - x, cy - y) * minutes_per_km
+                x, y = cx, cy
+                delivered[order] = clock
+                delivery_count[order] += 1
+            pos_x[courier], pos_y[courier] = x, y
+            pos_vec[courier] = complex(x, y)
+        trip_start.append(now)
+        trip_end.append(clock)
+        trip_courier.append(courier)
+        heapq.heappush(free_at, (clock, courier))
+
+    def take_batch() -> list[int]:
+        batch = [queue.popleft()]  # first come, first served
+        while len(batch) < max_batch and queue:
+            last, first = batch[-1], batch[0]
+            lx, ly = rest_x[last], rest_y[last]
+            fx, fy = cust_x[first], cust_y[first]
+            candidates = list(islice(queue, BATCH_LOOKAHEAD))
+            k = min(
+                range(len(candidates)),
+                key=lambda i: (
+                    math.hypot(rest_x[candidates[i]] - lx, rest_y[candidates[i]] - ly)
+                    + math.hypot(cust_x[candidates[i]] - fx, cust_y[candidates[i]] - fy)
+                ),
+            )
+            del queue[k]
+            batch.append(candidates[k])
+        return batch
+
+    next_order = 0
+    while next_order < n or free_at:
+        if free_at and (next_order >= n or free_at[0][0] <= arrival[next_order]):
+            now, courier = heapq.heappop(free_at)
+            if queue:
+                start_trip(courier, now, take_batch())
+            else:
+                busy_penalty[courier] = 0.0
+                n_idle += 1
+        else:
+            order = next_order
+            next_order += 1
+            if n_idle == 0:
+                queue.append(order)
+                continue
+            if exponential:  # location plays no part: any idle courier, the lowest index
+                courier = int(busy_penalty.argmin())
+            else:
+                distance = np.abs(pos_vec - complex(rest_x[order], rest_y[order])) + busy_penalty
+                courier = int(distance.argmin())
+            busy_penalty[courier] = math.inf
+            n_idle -= 1
+            start_trip(courier, arrival[order], [order])
+
+    return ReplicateTrace(
+        orders=orders,
+        assigned=np.asarray(assigned),
+        delivered=np.asarray(delivered),
+        courier=np.asarray(courier_of),
+        delivery_count=np.asarray(delivery_count),
+        trip_start=np.asarray(trip_start),
+        trip_end=np.asarray(trip_end),
+        trip_courier=np.asarray(trip_courier, dtype=int),
+        shift_minutes=params.hours * 60.0,
+        couriers=n_couriers,
+    )
+
+
+def replicate_streams(params: DeliveryParams) -> list[tuple[np.random.Generator, np.random.Generator]]:
+    """(order stream, courier stream) generators of each replicate, from `params.seed`."""
+    streams = []
+    for child in np.random.SeedSequence(params.seed).spawn(params.replicates):
+        order_seq, courier_seq = child.spawn(2)
+        streams.append((np.random.default_rng(order_seq), np.random.default_rng(courier_seq)))
+    return streams
+
+
+def series_times(shift_minutes: float) -> np.ndarray:
+    """The minutes at which the series are sampled: 0, 1, ... up to the end of the shift."""
+    return np.arange(0.0, shift_minutes, SERIES_STEP_MINUTES)
+
+
+def count_open(starts: np.ndarray, ends: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """How many intervals [start, end) contain each time."""
+    opened = np.searchsorted(np.sort(starts), times, side="right")
+    closed = np.searchsorted(np.sort(ends), times, side="right")
+    return opened - closed
+
+
+def summarise_trace(trace: ReplicateTrace, sla_minutes: float) -> dict[str, float]:
+    """The scalar metrics of one replicate."""
+    n = trace.orders.arrival.size
+    shift = trace.shift_minutes
+    busy_in_shift = np.minimum(trace.trip_end, shift) - np.minimum(trace.trip_start, shift)
+    utilization = float(busy_in_shift.sum() / (trace.couriers * shift))
+    if n == 0:
+        return {
+            "p50_minutes": 0.0,
+            "p90_minutes": 0.0,
+            "late_rate": 0.0,
+            "utilization": utilization,
+            "delivered": 0.0,
+            "orders_placed": 0.0,
+            "mean_wait_minutes": 0.0,
+        }
+    minutes_to_door = trace.delivered - trace.orders.arrival
+    p50, p90 = np.percentile(minutes_to_door, [50, 90])
+    return {
+        "p50_minutes": float(p50),
+        "p90_minutes": float(p90),
+        "late_rate": float(np.mean(minutes_to_door > sla_minutes)),
+        "utilization": utilization,
+        "delivered": float(trace.delivery_count.sum()),
+        "orders_placed": float(n),
+        "mean_wait_minutes": float(np.mean(trace.assigned - trace.orders.arrival)),
+    }
+
+
+def simulate_each(params: DeliveryParams) -> Iterator[ReplicateTrace]:
+    """Each replicate's trace in turn (one at a time: a trace holds every order of its replicate)."""
+    for order_rng, courier_rng in replicate_streams(params):
+        orders = draw_orders(params, order_rng)
+        courier_xy = draw_courier_positions(params, courier_rng)
+        yield simulate_replicate(params, orders, courier_xy)
+
+
+def simulate(params: DeliveryParams) -> list[ReplicateTrace]:
+    """Every replicate's trace."""
+    return list(simulate_each(params))
+
+
+def run(params: DeliveryParams, interventions: Sequence[Any] = ()) -> ModelOutput:
+    """Run `params.replicates` replicates; no interventions are supported."""
+    shift = params.hours * 60.0
+    times = series_times(shift)
+    per_replicate, queue_length, n_busy = [], [], []
+    empty, waiting_at_end, overtime = 0, [], []
+    for trace in simulate_each(params):
+        per_replicate.append(summarise_trace(trace, params.sla_minutes))
+        queue_length.append(count_open(trace.orders.arrival, trace.assigned, times))
+        n_busy.append(count_open(trace.trip_start, trace.trip_end, times))
+        empty += trace.orders.arrival.size == 0
+        waiting_at_end.append(np.sum((trace.orders.arrival <= shift) & (trace.assigned > shift)))
+        overtime.append(trace.trip_end.max() - shift if trace.trip_end.size else 0.0)
+    metrics = {name: np.array([row[name] for row in per_replicate]) for name in METRICS}
+    series = {"queue_length": np.array(queue_length, dtype=float), "n_busy": np.array(n_busy, dtype=float)}
+
+    notes = []
+    if empty:
+        notes.append(f"{empty} of {params.replicates} replicates had no orders; their delivery times count as 0")
+    # a backlog of more than five minutes of orders at closing time means the fleet fell behind
+    if np.mean(waiting_at_end) > params.orders_per_hour * BACKLOG_NOTE_HOURS:
+        notes.append(
+            f"the couriers did not keep up: when the shift ended {np.mean(waiting_at_end):.0f} orders (mean over "
+            f"replicates) were still waiting for a courier; the couriers worked on until every order was delivered, "
+            f"{np.mean(overtime):.0f} minutes after the end of the shift"
+        )
+    return ModelOutput(metrics=metrics, series=series, notes=notes)
+
+
+METRICS = (
+    "p50_minutes",
+    "p90_minutes",
+    "late_rate",
+    "utilization",
+    "delivered",
+    "orders_placed",
+    "mean_wait_minutes",
+)
+
+
+def _work(params: DeliveryParams) -> float:
+    # each order scans the fleet once for the nearest idle courier; below ~200 couriers the fixed
+    # Python cost of handling an order dominates, so small fleets are counted as 200
+    fleet_cost = max(params.couriers, MIN_FLEET_COST)
+    return params.orders_per_hour * params.hours * fleet_cost * params.replicates
+
+
+SPEC = ModelSpec(
+    name="delivery",
+    params=DeliveryParams,
+    run=run,
+    description=(
+        "E-commerce last-mile meal delivery (discrete-event): Poisson orders, restaurants and customers "
+        "in a square city, nearest-idle-courier dispatch, a FIFO queue when all couriers are busy, "
+        "optional batching; delivery-time percentiles, late rate and courier utilisation."
+    ),
+    metrics=METRICS,
+    card=Path(__file__).resolve().parents[2] / "docs" / "models" / "delivery.md",
+    interventions=frozenset(),
+    breakdowns=(),
+    time_unit="minute",
+    work=_work,
+    keywords=(
+        "delivery",
+        "deliveries",
+        "courier",
+        "couriers",
+        "rider",
+        "riders",
+        "order",
+        "orders",
+        "restaurant",
+        "restaurants",
+        "food",
+        "meal",
+        "last-mile",
+        "dispatch",
+        "batch",
+        "batching",
+        "late",
+        "sla",
+    ),
+)
