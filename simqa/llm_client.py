@@ -370,17 +370,7 @@ class LLMClient:
         if schema is None:
             reply = self._complete(messages, None, "plain")
         else:
-            start = MODES.index(self.mode)
-            reply = None
-            for mode in MODES[start:]:
-                try:
-                    reply = self._complete(self._messages_for(messages, schema, mode), (schema, schema_name), mode)
-                except _FormatRejected:
-                    continue
-                if mode != self.mode:
-                    self.memory.set(self.config.endpoint, mode)
-                break
-            assert reply is not None  # "plain" sends no response_format, so it cannot be rejected for one
+            reply = self._structured(messages, schema, schema_name)
         with self._lock:
             for name in ("prompt_tokens", "completion_tokens"):
                 self.usage[name] += reply.usage.get(name, 0)
@@ -388,6 +378,20 @@ class LLMClient:
         return reply
 
     # ---------------------------------------------------------------- modes
+
+    def _structured(self, messages: list[Message], schema: Mapping[str, Any], name: str) -> ChatReply:
+        """The reply in the first mode, from the remembered one on, that the endpoint accepts."""
+        remembered = self.mode
+        for mode in MODES[MODES.index(remembered) :]:
+            try:
+                reply = self._complete(self._messages_for(messages, schema, mode), (schema, name), mode)
+            except _FormatRejected:
+                continue
+            if mode != remembered:
+                self.memory.set(self.config.endpoint, mode)
+            return reply
+        # "plain" sends no response_format, so only a server that rejects every request gets here
+        raise LLMError(f"the LLM endpoint {self.config.where} rejected every response format: check SIMQA_LLM_BASE_URL")
 
     @staticmethod
     def _messages_for(messages: list[Message], schema: Mapping[str, Any], mode: Mode) -> list[Message]:
@@ -415,7 +419,9 @@ class LLMClient:
     # ---------------------------------------------------------------- one completion, with retries
 
     def _client(self) -> Any:
-        if self._sdk is None:
+        with self._lock:
+            if self._sdk is not None:
+                return self._sdk
             import openai
 
             self._sdk = openai.OpenAI(
@@ -427,9 +433,7 @@ class LLMClient:
             )
         return self._sdk
 
-    def _complete(
-        self, messages: list[Message], schema: tuple[Mapping[str, Any], str] | None, mode: Mode
-    ) -> ChatReply:
+    def _complete(self, messages: list[Message], schema: tuple[Mapping[str, Any], str] | None, mode: Mode) -> ChatReply:
         import openai
 
         kwargs: dict[str, Any] = {

@@ -44,6 +44,7 @@ __all__ = [
     "http_error",
     "malformed",
     "rate_limited",
+    "refusal",
     "reply",
     "server_error",
     "timeout",
@@ -57,6 +58,7 @@ class Reply:
     content: str
     prompt_tokens: int | None = None  # None: a rough count of the words sent
     completion_tokens: int | None = None  # None: a rough count of the words in `content`
+    refusal: str | None = None  # OpenAI strict mode's refusal message (content is then empty)
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,20 @@ class Fault:
     delay_s: float = 0.0  # sleep this long before answering (a timeout when over the client's)
 
 
-def reply(content: str | dict[str, Any] | list[Any], **tokens: int) -> Reply:
+def reply(
+    content: str | dict[str, Any] | list[Any],
+    *,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+) -> Reply:
     """A reply whose content is `content` (a dict or list is sent as its JSON text)."""
     text = content if isinstance(content, str) else json.dumps(content)
-    return Reply(text, **tokens)
+    return Reply(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+
+
+def refusal(message: str = "I can't help with that.") -> Reply:
+    """A strict-mode refusal: no content, a `refusal` message instead."""
+    return Reply("", refusal=message)
 
 
 def malformed(text: str = '{"kind": "simulate", "model": "seir", "scenarios": [') -> Reply:
@@ -152,7 +164,11 @@ class ScriptedOpenAIServer:
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-openai", daemon=True)
+        # a short poll interval makes stop() prompt (shutdown waits for the serve loop's next poll)
+        httpd = self._httpd
+        self._thread = threading.Thread(
+            target=lambda: httpd.serve_forever(poll_interval=0.02), name="scripted-openai", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -259,7 +275,7 @@ class ScriptedOpenAIServer:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": item.content},
+                    "message": {"role": "assistant", "content": item.content, "refusal": item.refusal},
                     "finish_reason": "stop",
                     "logprobs": None,
                 }
@@ -314,6 +330,7 @@ def _error_body(message: str, error_type: str, code: str | None) -> dict[str, An
 def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # keep-alive replies would otherwise wait on delayed ACKs (~40 ms)
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
             return

@@ -1,0 +1,599 @@
+"""The LLM translator: question + retrieved context -> a validated, grounded `Request`.
+
+The model fills a JSON object whose schema (`request_schema`) mirrors `Request`, with every
+scenario parameter and intervention field present and nullable (null = the documented default),
+so it is accepted by OpenAI strict mode. The reply is data: parsed as JSON, validated by `sim`
+(names, bounds, supported interventions, resource caps) and grounded (`simqa.grounding`: every
+value must be stated in the conversation or be a default). On an error the error text goes back
+to the model, at most `MAX_CORRECTIONS` times; then an `LLMError` (the assistant falls back to
+the offline translator under `auto`). A value the user stated that breaks a bound becomes a
+`clarify` naming the bound, never a run. Nothing the model writes is executed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from prompts.loader import load
+from sim.caps import check_work
+from sim.errors import CapExceeded, LLMError, ScenarioError
+from sim.interventions import INTERVENTION_TYPES
+from sim.registry import ModelSpec, get_model, model_names
+from sim.runner import prepare
+from sim.scenario import Scenario, describe_allowed, resolve
+from simqa.grounding import (
+    UngroundedValue,
+    drop_ungrounded,
+    gather_evidence,
+    grounding_feedback,
+    ungrounded_values,
+)
+from simqa.llm_client import LLMClient, LLMConfig, parse_json_object
+from simqa.request import Request
+from simqa.translators.base import Translation, TranslationContext, Translator
+
+MAX_CORRECTIONS = 2  # error texts sent back before giving up
+MAX_DOC_CHARS = 6000  # retrieved documentation in the prompt
+MAX_EXAMPLES = 4
+KINDS = ("simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse")
+SCHEMA_NAME = "simqa_request"
+
+
+@dataclass(frozen=True)
+class _Correction:
+    """What was wrong with a reply, to send back to the model."""
+
+    error: str
+    about_grounding: bool = False
+
+
+class LLMTranslator(Translator):
+    name = "llm"
+
+    def __init__(
+        self,
+        config: LLMConfig | None = None,
+        *,
+        client: LLMClient | None = None,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        if client is None:
+            client = LLMClient(config or LLMConfig.from_env(), cache_dir=cache_dir)
+        self.client = client
+
+    @property
+    def label(self) -> str:
+        return f"llm:{self.client.config.model}"
+
+    # ------------------------------------------------------------------ translate
+
+    def translate(self, question: str, context: TranslationContext) -> Translation:
+        models = _loadable_models()
+        schema = request_schema(tuple(models))
+        messages = build_messages(question, context, models)
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        grounding_sent = False
+        error = ""
+        for attempt in range(MAX_CORRECTIONS + 1):
+            reply = self.client.chat(messages, schema=schema, schema_name=SCHEMA_NAME)
+            for key in usage:
+                usage[key] += reply.usage.get(key, 0)
+            may_send_grounding = not grounding_sent and attempt < MAX_CORRECTIONS
+            verdict = self._judge(reply.content, reply.refusal, question, context, may_send_grounding)
+            if not isinstance(verdict, _Correction):
+                request, notes = verdict
+                return Translation(request=request, translator=self.label, usage=usage, notes=notes)
+            grounding_sent = grounding_sent or verdict.about_grounding
+            error = verdict.error
+            messages = [
+                *messages,
+                {"role": "assistant", "content": reply.content},
+                {"role": "user", "content": correction(error)},
+            ]
+        raise LLMError(
+            f"the LLM's reply did not validate after {MAX_CORRECTIONS} corrections (last error: {error[:300]})"
+        )
+
+    def _judge(
+        self,
+        content: str,
+        refusal: str | None,
+        question: str,
+        context: TranslationContext,
+        may_send_grounding: bool,
+    ) -> tuple[Request, list[str]] | _Correction:
+        """The final request (with notes) a reply gives, or the correction to send back."""
+        if refusal:
+            return Request(kind="refuse", message=refusal[:2000]), []
+        ungrounded: list[UngroundedValue] = []
+        try:
+            request = parse_reply(content)
+            ungrounded = ungrounded_values(request, question, context.history)
+            check_caps(request)
+        except CapExceeded as exc:
+            if not ungrounded:  # the user's own numbers ask too much: say so, run nothing
+                return Request(kind="refuse", model=request.model, message=f"This is too large to run: {exc}"), []
+            return _Correction(f"{exc}; and {grounding_feedback(ungrounded)}", about_grounding=True)
+        except ScenarioError as exc:
+            answer = _out_of_bounds_answer(exc, question, context)
+            return (answer, []) if answer is not None else _Correction(str(exc))
+        except ValueError as exc:  # malformed JSON, a request of the wrong shape
+            return _Correction(str(exc))
+        if not ungrounded:
+            return request, []
+        if may_send_grounding:
+            return _Correction(grounding_feedback(ungrounded), about_grounding=True)
+        return self._settle_ungrounded(request, ungrounded)
+
+    def _settle_ungrounded(self, request: Request, ungrounded: list[UngroundedValue]) -> tuple[Request, list[str]]:
+        """Values still ungrounded after feedback: defaults where there are some, a question where not."""
+        target = next((u for u in ungrounded if u.location == "calibrate.target"), None)
+        if target is not None:
+            return (
+                Request(
+                    kind="clarify",
+                    model=request.model,
+                    message=f"Which value of {target.field} should the calibration aim for? "
+                    "The question does not state a target.",
+                ),
+                [f"the LLM set a calibration target of {target.value:g} that the question does not state"],
+            )
+        grounded, notes = drop_ungrounded(request, ungrounded)
+        notes += [
+            f"the sweep values of {u.field} were chosen by the LLM, not stated in the question"
+            for u in ungrounded
+            if u.location == "sweep.values"
+        ]
+        try:
+            check_request(grounded)
+            check_caps(grounded)
+        except ScenarioError as exc:
+            raise LLMError(
+                f"the LLM set values the question does not state, and their defaults do not fit: {exc}"
+            ) from None
+        return grounded, notes
+
+    # ------------------------------------------------------------------ answer text
+
+    def compose(self, question: str, request: Request, outcome: Any) -> str:
+        """An answer written by the LLM from the results (the caller checks its numbers are grounded)."""
+        scenario = request.model_dump(mode="json", include={"kind", "model", "scenarios", "sweep", "calibrate"})
+        results: dict[str, Any] = {
+            "results": [
+                {"label": r.label, "metrics": r.metrics, "ci": r.ci, "run_id": r.run_id}
+                for r in getattr(outcome, "results", [])
+            ],
+        }
+        differences = getattr(outcome, "differences", None)
+        if differences:
+            results["differences"] = [d.model_dump(mode="json") for d in differences]
+        calibration = getattr(outcome, "calibration", None)
+        if calibration is not None:
+            results["calibration"] = calibration.model_dump(mode="json", exclude={"results"})
+        prompt = load("compose").render(
+            question=wrap_text(question),
+            scenario=wrap_text(json.dumps(scenario, indent=1)),
+            results=wrap_text(json.dumps(results, indent=1)),
+        )
+        reply = self.client.chat([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+        text = reply.content.strip()
+        if not text:
+            raise LLMError("the LLM wrote an empty answer")
+        return text
+
+
+# ---------------------------------------------------------------------- parsing and validation
+
+
+def parse_reply(content: str) -> Request:
+    """A validated `Request` from the model's JSON reply (nulls mean defaults).
+
+    Raises ScenarioError for a scenario that cannot run (naming the field and bound), ValueError
+    for anything else wrong with the reply.
+    """
+    data = parse_json_object(content)
+    data.pop("notes", None)  # notes are simqa's to write, never the model's
+    for key in ("model", "sweep", "calibrate", "message"):
+        if data.get(key, 0) is None:
+            data.pop(key)
+    scenarios = data.get("scenarios") or []
+    if not isinstance(scenarios, list):
+        raise ValueError("scenarios must be a list of scenario objects")
+    cleaned = []
+    for i, scenario in enumerate(scenarios):
+        if not isinstance(scenario, dict):
+            raise ValueError(f"scenarios[{i}] must be an object with label, model, params, interventions")
+        scenario = _without_nulls(scenario)
+        if "model" not in scenario and isinstance(data.get("model"), str):
+            scenario["model"] = data["model"]  # the request names the model once; the scenario left it null
+        if scenario.get("label") is None:
+            scenario["label"] = "baseline" if i == 0 else f"scenario {i + 1}"
+        try:
+            resolve(scenario)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"scenarios[{i}]: {exc}", field=exc.field, value=exc.value, allowed=exc.allowed
+            ) from None
+        cleaned.append(scenario)
+    data["scenarios"] = cleaned
+    if isinstance(data.get("calibrate"), dict):
+        data["calibrate"] = {k: v for k, v in data["calibrate"].items() if v is not None}
+    try:
+        request = Request.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(_short(exc)) from None
+    check_request(request)
+    return request
+
+
+def check_request(request: Request) -> None:
+    """Everything `sim` would reject before running, raised now as a ScenarioError (caps: `check_caps`)."""
+    labels = [s.label for s in request.scenarios]
+    if request.kind == "compare" and len(set(labels)) != len(labels):
+        raise ScenarioError(f"scenario labels must be distinct, got {labels}", field="scenarios.label")
+    for scenario in request.scenarios:
+        resolve(scenario)
+    if request.sweep is not None:
+        _check_sweep(request.scenarios[0], request.sweep.param, request.sweep.values)
+    if request.calibrate is not None:
+        _check_calibrate(request.scenarios[0], request)
+
+
+def check_caps(request: Request) -> None:
+    """CapExceeded when the request's work is over the resource cap (a sweep counts each value)."""
+    work = 0.0
+    for scenario in request.scenarios:
+        resolved = prepare(scenario)
+        work += resolved.spec.work_units(resolved.params)
+    if request.sweep is not None:
+        work *= len(request.sweep.values)
+    check_work(work, "this request")
+
+
+def _check_sweep(scenario: Scenario, param: str, values: Sequence[float]) -> None:
+    spec = get_model(scenario.model)
+    for value in values:
+        resolve(with_value(scenario, spec, param, value, where="sweep.param"))
+
+
+def _check_calibrate(scenario: Scenario, request: Request) -> None:
+    assert request.calibrate is not None
+    cal = request.calibrate
+    spec = get_model(scenario.model)
+    info = spec.params.model_fields.get(cal.param)
+    if info is None or info.annotation not in (int, float):
+        numeric = [n for n, f in spec.params.model_fields.items() if f.annotation in (int, float)]
+        raise ScenarioError(
+            f"calibrate.param {cal.param!r} is not a numeric parameter of {spec.name}; allowed: {', '.join(numeric)}",
+            field="calibrate.param",
+            value=cal.param,
+        )
+    if cal.metric not in spec.metrics:
+        raise ScenarioError(
+            f"calibrate.metric {cal.metric!r} is not a metric of {spec.name}; allowed: {', '.join(spec.metrics)}",
+            field="calibrate.metric",
+            value=cal.metric,
+        )
+    for bound in (cal.lower, cal.upper):
+        if bound is not None:
+            resolve(with_value(scenario, spec, cal.param, bound, where="calibrate"))
+
+
+def with_value(scenario: Scenario, spec: ModelSpec, param: str, value: float, where: str) -> Scenario:
+    """`scenario` with a parameter or an intervention field (`contact_reduction.effectiveness`) set."""
+    if "." not in param:
+        info = spec.params.model_fields.get(param)
+        if info is None:
+            allowed = ", ".join(spec.params.model_fields)
+            raise ScenarioError(f"{where} {param!r} is not a parameter of {spec.name}; allowed: {allowed}", field=where)
+        if info.annotation is int and float(value).is_integer():
+            value = int(value)
+        return scenario.model_copy(update={"params": {**scenario.params, param: value}})
+    iv_type, _, field_name = param.partition(".")
+    cls = INTERVENTION_TYPES.get(iv_type)
+    if cls is None or iv_type not in spec.interventions:
+        allowed = ", ".join(sorted(spec.interventions))
+        raise ScenarioError(f"{where} {param!r}: {spec.name} supports the interventions {allowed}", field=where)
+    if field_name not in cls.model_fields or field_name == "type":
+        allowed = ", ".join(f for f in cls.model_fields if f != "type")
+        raise ScenarioError(f"{where} {param!r}: {iv_type} has the fields {allowed}", field=where)
+    interventions = [iv.model_dump() for iv in scenario.interventions]
+    matching = [iv for iv in interventions if iv["type"] == iv_type]
+    if matching:
+        for iv in matching:
+            iv[field_name] = value
+    else:
+        interventions.append({"type": iv_type, field_name: value})
+    return Scenario.model_validate({**scenario.model_dump(), "interventions": interventions})
+
+
+def _out_of_bounds_answer(exc: ScenarioError, question: str, context: TranslationContext) -> Request | None:
+    """A clarify (bound) or refuse (cap) when the value that broke it is the user's own, else None."""
+    evidence = gather_evidence(question, context.history)
+    value = exc.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not any(abs(float(value) - s) <= 1e-9 * max(1.0, abs(s)) for s in evidence.stated):
+        return None
+    name = (exc.field or "value").split(".")[-1]
+    bound = f" (allowed: {exc.allowed})" if exc.allowed else ""
+    return Request(
+        kind="clarify",
+        message=f"{name} = {value:g} is outside the range the model accepts{bound}. "
+        f"Which value of {name} within that range should I use?",
+    )
+
+
+def correction(error: str) -> str:
+    return (
+        f"Your reply could not be used: {error}\n"
+        "Reply again with the whole corrected JSON object, following the rules of the first message."
+    )
+
+
+def _without_nulls(scenario: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in scenario.items() if v is not None}
+    if isinstance(out.get("params"), dict):
+        out["params"] = {k: v for k, v in out["params"].items() if v is not None}
+    if isinstance(out.get("interventions"), list):
+        out["interventions"] = [
+            {k: v for k, v in iv.items() if v is not None} if isinstance(iv, dict) else iv
+            for iv in out["interventions"]
+        ]
+    return out
+
+
+def _short(exc: ValidationError, limit: int = 3) -> str:
+    parts = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "request"
+        parts.append(f"{where}: {err['msg']}")
+    more = f" (and {exc.error_count() - limit} more)" if exc.error_count() > limit else ""
+    return "; ".join(parts) + more
+
+
+# ---------------------------------------------------------------------- the prompt
+
+
+def _loadable_models() -> list[str]:
+    """Registered models whose spec loads (a broken plugin must not take the translator down)."""
+    names = []
+    for name in model_names():
+        try:
+            get_model(name)
+        except Exception:
+            continue
+        names.append(name)
+    return names
+
+
+def build_messages(question: str, context: TranslationContext, models: Sequence[str]) -> list[dict[str, str]]:
+    """System prompt (rules, parameter schema, retrieved context), the conversation so far, the question."""
+    system = load("translate").render(
+        models=describe_models(models),
+        interventions=describe_interventions(),
+        docs=format_docs(context),
+        examples=format_examples(context),
+    )
+    messages = [{"role": "system", "content": system}]
+    for turn in context.history:
+        messages.append({"role": "user", "content": turn.question})
+        previous = turn.request.model_dump(mode="json", exclude={"notes"})
+        messages.append({"role": "assistant", "content": json.dumps(previous)})
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+def describe_models(models: Sequence[str]) -> str:
+    blocks = []
+    for name in models:
+        spec = get_model(name)
+        lines = [f"model {name} ({spec.time_unit} steps): {spec.description}"]
+        lines.append(f"  metrics: {', '.join(spec.metrics)}")
+        lines.append(f"  interventions: {', '.join(sorted(spec.interventions)) or 'none'}")
+        lines.append("  parameters:")
+        for field_name, info in spec.params.model_fields.items():
+            allowed = describe_allowed(spec.params, field_name)
+            lines.append(f"    - {field_name} ({allowed}; default {info.default!r}): {info.description or ''}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def describe_interventions() -> str:
+    lines = []
+    for iv_type, cls in INTERVENTION_TYPES.items():
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        fields = []
+        for field_name, info in cls.model_fields.items():
+            if field_name == "type":
+                continue
+            allowed = describe_allowed(cls, field_name)
+            fields.append(f"{field_name} ({allowed}; default {info.default!r})")
+        lines.append(f"- {iv_type}: {doc} Fields: {', '.join(fields)}")
+    return "\n".join(lines)
+
+
+_TAG = re.compile(r"<(/?)(context|example)", re.IGNORECASE)
+
+
+def wrap_text(text: str) -> str:
+    """Retrieved text with any context/example tags defused, so it cannot close its wrapper."""
+    return _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
+
+
+def format_docs(context: TranslationContext) -> str:
+    if not context.docs:
+        return "(none retrieved)"
+    blocks: list[str] = []
+    used = 0
+    for chunk in context.docs:
+        text = wrap_text(chunk.text.strip())
+        if used + len(text) > MAX_DOC_CHARS and blocks:
+            break
+        used += len(text)
+        source = chunk.source.replace('"', "'")
+        blocks.append(f'<context source="{source}">\n{text}\n</context>')
+    return "\n".join(blocks)
+
+
+def format_examples(context: TranslationContext) -> str:
+    if not context.examples:
+        return "(none retrieved)"
+    blocks = []
+    for example in context.examples[:MAX_EXAMPLES]:
+        body = wrap_text(f"Question: {example.question}\nRequest: {json.dumps(example.request)}")
+        blocks.append(f'<context example="{example.case_id}">\n{body}\n</context>')
+    return "\n".join(blocks)
+
+
+# ---------------------------------------------------------------------- the reply schema
+
+
+@lru_cache(maxsize=8)
+def request_schema(models: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The JSON schema of the translator's reply, accepted by OpenAI strict mode.
+
+    Every object closes (`additionalProperties: false`) and requires all its properties; what may
+    be left out is nullable instead (null = the default). Scenario parameters are one object with
+    the union of every model's parameters; `sim` rejects a parameter the chosen model lacks.
+    Bounds are in the descriptions (and enforced by validation), not in keywords some servers reject.
+    """
+    names = list(models) if models is not None else _loadable_models()
+    specs = [get_model(n) for n in names]
+    metrics = sorted({m for s in specs for m in s.metrics})
+    defs: dict[str, Any] = {
+        "params": _params_schema(specs),
+        "scenario": _closed(
+            {
+                "label": {
+                    "type": "string",
+                    "description": "short name; the first scenario of a compare is the baseline",
+                },
+                "model": {"type": "string", "enum": names},
+                "params": {"$ref": "#/$defs/params"},
+                "interventions": {
+                    "type": "array",
+                    "items": {"anyOf": [{"$ref": f"#/$defs/{t}"} for t in INTERVENTION_TYPES]},
+                },
+            }
+        ),
+        "sweep": _closed(
+            {
+                "param": {
+                    "type": "string",
+                    "description": "a model parameter (r0) or intervention_type.field (contact_reduction.effectiveness)",
+                },
+                "values": {"type": "array", "items": {"type": "number"}},
+            }
+        ),
+        "calibrate": _closed(
+            {
+                "param": {"type": "string", "description": "the numeric parameter to search"},
+                "metric": {"type": "string", "enum": metrics},
+                "target": {"type": "number"},
+                "relation": {"type": "string", "enum": ["eq", "le", "ge"]},
+                "lower": {"type": ["number", "null"], "description": "lowest value to search; null: its bound"},
+                "upper": {"type": ["number", "null"], "description": "highest value to search; null: its bound"},
+            }
+        ),
+    }
+    for iv_type, cls in INTERVENTION_TYPES.items():
+        props: dict[str, Any] = {"type": {"type": "string", "enum": [iv_type]}}
+        for field_name, info in cls.model_fields.items():
+            if field_name == "type":
+                continue
+            props[field_name] = _nullable(
+                _value_schema(info.annotation),
+                f"{info.description or ''} ({describe_allowed(cls, field_name)}; null: default {info.default!r})",
+            )
+        defs[iv_type] = _closed(props, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else None)
+    root = _closed(
+        {
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "model": {"anyOf": [{"type": "string", "enum": names}, {"type": "null"}]},
+            "scenarios": {"type": "array", "items": {"$ref": "#/$defs/scenario"}},
+            "sweep": {"anyOf": [{"$ref": "#/$defs/sweep"}, {"type": "null"}]},
+            "calibrate": {"anyOf": [{"$ref": "#/$defs/calibrate"}, {"type": "null"}]},
+            "message": {
+                "type": ["string", "null"],
+                "description": "explain: the topic; clarify: the one question to ask; refuse: the reason",
+            },
+        }
+    )
+    root["$defs"] = defs
+    return root
+
+
+def _params_schema(specs: Sequence[ModelSpec]) -> dict[str, Any]:
+    """One object with the union of the models' parameters, each nullable (null = that model's default)."""
+    fragments: dict[str, list[dict[str, Any]]] = {}
+    notes: dict[str, list[str]] = {}
+    for spec in specs:
+        for field_name, info in spec.params.model_fields.items():
+            fragment = _value_schema(info.annotation)
+            if fragment not in fragments.setdefault(field_name, []):
+                fragments[field_name].append(fragment)
+            allowed = describe_allowed(spec.params, field_name)
+            if field_name not in notes and info.description:
+                notes[field_name] = [info.description]
+            notes.setdefault(field_name, []).append(f"{spec.name}: {allowed}, default {info.default!r}")
+    props = {}
+    for field_name, options in fragments.items():
+        schema = options[0] if len(options) == 1 else {"anyOf": options}
+        props[field_name] = _nullable(schema, "; ".join(notes[field_name]))
+    return _closed(props, "parameters of the scenario's model; null = the documented default")
+
+
+def _value_schema(annotation: Any) -> dict[str, Any]:
+    """The JSON schema of one field's values (without null), from its Python annotation."""
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        choices = list(typing.get_args(annotation))
+        kind = "string" if all(isinstance(c, str) for c in choices) else "number"
+        return {"type": kind, "enum": choices}
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _value_schema(args[0])
+        options = [_value_schema(a) for a in args]
+        return {"anyOf": options}
+    simple = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    if annotation in simple:
+        return {"type": simple[annotation]}
+    return {"type": ["number", "string", "boolean"]}  # a plugin's exotic type: validation decides
+
+
+def _nullable(schema: Mapping[str, Any], description: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any]
+    kind = schema.get("type")
+    if "enum" in schema or "anyOf" in schema or kind is None:
+        options = list(schema["anyOf"]) if "anyOf" in schema else [dict(schema)]
+        out = {"anyOf": [*options, {"type": "null"}]}
+    else:
+        kinds = kind if isinstance(kind, list) else [kind]
+        out = {"type": [*kinds, "null"]}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _closed(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
