@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 QUESTION ?= If we close schools for 4 weeks from day 30 in a city of 100k, how much lower is the peak?
 
-.PHONY: demo test test-all check install dev docs bench clean
+.PHONY: demo test test-all check install dev docs bench bench-venv clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,17 @@ check: $(VENV)/.dev-installed
 docs: $(VENV)/.dev-installed
 	$(PY) -m simqa.cli --write-docs
 
+## bench-venv: a separate virtualenv for Covasim 3.1.7, the abm benchmark's peer (it pins its own numpy)
+bench-venv:
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet covasim==3.1.7
+
 bench: $(VENV)/.dev-installed
-	$(PY) benchmarks/run_all.py
+	$(PIP) install --quiet -e ".[bench]"
+	$(PY) benchmarks/bench_seir.py
+	$(PY) benchmarks/bench_delivery.py
+	$(PY) benchmarks/bench_abm.py
+	$(PY) benchmarks/bench_retrieval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""The synthetic population of the agent-based epidemic model: ages, households, schools, workplaces.
+
+Every setting is stored as one compact int32 group index per agent. Settings an agent does not
+belong to (a school for an adult, a workplace for a child) point at one extra "none" group with
+size 0, so the simulation can gather per-group rates without branches or masks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+AGE_GROUPS = ("0-4", "5-17", "18-64", "65+")
+PRESCHOOL, SCHOOL_AGE, WORKING_AGE, RETIRED = range(4)
+
+# Share of the population in each age group, US Census Bureau, Vintage 2019 population estimates
+# (QuickFacts, July 2019): under 5: 6.0%, under 18: 22.3%, 65 and over: 16.5%.
+AGE_SHARES = np.array([0.060, 0.163, 0.612, 0.165])
+
+# Households by number of people (1..7, the last bin "7 or more"), US Census Bureau, Current
+# Population Survey 2020 ASEC, table HH-4 "Households by Size". Tilted to `mean_household_size`.
+HOUSEHOLD_SIZE_SHARES = np.array([0.282, 0.349, 0.151, 0.127, 0.058, 0.021, 0.012])
+HOUSEHOLD_SIZES = np.arange(1, len(HOUSEHOLD_SIZE_SHARES) + 1)
+
+# Establishment sizes are heavy-tailed: a lognormal of this log-sd around the mean (an assumption;
+# the shape matches the spread of US establishment sizes, US Census Bureau, Statistics of US
+# Businesses 2019, only roughly).
+WORKPLACE_SIZE_LOG_SD = 1.0
+MAX_WORKPLACE_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class Population:
+    """Agents and their groups. Group arrays hold, per setting, one id per agent; the last id of
+    each setting (== number of real groups) is the "none" group of size 0."""
+
+    age_group: np.ndarray  # int8, index into AGE_GROUPS
+    household: np.ndarray  # int32
+    school: np.ndarray  # int32
+    workplace: np.ndarray  # int32
+    household_sizes: np.ndarray  # int32, one per household (+ the empty "none" slot)
+    school_sizes: np.ndarray  # int32, one per school + none
+    workplace_sizes: np.ndarray  # int32, one per workplace + none
+
+    @property
+    def size(self) -> int:
+        return int(self.age_group.shape[0])
+
+    @property
+    def n_households(self) -> int:
+        return int(self.household_sizes.shape[0] - 1)
+
+    @property
+    def n_schools(self) -> int:
+        return int(self.school_sizes.shape[0] - 1)
+
+    @property
+    def n_workplaces(self) -> int:
+        return int(self.workplace_sizes.shape[0] - 1)
+
+    def contact_types(self) -> np.ndarray:
+        """Type of each agent for the next-generation matrix: age group x (attends school or work)."""
+        outside = (self.school < self.n_schools) | (self.workplace < self.n_workplaces)
+        return (self.age_group.astype(np.int32) * 2 + outside).astype(np.int32)
+
+
+N_CONTACT_TYPES = 2 * len(AGE_GROUPS)
+
+
+def household_size_shares(mean_household_size: float) -> np.ndarray:
+    """The census household-size distribution exponentially tilted so that its mean is
+    `mean_household_size` (the least change, in relative entropy, that gives that mean)."""
+
+    def tilted(theta: float) -> np.ndarray:
+        weights = HOUSEHOLD_SIZE_SHARES * np.exp(theta * (HOUSEHOLD_SIZES - 1))
+        return weights / weights.sum()
+
+    def mean_gap(theta: float) -> float:
+        return float(tilted(theta) @ HOUSEHOLD_SIZES) - mean_household_size
+
+    theta = brentq(mean_gap, -30.0, 30.0, xtol=1e-12)
+    return tilted(theta)
+
+
+def _sizes_covering(rng: np.random.Generator, total: int, draw: object, mean: float) -> np.ndarray:
+    """Group sizes drawn from `draw(n)` until they cover `total` people; the last one trimmed."""
+    sizes = np.empty(0, dtype=np.int64)
+    while sizes.sum() < total:
+        batch = int((total - sizes.sum()) / mean * 1.1) + 16
+        sizes = np.concatenate([sizes, draw(batch)])  # type: ignore[operator]
+    ends = np.cumsum(sizes)
+    count = int(np.searchsorted(ends, total)) + 1
+    sizes = sizes[:count].copy()
+    sizes[-1] -= int(ends[count - 1] - total)
+    return sizes
+
+
+def _with_none_group(sizes: np.ndarray) -> np.ndarray:
+    return np.concatenate([sizes, [0]]).astype(np.int32)
+
+
+def build_population(
+    size: int,
+    mean_household_size: float,
+    school_size: int,
+    workplace_size: float,
+    employment_rate: float,
+    rng: np.random.Generator,
+) -> Population:
+    """A synthetic population of `size` agents.
+
+    Ages follow AGE_SHARES exactly in expectation. Every household is headed by an adult
+    (18+); the other members are drawn at random from everyone left, so children live with
+    adults. Every child of school age (5-17) attends one school; schools have `school_size`
+    pupils (the last one fewer). Each working-age adult (18-64) is employed with probability
+    `employment_rate` and works in one workplace; workplace sizes are lognormal with mean
+    `workplace_size`.
+    """
+    age_group = rng.choice(len(AGE_GROUPS), size=size, p=AGE_SHARES).astype(np.int8)
+
+    shares = household_size_shares(mean_household_size)
+    household_sizes = _sizes_covering(
+        rng, size, lambda n: rng.choice(HOUSEHOLD_SIZES, size=n, p=shares), mean_household_size
+    )
+    n_households = household_sizes.shape[0]
+    adults = rng.permutation(np.flatnonzero(age_group >= WORKING_AGE))
+    if adults.shape[0] < n_households:  # only for tiny populations with few adults
+        extra = rng.permutation(np.flatnonzero(age_group < WORKING_AGE))[: n_households - adults.shape[0]]
+        adults = np.concatenate([adults, extra])
+    heads = adults[:n_households]
+    is_head = np.zeros(size, dtype=bool)
+    is_head[heads] = True
+    others = rng.permutation(np.flatnonzero(~is_head))
+    starts = np.concatenate([[0], np.cumsum(household_sizes)[:-1]])
+    slot_is_head = np.zeros(size, dtype=bool)
+    slot_is_head[starts] = True
+    agent_at_slot = np.empty(size, dtype=np.int64)
+    agent_at_slot[slot_is_head] = heads
+    agent_at_slot[~slot_is_head] = others
+    household = np.empty(size, dtype=np.int32)
+    household[agent_at_slot] = np.repeat(np.arange(n_households, dtype=np.int32), household_sizes)
+
+    pupils = rng.permutation(np.flatnonzero(age_group == SCHOOL_AGE))
+    n_schools = max(1, int(np.ceil(pupils.shape[0] / school_size))) if pupils.shape[0] else 0
+    school = np.full(size, n_schools, dtype=np.int32)
+    school[pupils] = np.arange(pupils.shape[0], dtype=np.int32) // school_size
+    school_sizes = np.bincount(school[pupils], minlength=n_schools)
+
+    working_age = np.flatnonzero(age_group == WORKING_AGE)
+    workers = rng.permutation(working_age[rng.random(working_age.shape[0]) < employment_rate])
+    log_mean = np.log(workplace_size) - WORKPLACE_SIZE_LOG_SD**2 / 2
+
+    def draw_workplace_sizes(n: int) -> np.ndarray:
+        raw = np.rint(rng.lognormal(log_mean, WORKPLACE_SIZE_LOG_SD, size=n))
+        return np.clip(raw, 1, MAX_WORKPLACE_SIZE).astype(np.int64)
+
+    if workers.shape[0]:
+        workplace_sizes = _sizes_covering(rng, workers.shape[0], draw_workplace_sizes, workplace_size)
+    else:
+        workplace_sizes = np.empty(0, dtype=np.int64)
+    n_workplaces = workplace_sizes.shape[0]
+    workplace = np.full(size, n_workplaces, dtype=np.int32)
+    workplace[workers] = np.repeat(np.arange(n_workplaces, dtype=np.int32), workplace_sizes)
+
+    return Population(
+        age_group=age_group,
+        household=household,
+        school=school,
+        workplace=workplace,
+        household_sizes=_with_none_group(household_sizes),
+        school_sizes=_with_none_group(school_sizes),
+        workplace_sizes=_with_none_group(workplace_sizes),
+    )

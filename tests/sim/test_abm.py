@@ -1,0 +1,215 @@
+"""Tests of the agent-based epidemic model against known truths: the final-size equation and the
+seir model in the well-mixed limit, the next-generation R0 measured from simulated transmission
+chains, the direction of the school-closure effect reported by Ferguson et al. 2006, and the
+monotonicity that common random numbers guarantee."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+import sim
+from sim.interventions import (
+    CaseIsolation,
+    ContactReduction,
+    HouseholdQuarantine,
+    SchoolClosure,
+    TravelRestriction,
+    Vaccination,
+    WorkplaceClosure,
+)
+from sim.models.abm import (
+    NEVER,
+    AbmParams,
+    calibrate,
+    intervention_schedule,
+    population_for,
+    simulate_replicate,
+)
+from sim.models.abm_population import N_CONTACT_TYPES, SCHOOL_AGE, WORKING_AGE
+
+ALL_INTERVENTIONS = [
+    ContactReduction.model_validate({"start_day": 20, "duration_days": 40, "effectiveness": 0.5}),
+    Vaccination.model_validate({"start_day": 10, "daily_rate": 0.01, "efficacy": 0.8}),
+    CaseIsolation.model_validate({"compliance": 0.7}),
+    SchoolClosure.model_validate({"start_day": 15, "duration_days": 30}),
+    WorkplaceClosure.model_validate({"start_day": 15, "duration_days": 30, "fraction": 0.5}),
+    HouseholdQuarantine.model_validate({"compliance": 0.7}),
+    TravelRestriction.model_validate({"start_day": 10, "effectiveness": 0.8}),
+]
+
+
+def abm(params: dict, interventions: list | None = None) -> sim.Result:
+    return sim.run({"model": "abm", "params": params, "interventions": interventions or []})
+
+
+def final_size(r0: float) -> float:
+    """The attack rate a of a large well-mixed epidemic: 1 - a = exp(-R0 a)."""
+    return brentq(lambda a: 1 - a - np.exp(-r0 * a), 1e-9, 1.0)
+
+
+@pytest.mark.parametrize("r0", [1.5, 2.5])
+def test_well_mixed_matches_seir_and_final_size(r0: float) -> None:
+    params = {"population": 20_000, "r0": r0, "days": 730, "initial_infected": 20}
+    agents = abm({**params, "well_mixed": True, "replicates": 3, "seed": 5})
+    seir = sim.run({"model": "seir", "params": params})  # one replicate: the deterministic ODE
+    seir_attack = seir.scalar("attack_rate")
+    assert seir_attack == pytest.approx(final_size(r0), abs=0.01)
+    for attack in agents.replicate_metrics["attack_rate"]:
+        assert attack == pytest.approx(seir_attack, abs=0.03)
+
+
+def test_structured_r0_matches_secondary_cases_of_index_cases() -> None:
+    """Count who the initial cases infect (infector recorded per infection), build the observed
+    next-generation matrix by contact type and compare its dominant eigenvalue with `r0`."""
+    params = AbmParams.model_validate({"population": 60_000, "r0": 2.5, "days": 35, "initial_infected": 400, "seed": 3})
+    population = population_for(params)
+    beta = calibrate(population, params).beta
+    types = population.contact_types()
+    infections = np.zeros((N_CONTACT_TYPES, N_CONTACT_TYPES))
+    index_cases = np.zeros(N_CONTACT_TYPES)
+    for seq in np.random.SeedSequence(params.seed).spawn(3):
+        rep = simulate_replicate(population, params, intervention_schedule([], params.days), beta, seq, True)
+        assert rep.infector is not None
+        is_index = np.zeros(population.size, dtype=bool)
+        is_index[rep.initial] = True
+        children = np.flatnonzero((rep.infector >= 0) & is_index[np.maximum(rep.infector, 0)])
+        np.add.at(infections, (types[children], types[rep.infector[children]]), 1)
+        index_cases += np.bincount(types[rep.initial], minlength=N_CONTACT_TYPES)
+    observed = np.divide(infections, index_cases[None, :], out=np.zeros_like(infections), where=index_cases > 0)
+    observed_r0 = float(np.max(np.abs(np.linalg.eigvals(observed))))
+    assert observed_r0 == pytest.approx(2.5, rel=0.07)
+
+
+def test_school_closure_cuts_the_peak_more_than_the_attack_rate() -> None:
+    params = {"population": 20_000, "replicates": 4, "seed": 7}
+    base = abm(params)
+    closed = abm(params, [{"type": "school_closure", "start_day": 20, "duration_days": 60}])
+    peak_cut = 1 - closed.scalar("peak_infected") / base.scalar("peak_infected")
+    attack_cut = 1 - closed.scalar("attack_rate") / base.scalar("attack_rate")
+    assert peak_cut > 0.05
+    assert peak_cut > 2 * attack_cut >= 0
+
+
+SHARED = {"population": 10_000, "replicates": 2, "seed": 11, "imported_per_day": 2.0}
+
+
+@pytest.fixture(scope="module")
+def untreated() -> tuple[sim.Result, AbmParams, float, object]:
+    """The baseline of the shared-random-numbers tests, run once: the summary and one replicate."""
+    params = AbmParams.model_validate(SHARED)
+    population = population_for(params)
+    beta = calibrate(population, params).beta
+    seq = np.random.SeedSequence(params.seed).spawn(1)[0]
+    replicate = simulate_replicate(population, params, intervention_schedule([], params.days), beta, seq)
+    return abm(SHARED), params, beta, replicate
+
+
+@pytest.mark.parametrize("intervention", ALL_INTERVENTIONS, ids=lambda iv: iv.type)
+def test_no_intervention_adds_infections_on_shared_random_numbers(intervention, untreated) -> None:
+    base, params, beta, base_replicate = untreated
+    treated = abm(SHARED, [intervention.model_dump()])
+    for before, after in zip(
+        base.replicate_metrics["total_infected"], treated.replicate_metrics["total_infected"], strict=True
+    ):
+        assert after <= before
+    # the Sellke coupling is stronger still: nobody is infected earlier than in the baseline
+    seq = np.random.SeedSequence(params.seed).spawn(1)[0]
+    schedule = intervention_schedule([intervention], params.days)
+    treated_replicate = simulate_replicate(population_for(params), params, schedule, beta, seq)
+    assert np.all(treated_replicate.infected_day >= base_replicate.infected_day)
+    assert (treated_replicate.infected_day != NEVER).sum() < (base_replicate.infected_day != NEVER).sum()
+
+
+def test_people_are_conserved_and_infections_are_attributed() -> None:
+    params = AbmParams.model_validate(
+        {"population": 8_000, "replicates": 2, "seed": 2, "imported_per_day": 1.0, "initial_infected": 5}
+    )
+    interventions = [
+        Vaccination.model_validate({"start_day": 30, "daily_rate": 0.01}),
+        HouseholdQuarantine.model_validate({"compliance": 0.5}),
+    ]
+    output = sim.get_model("abm").run(params, interventions)
+    s = output.series
+    everyone = s["n_susceptible"] + s["n_exposed"] + s["n_infectious"] + s["n_recovered"] + s["n_protected"]
+    assert np.all(everyone == params.population)
+    assert s["n_susceptible"].shape == (2, params.days + 1)
+    assert np.all(np.diff(s["cum_infections"], axis=1) == s["new_infections"][:, 1:])
+    by_setting = output.breakdowns["infections_by_setting"]
+    assert set(by_setting) == {"household", "school", "workplace", "community", "imported"}
+    attributed = sum(by_setting.values())
+    np.testing.assert_array_equal(attributed, output.metrics["total_infected"] - params.initial_infected)
+    assert np.all(by_setting["imported"] > 0) and np.all(by_setting["school"] > 0)
+    np.testing.assert_array_equal(
+        sum(output.breakdowns["infections_by_age"].values()), output.metrics["total_infected"]
+    )
+    assert np.all(output.metrics["peak_infected"] == s["n_infectious"].max(axis=1))
+
+
+def test_closures_silence_their_setting_while_active() -> None:
+    params = {"population": 10_000, "seed": 4, "imported_per_day": 3.0}
+    result = abm(
+        params,
+        [
+            {"type": "school_closure", "start_day": 10, "duration_days": 50},
+            {"type": "workplace_closure", "start_day": 10, "duration_days": 50, "fraction": 1.0},
+            {"type": "travel_restriction", "start_day": 10, "duration_days": 50, "effectiveness": 1.0},
+        ],
+    )
+    series = result.series
+    active = slice(11, 61)  # series index d + 1 holds the infections of day d
+    for setting in ("school", "workplace", "imported"):
+        assert sum(series[f"new_infections_{setting}"][active]) == 0
+        assert sum(series[f"new_infections_{setting}"][61:]) > 0
+
+
+def test_population_structure_follows_its_parameters() -> None:
+    params = AbmParams.model_validate(
+        {"population": 50_000, "mean_household_size": 3.0, "school_size": 400, "employment_rate": 0.6}
+    )
+    population = population_for(params)
+    members = np.bincount(population.household, minlength=population.n_households + 1)
+    assert members[:-1].mean() == pytest.approx(3.0, rel=0.02)
+    adults = np.bincount(population.household[population.age_group >= WORKING_AGE], minlength=members.shape[0])
+    assert np.all(adults[:-1] >= 1)  # every household has an adult
+    pupils = population.age_group == SCHOOL_AGE
+    assert np.all(population.school[pupils] < population.n_schools)
+    assert np.all(population.school[~pupils] == population.n_schools)
+    assert population.school_sizes[:-1].max() == 400
+    working_age = population.age_group == WORKING_AGE
+    employed = population.workplace < population.n_workplaces
+    assert not np.any(employed & ~working_age)
+    assert employed[working_age].mean() == pytest.approx(0.6, abs=0.02)
+
+
+def test_same_seed_same_numbers_and_different_seed_differs() -> None:
+    params = {"population": 5_000, "replicates": 2, "seed": 9}
+    first, second = abm(params), abm(params)
+    assert first.replicate_metrics == second.replicate_metrics
+    assert first.series == second.series
+    other = abm({**params, "seed": 10})
+    assert other.replicate_metrics["total_infected"] != first.replicate_metrics["total_infected"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"population": 0},
+        {"population": 20_000_000},
+        {"r0": 0},
+        {"days": 731},
+        {"population": 500, "initial_infected": 501},
+        {"contacts_per_day": 10},
+        {"household_weight": 0, "school_weight": 0, "workplace_weight": 0, "community_weight": 0},
+    ],
+)
+def test_invalid_parameters_raise_scenario_error(params: dict) -> None:
+    with pytest.raises(sim.ScenarioError):
+        abm(params)
+
+
+@pytest.mark.slow
+def test_million_agents_run() -> None:
+    result = abm({"population": 1_000_000, "days": 120, "initial_infected": 50})
+    assert 0.3 < result.scalar("attack_rate") < 1.0
