@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 # --------------------------------------------------------------------------- vocabulary
 
-SMALL_NUMBERS = {
+SMALL_NUMBERS: dict[str, int] = {
     "zero": 0,
-    "no": None,  # placeholder: "no" is never a number, kept out below
     "one": 1,
     "two": 2,
     "three": 3,
@@ -47,7 +46,6 @@ SMALL_NUMBERS = {
     "eighteen": 18,
     "nineteen": 19,
 }
-SMALL_NUMBERS.pop("no")
 TENS = {
     "twenty": 20,
     "thirty": 30,
@@ -379,7 +377,24 @@ def _preceded_by_quantity(p: _Parser, i: int, found: list[Quantity]) -> bool:
         return False
     last = found[-1]
     words_between = [t for t in p.toks[:i] if t.start >= last.end]
-    return len(words_between) <= 3 and not any(t.text in (",", ".", ";", "and", "for", "from") for t in words_between)
+    breaks = (
+        ",",
+        ".",
+        ";",
+        "and",
+        "for",
+        "from",
+        "over",
+        "in",
+        "within",
+        "during",
+        "after",
+        "of",
+        "by",
+        "until",
+        "lasting",
+    )
+    return len(words_between) <= 3 and not any(t.text in breaks for t in words_between)
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -418,10 +433,10 @@ def find_quantities(text: str) -> list[Quantity]:
             k = i + 2
             if p.word(k) == "and" and p.word(k + 1) in ("a", "an") and p.word(k + 2) == "half":
                 value, end_tok = 1.5, toks[k + 2]
-            unit = UNIT_WORDS.get(unit_word, unit_word)
-            if unit == "fortnight":
-                value, unit = value * 2, "week"
-            found.append(Quantity(value, unit, t.start, end_tok.end, text[t.start : end_tok.end]))
+            point_unit = UNIT_WORDS.get(unit_word, unit_word)
+            if point_unit == "fortnight":
+                value, point_unit = value * 2, "week"
+            found.append(Quantity(value, point_unit, t.start, end_tok.end, text[t.start : end_tok.end]))
             i = toks.index(end_tok) + 1
             continue
         # "day 30", "week 3": a point in time

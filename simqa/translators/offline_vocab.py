@@ -1,0 +1,809 @@
+"""The offline translator's vocabulary: how people name models, parameters, interventions and metrics.
+
+Everything here is data (regex fragments over lower-cased text after `CANONICAL` rewriting), so
+that teaching the translator a new phrasing is one line in one table. The pipeline that reads these
+tables is in `simqa/translators/offline.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --------------------------------------------------------------------------- canonical rewriting
+# Rewrites applied in order to the normalised question, so later stages see one name per concept.
+CANONICAL: tuple[tuple[str, str], ...] = (
+    (r"\br\s*[-_]?\s*(?:naught|nought|zero|nil|0)\b|\br_?0\b|\brₒ\b", "r0"),
+    (r"\b(?:basic|basal)\s+reproduct(?:ion|ive)\s+(?:number|ratio|rate)\b", "r0"),
+    (r"\breproduct(?:ion|ive)\s+(?:number|ratio|rate)\b", "r0"),
+    (r"\bthe\s+r\s+(?:value|number)\b|\br\s*-?\s*(?:value|number)\b", "r0"),
+    (r"\bper\s*cent\b|\bpercent(?:age)?\b|\bpct\b", "%"),
+    (r"\block\s*-?\s*downs?\b", "lockdown"),
+    (r"\bself\s*-\s*isolat", "self isolat"),
+    (r"\bwork(?:ing|s)?\s+from\s+home\b|\bwfh\b|\bremote\s+work(?:ing)?\b", "workplace closure"),
+    (r"\bstay\s*-?\s*(?:at\s*-?\s*)?home\s+orders?\b|\bshelter\s+in\s+place\b", "lockdown"),
+    (r"\bsocial(?:ly)?\s+distanc\w*|\bphysical\s+distanc\w*", "distancing"),
+    (r"\bdrivers\b|\briders\b|\bdelivery\s+(?:staff|people|workers)\b|\bbikers\b|\bcouriers?s\b", "couriers"),
+    (r"\bdriver\b|\brider\b", "courier"),
+    (r"\bkm\s*/\s*h(?:r|our)?\b|\bkm\s+(?:per|an|a)\s+hour\b|\bkmh\b|\bkph\b", "km/h"),
+    (r"\b90(?:th)?\s*-?\s*(?:th\s+)?percentile\b|\bp\s*90\b|\bninetieth\s+percentile\b", "p90"),
+    (r"\bmedian\b|\bp\s*50\b|\b50(?:th)?\s*-?\s*percentile\b", "p50"),
+    (r"\bagent\s*-?\s*based(?:\s+model)?\b|\bindividual\s*-?\s*based(?:\s+model)?\b", "abm"),
+    (r"\butilis", "utiliz"),
+    (r"\bvax\w*|\bjabs?\b|\bimmunis\w*|\bimmuniz\w*|\binoculat\w*", "vaccinate"),
+)
+
+# --------------------------------------------------------------------------- model choice
+EPIDEMIC_WORDS = (
+    r"epidemic|pandemic|outbreak|infect\w*|r0|disease|virus|viral|flu|influenza|covid\w*|measles|contagi\w*|"
+    r"transmi\w*|incubation|latent|attack rate|vaccin\w*|lockdown|distancing|quarantin\w*|isolat\w*|"
+    r"seir|sir|compartmental|epidemiolog\w*|cases?|pathogen|herd immunity|immun\w*|sick|illness|"
+    r"hospital\w*|spread\w*|contacts?|masks?|school closure|susceptible|peak\w*|population|incubation\w*"
+)
+ABM_WORDS = (
+    r"abm|schools?|workplaces?|offices?|households?|homes? quarantine|families|family|travel\w*|borders?|"
+    r"imported|importations?|by setting|settings?|by age|age groups?|ages?|elderly|children|kids|pupils|"
+    r"workers|employ\w*|teachers"
+)
+SEIR_WORDS = r"seir|sir|compartmental|ode|well[- ]mixed|mass[- ]action"
+DELIVERY_WORDS = (
+    r"deliver\w*|couriers?|orders?|restaurants?|food|meals?|kitchens?|dispatch\w*|batch\w*|sla|late|"
+    r"last[- ]mile|fleet|shifts?|prep\w*|p90|p50|takeaway|take-away|e-?commerce|utiliz\w*|customers?|demand"
+)
+
+# --------------------------------------------------------------------------- kinds
+INJECTION = (
+    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier|your)\b|disregard (?:all |the |any )?"
+    r"(?:previous|prior|above|instructions)|system prompt|you are now|new instructions|jailbreak|"
+    r"pretend (?:you|to be)|override (?:the |your )?(?:rules|instructions|limits|bounds)|developer mode"
+)
+EXPLAIN_START = (
+    r"^(?:why\b|explain\b|describe\b|tell me (?:about|how|why|what)|how (?:does|do|is|are|did|would)\b.*"
+    r"\b(?:work|modell?ed|computed|calculated|defined|treated|represented|handled|simulated|measured|chosen|used|"
+    r"implemented|differ|pick|choose|assign|decide|dispatch|compute|calculate|treat|represent|model|simulate|"
+    r"account for|deal with|handle|spread|assume|generated|created|built|made|set up|assigned|formed|drawn|sampled|"
+    r"initiali[sz]ed|seeded|determined|estimated|structured|scheduled|placed|matched|routed)\b|what (?:does|do) [^?]*\b(?:mean|do|control|represent|measure|stand for)\s*\??$|what is meant|what(?:'s| is| are) the (?:difference|"
+    r"assumptions?|limitations?|parameters?|meaning|definition)|what (?:are|is) (?:the )?(?:model|models)\b|"
+    r"which (?:parameters|interventions|metrics|models)\b|how come\b|what (?:assumptions|limitations))"
+)
+EXPLAIN_ANYWHERE = (
+    r"\b(?:explain|meaning of|definition of|what does \S+ mean|assum\w*|limitations?|how does the model|"
+    r"how the model|model work|why does|why do|why is|why are)\b"
+)
+COMPARE_CUES = (
+    r"\bvs\.?\b|\bversus\b|\bcompared? (?:to|with|against)\b|\bcompar(?:e|ing|ison)\b|"
+    r"\bhow (?:much|many) (?:lower|higher|more|less|fewer|smaller|bigger|larger|earlier|later|shorter|longer|"
+    r"faster|slower|better|worse|sooner)\b|\bdifference\b|\bdiffer\b|\b(?:effect|impact|benefit|value) of\b|"
+    r"\bby how much\b|\bhow much (?:does|do|would|will|could|can|is|are) .* (?:reduce|lower|cut|change|delay|improve|"
+    r"help|increase|raise|flatten|shift|affect|save|prevent|rise|fall|drop|grow|go up|go down|worsen|shorten|"
+    r"lengthen)\w*\b|\b(?:prevent|avert|save|avoid)(?:s|ed)?\b|\bthan (?:without|with no|doing nothing|no\b|"
+    r"not)|\brelative to\b|\binstead of\b|\brather than\b|\bdoing nothing\b|\bno interventions?\b|"
+    r"\b(?:better|worse|more effective|less effective|stronger|weaker) than\b|\bwhich (?:is|works|helps|one|of)\b|"
+    r"\bwithout (?:any |the )?(?:interventions?|measures|action|it|them|restrictions)\b|\bagainst (?:a |the )?"
+    r"baseline\b|\bmake a difference\b|\bworth it\b|\bdoes (?:it|that|this) help\b|\bhow many (?:infections|"
+    r"cases|people|orders|deliveries) (?:would|could|does|do|will|are|is) (?:be )?(?:prevented|averted|saved)\b|"
+    r"\b(?:prevent|avert|save)s? how many\b|\bchange (?:in|to) the\b|\bdelay the peak\b|\bflatten\b"
+)
+SWEEP_CUES = (
+    r"\bsweep\b|\bvary(?:ing)?\b|\brange of\b|\bfor (?:each|every|different|various)\b|\bin steps? of\b|"
+    r"\bstep(?:s|size)? of\b|\bacross (?:values|a range)\b|\bas a function of\b|\bhow does .* (?:change|vary|"
+    r"depend)\b|\bsensitiv\w*\b|\bfrom \S+ (?:up )?to \S+\b"
+)
+CALIBRATE_CUES = (
+    r"\b(?:what|which) (?:value of |level of |size of |number of )?(?:the )?(?P<what>[a-z0-9_ /]{1,40}?) "
+    r"(?:would|will|do|does|is|are|should|must|could|can|gives?|makes?|produces?|yields?|leads?|results?|"
+    r"reproduces?|matches|keeps?|brings?|needed|required|necessary|needs?|to)\b|"
+    r"\bhow (?:many|much|high|low|large|big|small|fast|slow|long|short|quick|quickly|few) (?P<how>[a-z0-9_ /]{0,40}?)"
+    r"\b(?:do|does|would|will|should|must|can|could|is|are|need|needed|to|so|before|until|keeps?|gives?)\b|"
+    r"\b(?:minimum|maximum|min|max|fewest|least|most|largest|smallest|highest|lowest|biggest|optimal|right) "
+    r"(?:number of |value of |level of |)(?P<ext>[a-z0-9_ /]{1,40}?) (?:that|to|so|which|for|needed|required|"
+    r"we|i|can|could|would|keeps?|gives?|such|where|at which|before)\b|"
+    r"\bcalibrat\w*|\bfit (?:the )?(?P<fit>[a-z0-9_]+)|\bfind (?:the )?(?P<find>[a-z0-9_ ]{1,30}?) (?:that|which|so|to|for)\b"
+)
+CALIBRATE_PURPOSE = (
+    r"\bso (?:that|as)\b|\bsuch that\b|\bto (?:keep|get|reach|achieve|bring|hold|hit|stay|have|ensure|make|"
+    r"give|produce|match|reproduce|see|meet)\b|\b(?:would|will|to|does|do|could|can) (?:give|produce|yield|"
+    r"lead to|result in|reproduce|match|explain|cause|keep|bring|make|get)\b|\b(?:gives?|produces?|yields?|"
+    r"reproduces?|matches|keeps?|makes?|brings?|needed|required|necessary|need|needs) \b|\bif we want\b|"
+    r"\bin order\b|\bbefore\b|\buntil\b|\bcalibrat|\bfit\b|\bobserved\b|\bwe saw\b|\bwe observed\b|"
+    r"\bwould (?:push|drive|raise|lower|cause|tip|bring|keep|make|give|get|put|take)\b|\b(?:serve|handle|cope with|"
+    r"leads? to|results? in|causes?|exceeds?|reach(?:es)?|hits?|cross(?:es)?|surpass(?:es)?|go(?:es)? (?:above|over|"
+    r"below|under)|drops? below|falls? below|stays? (?:below|under|above)|"
+    r"sustain|manage|absorb)\b|"
+    r"\bcan (?:we|i|they) (?:handle|serve|cope|take|sustain|support)\b|\bhandle\b"
+)
+
+# Requests that are not questions about a simulation at all.
+OFF_TASK = (
+    r"\b(?:write|compose|draft|generate)\b.*\b(?:poem|story|essay|email|letter|song|joke|code|script|haiku|limerick)\b|"
+    r"\btell me a (?:joke|story)\b|\btranslate (?:this|that|into)\b"
+)
+
+# Outputs no built-in model computes: asking for them is out of scope, not a run of something else.
+UNSUPPORTED_OUTPUTS = (
+    r"\b(?:hospital\w*|icu|intensive care|beds?|deaths?|died|dying|mortality|fatalit\w*|ventilators?|"
+    r"economic|economy|gdp|costs?|revenue|profits?|tips|wages?|salar\w*|emissions|fuel|shares|stocks?|invest\w*|"
+    r"inflation|stock market)\b"
+)
+
+# Questions with no model cue made only of these words are vague: ask which system is meant.
+VAGUE_WORDS = frozenset(
+    [
+        "what",
+        "whats",
+        "happens",
+        "happen",
+        "would",
+        "will",
+        "if",
+        "we",
+        "i",
+        "you",
+        "they",
+        "it",
+        "its",
+        "is",
+        "are",
+        "be",
+        "bad",
+        "good",
+        "worse",
+        "better",
+        "things",
+        "thing",
+        "stuff",
+        "everything",
+        "something",
+        "close",
+        "open",
+        "shut",
+        "more",
+        "less",
+        "do",
+        "does",
+        "did",
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "about",
+        "how",
+        "much",
+        "many",
+        "so",
+        "then",
+        "now",
+        "measures",
+        "restrictions",
+        "rules",
+        "policy",
+        "policies",
+        "act",
+        "action",
+        "actions",
+        "change",
+        "changes",
+        "should",
+        "ok",
+        "okay",
+        "no",
+        "with",
+        "without",
+        "them",
+        "they",
+        "those",
+        "next",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "month",
+        "months",
+        "time",
+        "later",
+        "earlier",
+        "instead",
+        "also",
+        "again",
+        "too",
+        "tomorrow",
+        "interventions",
+        "intervention",
+        "baseline",
+        "default",
+        "scenarios",
+        "nothing",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "can",
+        "could",
+        "hmm",
+        "help",
+        "result",
+        "results",
+        "outcome",
+        "look",
+        "looks",
+        "like",
+        "going",
+        "get",
+        "gets",
+        "too",
+        "very",
+        "really",
+        "any",
+        "some",
+        "run",
+        "simulate",
+        "simulation",
+        "model",
+        "scenario",
+        "tell",
+        "me",
+        "us",
+        "please",
+        "try",
+        "again",
+        "worth",
+        "why",
+        "when",
+        "where",
+        "which",
+        "who",
+        "up",
+        "down",
+        "numbers",
+        "number",
+        "there",
+        "here",
+        "mean",
+        "means",
+    ]
+)
+OUT_OF_SCOPE_HINT = (
+    "the models cover epidemics in a population (seir: compartmental; abm: agent-based, with schools, "
+    "workplaces, households and travel) and last-mile meal delivery (delivery: orders, couriers, delivery "
+    "times)"
+)
+
+
+# --------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class ParamCue:
+    """How a parameter is named, which quantity units it takes, and how to convert them.
+
+    names: a regex naming the parameter, matched right before the number ("r0 of 2.5") or, if
+      `after` is set, right after it ("2.5 days incubation").
+    units: the quantity units it accepts (None = a bare number).
+    convert: "count" (int), "float", "fraction" (percent -> /100), "days", "minutes", "hours".
+    """
+
+    param: str
+    names: str
+    units: tuple[str | None, ...]
+    convert: str
+    after: str | None = None
+
+
+_DAYS = (None, "day", "week", "month", "year")
+EPIDEMIC_PARAMS: tuple[ParamCue, ...] = (
+    ParamCue(
+        "r0",
+        r"r0|(?:each|every|one|an?) (?:infected )?(?:case|person|infection|patient)s? infects?",
+        (None, "x"),
+        "float",
+        after=r"r0|(?:others|other people|people|persons|more people)\b(?! a day)",
+    ),
+    ParamCue(
+        "incubation_days",
+        r"incubation(?: period| time)?|latent(?: period)?|latency|exposed period",
+        _DAYS,
+        "days",
+        after=r"(?:of )?(?:incubation|latent|latency)",
+    ),
+    ParamCue(
+        "infectious_days",
+        r"infectious(?: period| duration)?|contagious(?: period)?|infectiousness|recovery(?: time| period)?|"
+        r"recover(?:s|y)? (?:after|in|within)|ill|sick|duration of infection|infectious for|stay infectious",
+        _DAYS,
+        "days",
+        after=r"(?:of )?(?:infectious|being infectious|contagious|infectiousness)",
+    ),
+    ParamCue(
+        "initial_infected",
+        r"initial(?:ly)?(?: number of)? (?:infected|infections|cases|infectious)|seed(?:ed)? (?:cases|infections)|"
+        r"index cases|start(?:ing|s)? (?:with|from)|imported cases|patient zero|seeded with|initial seeds?",
+        (None, "people"),
+        "count",
+        after=r"(?:people |persons |agents |cases )?(?:are |were |being |already |get )*(?:initial(?:ly)?|infected (?:at|on|from) (?:the )?(?:start|day 0|"
+        r"beginning)|seed|index|starting|initial cases|cases at the start|infections at the start|"
+        r"infectious (?:at|on) (?:the )?(?:start|day 0)|(?:cases|infections|infected) to start)",
+    ),
+    ParamCue(
+        "population",
+        r"population(?: size)?|pop|people|residents|inhabitants|town|city|village|community|country|region|"
+        r"state|agents|persons|individuals|size",
+        (None, "people"),
+        "count",
+        after=r"(?:people|persons|residents|inhabitants|individuals|agents|population)",
+    ),
+    ParamCue(
+        "days",
+        r"(?:simulat\w*|run\w*|horizon|model\w*|over|across|time horizon|duration|length)(?: (?:it|for|of|the|"
+        r"epidemic|outbreak|simulation|period))*",
+        ("day", "week", "month", "year"),
+        "days",
+    ),
+    ParamCue(
+        "replicates",
+        r"replicates?|realisations?|realizations?|repetitions?|runs?",
+        (None,),
+        "count",
+        after=r"(?:replicates?|realisations?|realizations?|repetitions?|stochastic runs|runs|times|simulations)",
+    ),
+    ParamCue("seed", r"(?:random )?seed", (None,), "count"),
+)
+DELIVERY_PARAMS: tuple[ParamCue, ...] = (
+    ParamCue(
+        "couriers",
+        r"couriers|fleet(?: size)?|fleet of|staff(?:ing)?|number of couriers|headcount",
+        (None, "courier"),
+        "count",
+        after=r"couriers",
+    ),
+    ParamCue(
+        "orders_per_hour",
+        r"orders(?: per hour| an hour| a hour| hourly|/h(?:our)?)?|demand(?: of)?|order rate|arrival rate|"
+        r"orders per hour|order volume",
+        (None, "order"),
+        "float",
+        after=r"orders(?! a day| per day| daily)",
+    ),
+    ParamCue(
+        "hours",
+        r"shift(?: length| of)?|hours? shift|over|open(?: for)?|for",
+        ("hour",),
+        "hours",
+        after=r"(?:-hour |hours? )?shifts?",
+    ),
+    ParamCue(
+        "prep_minutes",
+        r"prep(?:aration)?(?: time)?|cook(?:ing)? time|kitchen(?: time)?|food (?:is ready|takes)|"
+        r"restaurants? (?:take|need)s?|takes? restaurants",
+        (None, "minute", "hour"),
+        "minutes",
+        after=r"(?:of )?(?:prep|preparation|cooking|to prepare|kitchen)",
+    ),
+    ParamCue(
+        "speed_kmh",
+        r"speed|travel(?: at)?|ride(?: at)?|average speed|move at|go at|drive at|cycle at",
+        (None, "km/h"),
+        "float",
+    ),
+    ParamCue(
+        "city_km",
+        r"city(?: size)?|area|zone|square|region|district|side(?: length)?|across|grid",
+        ("km",),
+        "float",
+        after=r"(?:by \S+ )?(?:km )?(?:city|area|zone|square|side|grid|wide|across)",
+    ),
+    ParamCue(
+        "max_batch",
+        r"batch(?:es|ing)?(?: size)?(?: of)?(?: up to)?|carry(?: up to)?|max(?:imum)? batch|up to|bundle",
+        (None, "order"),
+        "count",
+        after=r"(?:orders? )?(?:per (?:trip|batch|courier at once|run)|at (?:a|one) time|"
+        r"at once|batch)",
+    ),
+    ParamCue(
+        "sla_minutes",
+        r"sla|promise(?:d)?(?: time)?|deadline|guarantee|target(?: time)?|on time means|late (?:after|beyond|if "
+        r"over)|counts? as late after",
+        (None, "minute", "hour"),
+        "minutes",
+        after=r"(?:-minute |minute )?(?:sla|promise|guarantee|deadline)",
+    ),
+    ParamCue(
+        "replicates",
+        r"replicates?|realisations?|realizations?|repetitions?|runs?",
+        (None,),
+        "count",
+        after=r"(?:replicates?|realisations?|realizations?|repetitions?|stochastic runs|runs|times|simulations)",
+    ),
+    ParamCue("seed", r"(?:random )?seed", (None,), "count"),
+)
+# Words a bare number may sit between and its parameter's name: "r0 of about 2.5", "population is 10k".
+CONNECTORS = (
+    r"(?:of|is|=|:|to|at|about|around|roughly|approximately|approx|~|equal to|equals|set to|be|was|were|becomes|"
+    r"goes up to|goes to|rises to|increases to|falls to|drops to|reduced to|increased to|changed to|as|with|an|a|"
+    r"the|only|just|now|instead|has|having|have|had|value of|numbering|totalling|totaling|size of|rate of|"
+    r"time of|period of|lasting|up to|for|takes|take|took|in|on|in total|total|per|we have|there are|of just|"
+    r"of only|set|s|'s|being|are|stays?|remains?|in a|in the|then|sits at|still)"
+)
+
+
+# --------------------------------------------------------------------------- interventions
+@dataclass(frozen=True)
+class InterventionCue:
+    """How an intervention is named, and which of its fields a nearby percent or fraction sets."""
+
+    type: str
+    names: str
+    strength: str | None
+
+
+INTERVENTIONS: tuple[InterventionCue, ...] = (
+    InterventionCue(
+        "school_closure",
+        r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|of) )*(?:schools?|the schools|classrooms?)|"
+        r"schools? (?:closures?|closed|shut\w*|closing|holidays?|break)|(?:no|without) schools?|"
+        r"schools? (?:are |were |stay |remain )?(?:closed|shut)|keep(?:ing)? (?:the )?schools? (?:closed|shut)",
+        None,
+    ),
+    InterventionCue(
+        "workplace_closure",
+        r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|some|of|non-essential) )*(?:\S+ )?(?:of )?(?:the )?"
+        r"(?:workplaces?|offices?|businesses|work ?places?|factories)|(?:workplaces?|offices?|businesses) "
+        r"(?:closures?|closed|shut\w*|closing)|workplace closures?|close (?:\S+ )?(?:of )?workplaces",
+        "fraction",
+    ),
+    InterventionCue(
+        "household_quarantine",
+        r"household quarantine|quarantin\w* (?:(?:the|whole|entire|their|of) )*(?:households?|famil\w+|homes?)|"
+        r"households? (?:of cases )?(?:quarantin\w*|stay(?:s|ing)? (?:at )?home|isolat\w*)|"
+        r"(?:household|family|home) (?:isolation|quarantine)|quarantin\w* (?:contacts|housemates)",
+        "compliance",
+    ),
+    InterventionCue(
+        "travel_restriction",
+        r"travel (?:restrictions?|bans?|limits?|curbs?)|(?:restrict\w*|ban\w*|limit\w*|curb\w*|stop\w*|cut\w*|reduc\w*) "
+        r"(?:all |the )?(?:travel|imports?|importations?|imported (?:cases|infections)|arrivals|flights)|"
+        r"(?:clos\w*|shut\w*) (?:the )?borders?|border (?:closures?|controls?|restrictions?)",
+        "effectiveness",
+    ),
+    InterventionCue(
+        "case_isolation",
+        r"(?:case|cases) isolat\w*|isolat\w* (?:\S+ )?(?:(?:the|of|all|sick|symptomatic|infected|detected|positive|"
+        r"infectious) )*(?:cases|patients|infected|sick|people)|self isolat\w*|cases (?:self[- ]?)?isolat\w*|"
+        r"(?:test|testing) and isolat\w*|isolation of cases|isolation|isolate|quarantin\w* (?:cases|the sick|"
+        r"infected)|isolating",
+        "compliance",
+    ),
+    InterventionCue(
+        "vaccination",
+        r"vaccinat\w*|vaccines?|vaccination campaign|immunization|immunisation",
+        "daily_rate",
+    ),
+    InterventionCue(
+        "contact_reduction",
+        r"lockdown|distancing|contact reduction|(?:reduc\w*|cut\w*|lower\w*|halv\w*|decreas\w*|limit\w*|fewer|"
+        r"less|drop\w*) (?:(?:all|the|our|social|daily|people's|peoples|transmission|of|by|in) )*"
+        r"(?:contacts?|mixing|interactions?|transmission|contact rates?)|(?:contacts?|mixing|transmission) "
+        r"(?:reduction|(?:are |is )?(?:cut|reduced|halved|lowered|drop\w*|fall\w*))|masks?|mask[- ]wearing|"
+        r"face coverings?|restrictions|curfews?|circuit[- ]breakers?",
+        "effectiveness",
+    ),
+)
+INTERVENTION_STRENGTH_WORDS = {
+    "effectiveness": r"effective\w*|efficacy|strength|strict\w*",
+    "compliance": r"complian\w*|comply\w*|adherence|uptake|of (?:cases|households|people)",
+    "fraction": r"of (?:the |all )?(?:workplaces?|offices?|businesses)|fraction|share",
+}
+
+
+# --------------------------------------------------------------------------- metrics
+@dataclass(frozen=True)
+class MetricCue:
+    metric: str
+    names: str
+    share: bool  # a share (percent -> fraction)
+    small_is_good: bool = True
+
+
+EPIDEMIC_METRICS: tuple[MetricCue, ...] = (
+    MetricCue(
+        "peak_day",
+        r"peak day|day of (?:the )?peak|peak (?:on|by|at|after|before|around) day|peaks? (?:comes|"
+        r"occurs|happens|arrives|is reached|falls)|peak timing|timing of the peak|peak(?:s)? (?:on|by|at|"
+        r"after|before) day|when (?:does|do|will|would) (?:the )?(?:epidemic |outbreak )?peak",
+        False,
+        False,
+    ),
+    MetricCue(
+        "attack_rate",
+        r"attack rate|share (?:of (?:people|the population) )?(?:ever )?infected|fraction "
+        r"(?:ever )?infected|proportion (?:ever )?infected|(?:of|the) (?:population|people|town|city) "
+        r"(?:gets? |ever |being |becomes? )?infected|infected share|(?:% )?(?:of people )?(?:get|gets|ever) "
+        r"infected|infect \S+ of",
+        True,
+    ),
+    MetricCue(
+        "peak_infected",
+        r"peak(?: number of)?(?: infect\w*| cases| prevalence| infectious| load)?|"
+        r"(?:infected|infectious|sick|ill) at (?:once|the same time|the peak)|simultaneous(?:ly)? "
+        r"(?:infect\w*|cases)|maximum (?:number )?(?:of )?(?:infect\w*|cases)|highest number of (?:infect\w*|"
+        r"cases)",
+        False,
+    ),
+    MetricCue(
+        "total_infected",
+        r"total(?: number of)? (?:infect\w*|cases)|(?:infections|cases) in total|"
+        r"cumulative (?:infect\w*|cases)|people (?:ever )?infected|number (?:of people )?infected|"
+        r"how many (?:people )?(?:get |are |become )?infected|infections",
+        False,
+    ),
+)
+DELIVERY_METRICS: tuple[MetricCue, ...] = (
+    MetricCue("p90_minutes", r"p90(?: delivery)?(?: time)?|90 ?% of (?:orders|deliveries)|(?:worst|slowest) 10", False),
+    MetricCue(
+        "p50_minutes",
+        r"p50(?: delivery)?(?: time)?|typical (?:delivery )?time|average (?:delivery )?time|"
+        r"mean (?:delivery )?time|delivery times?|deliver(?:y|ies) take|half (?:of )?(?:the )?orders",
+        False,
+    ),
+    MetricCue(
+        "late_rate",
+        r"late(?: rate| deliveries| orders| share)?|lateness|(?:miss\w*|breach\w*|over) (?:the )?"
+        r"(?:sla|promise|deadline)|on[- ]time",
+        True,
+    ),
+    MetricCue("utilization", r"utiliz\w*|busy|occupancy|idle", True, False),
+    MetricCue("delivered", r"delivered|throughput|completed orders|orders completed", False, False),
+)
+
+# Comparative words that name the parameter they change: "20% faster", "10% more transmissible".
+COMPARATIVES = {
+    "faster": "speed_kmh",
+    "slower": "speed_kmh",
+    "quicker": "speed_kmh",
+    "busier": "orders_per_hour",
+    "transmissible": "r0",
+    "infectious": "r0",
+    "contagious": "r0",
+    "larger": "population",
+    "bigger": "population",
+}
+
+# Search bounds for calibration where the model's own bounds would waste runs on absurd values.
+CALIBRATION_BOUNDS: dict[str, tuple[float, float]] = {
+    "r0": (0.5, 10.0),
+    "infectious_days": (0.5, 20.0),
+    "incubation_days": (0.5, 20.0),
+}
+
+# Real words one letter away from a vocabulary word: never "corrected".
+PROTECTED_WORDS = frozenset(
+    [
+        "works",
+        "worked",
+        "working",
+        "borders",
+        "border",
+        "boarders",
+        "older",
+        "elder",
+        "closer",
+        "closes",
+        "closet",
+        "cases",
+        "clause",
+        "produce",
+        "produces",
+        "induce",
+        "induces",
+        "reduced",
+        "recover",
+        "recovers",
+        "cover",
+        "covers",
+        "covered",
+        "holders",
+        "orderly",
+        "ordered",
+        "ordering",
+        "months",
+        "mouths",
+        "shouldn",
+        "peaks",
+        "peaked",
+        "weekly",
+        "daily",
+        "hourly",
+        "restart",
+        "minutes",
+        "minute",
+        "course",
+        "courses",
+        "courier's",
+        "schooling",
+        "worker",
+        "workers",
+        "workload",
+        "delivered",
+        "delivering",
+        "delivers",
+        "delays",
+        "delayed",
+        "population's",
+        "vaccinated",
+        "vaccines",
+        "infects",
+        "infecting",
+        "infectivity",
+        "isolated",
+        "isolates",
+        "quarantined",
+        "people's",
+        "person's",
+        "closures",
+        "baseline",
+        "effective",
+        "effects",
+        "affect",
+        "affects",
+        "affected",
+        "infer",
+        "inferred",
+        "increase",
+        "increased",
+        "decrease",
+        "decreased",
+        "halved",
+        "doubled",
+        "tripled",
+        "between",
+        "beyond",
+        "without",
+        "within",
+        "whether",
+        "weather",
+        "throughout",
+        "through",
+        "thorough",
+        "intervene",
+        "intervened",
+        "intervals",
+        "interval",
+        "interest",
+        "internet",
+        "interesting",
+        "ordinary",
+        "initialize",
+        "initial",
+        "batches",
+        "batched",
+        "batching",
+        "speeds",
+        "speedy",
+        "simulated",
+        "simulates",
+        "simulating",
+        "similar",
+        "simple",
+        "simply",
+    ]
+)
+
+# Words that the fuzzy typo fixer may correct towards (plus every word of the tables above).
+FUZZY_VOCABULARY = [
+    "epidemic",
+    "pandemic",
+    "outbreak",
+    "infection",
+    "infections",
+    "infected",
+    "infectious",
+    "incubation",
+    "vaccinate",
+    "vaccination",
+    "vaccine",
+    "quarantine",
+    "isolation",
+    "isolate",
+    "isolating",
+    "lockdown",
+    "distancing",
+    "school",
+    "schools",
+    "workplace",
+    "workplaces",
+    "household",
+    "households",
+    "travel",
+    "restriction",
+    "restrictions",
+    "couriers",
+    "courier",
+    "orders",
+    "order",
+    "restaurants",
+    "restaurant",
+    "delivery",
+    "deliveries",
+    "population",
+    "reproduction",
+    "number",
+    "attack",
+    "rate",
+    "peak",
+    "percentile",
+    "utilization",
+    "compare",
+    "versus",
+    "compared",
+    "baseline",
+    "calibrate",
+    "closure",
+    "closing",
+    "close",
+    "closed",
+    "effectiveness",
+    "compliance",
+    "efficacy",
+    "transmission",
+    "contacts",
+    "minutes",
+    "minute",
+    "hours",
+    "hour",
+    "weeks",
+    "week",
+    "months",
+    "month",
+    "days",
+    "people",
+    "thousand",
+    "million",
+    "billion",
+    "hundred",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "fifteen",
+    "simulate",
+    "simulation",
+    "scenario",
+    "explain",
+    "average",
+    "median",
+    "prep",
+    "preparation",
+    "speed",
+    "batch",
+    "batches",
+    "initial",
+    "initially",
+    "imported",
+    "contagious",
+    "recovery",
+    "between",
+    "increase",
+    "decrease",
+    "reduce",
+    "halve",
+    "double",
+    "without",
+    "intervention",
+    "interventions",
+    "infect",
+    "infects",
+    "others",
+    "starting",
+    "onwards",
+    "instead",
+    "through",
+    "until",
+]
