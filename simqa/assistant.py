@@ -156,7 +156,7 @@ class Assistant:
         if request.kind == "explain":
             text, citations = _explain(request, context)
         else:
-            citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in context.docs[:3]]
+            citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
         text = self._maybe_llm_text(question, request, outcome, text, notes)
         citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in outcome.results]
         timings["compose"] = _ms(start)
@@ -318,10 +318,16 @@ def _clarify_message(exc: SimqaError) -> str:
     )
 
 
+def _relevant_docs(request: Request, context: TranslationContext) -> list[Any]:
+    """Retrieved chunks about the model the question went to (or about no model: methods), best first."""
+    if request.model is None:
+        return list(context.docs)
+    return [c for c in context.docs if c.model in (None, request.model)]
+
+
 def _explain(request: Request, context: TranslationContext) -> tuple[str, list[Citation]]:
     """An explanation quoted from the model cards; runs nothing."""
-    chunks = [c for c in context.docs if request.model in (None, c.model) or c.model is None] or context.docs
-    chunks = chunks[:3]
+    chunks = _relevant_docs(request, context)[:3]
     if not chunks:
         return (
             "I found no documentation on that. Run `simqa index` to index the model cards, or ask about "

@@ -28,7 +28,7 @@ HEADLINES = {
 }
 METRIC_WORDS = {
     "peak_infected": "people infectious at the peak",
-    "peak_day": "peak day",
+    "peak_day": "peak on",
     "attack_rate": "attack rate (share ever infected)",
     "total_infected": "people infected in all",
     "p50_minutes": "median delivery time",
@@ -126,7 +126,7 @@ def _interval_note(results: list[Result]) -> str:
             f"Ranges in brackets hold the central {round(INTERVAL_LEVEL * 100)}% of {reps} replicates "
             "(seed " + str(results[0].meta.seed) + ")."
         )
-    return "Single deterministic run: ask for replicates to see the spread of outcomes."
+    return "One run (replicates = 1): ask for replicates to see the spread of outcomes."
 
 
 def _breakdown_sentence(result: Result) -> str:
@@ -178,7 +178,8 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
                 if d.relative is not None and d.difference != 0:
                     change.append(f"{METRIC_WORDS.get(d.metric, d.metric)} {abs(d.relative) * 100:.1f}% {word}")
             if change:
-                lines.append(f"Against the baseline: {'; '.join(change)}.")
+                change[0] += " than the baseline"
+                lines.append(f"Change: {'; '.join(change)}.")
     elif kind == "sweep" and request.sweep is not None:
         lines.append(
             f"Swept {request.sweep.param} over {len(outcome.results)} values in the {model} model "
@@ -201,9 +202,9 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
         final = outcome.results[-1]
         lines.append(f"At that value: {_metrics_sentence(final, model)}.")
     lines.append(_interval_note(outcome.results))
-    notes = [n for r in outcome.results[:1] for n in r.notes]
+    notes = [n[:1].upper() + n[1:] for r in outcome.results[:1] for n in r.notes]
     if notes:
-        lines.append(" ".join(notes))
+        lines.append(". ".join(n.rstrip(".") for n in notes) + ".")
     return "\n".join(line for line in lines if line)
 
 
