@@ -1,0 +1,170 @@
+"""Markdown docs to chunks: split on headings, then long sections by characters.
+
+Each chunk carries its source with a GitHub-style heading anchor (`docs/models/seir.md#parameters`),
+the level-2 section it belongs to, the model (from the card's file name), and the heading path.
+A heading with no body of its own is merged into the next chunk rather than left an orphan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.paths import docs_dir
+from rag.types import Chunk
+
+CHUNK_SIZE = 1200  # characters; a parameter table row block or two paragraphs
+CHUNK_OVERLAP = 150
+MIN_CHUNK_CHARS = 80  # below this a piece is merged with its neighbour, not indexed alone
+HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+
+
+@dataclass(frozen=True)
+class DocFile:
+    path: Path
+    source: str  # the path as cited: `docs/models/seir.md`
+    model: str | None
+
+
+def slugify(heading: str) -> str:
+    """GitHub's anchor: lower-case, punctuation dropped (except - and _), spaces to hyphens."""
+    text = heading.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _anchor(heading: str, seen: dict[str, int]) -> str:
+    """The heading's anchor, numbered like GitHub's when the same heading occurs again."""
+    slug = slugify(heading)
+    if not slug:
+        return ""
+    count = seen.get(slug, 0)
+    seen[slug] = count + 1
+    return slug if count == 0 else f"{slug}-{count}"
+
+
+def content_hash(text: str, *meta: str | None) -> str:
+    h = hashlib.sha256()
+    for part in (text, *meta):
+        h.update((part or "").encode())
+        h.update(b"\0")
+    return h.hexdigest()[:20]
+
+
+def doc_files() -> list[DocFile]:
+    """The model cards (built-in and plugins') and the methods page."""
+    root = docs_dir()
+    files: list[DocFile] = []
+    models_dir = root / "models"
+    if models_dir.is_dir():
+        for path in sorted(models_dir.glob("*.md")):
+            files.append(DocFile(path, f"docs/models/{path.name}", path.stem))
+    methods = root / "methods.md"
+    if methods.is_file():
+        files.append(DocFile(methods, "docs/methods.md", None))
+    files.extend(_plugin_cards({f.model for f in files if f.model}))
+    return files
+
+
+def _plugin_cards(known: set[str]) -> list[DocFile]:
+    import sim
+    from sim.registry import _BUILTINS
+
+    out = []
+    for name in sim.model_names():
+        if name in known or name in _BUILTINS:
+            continue
+        try:
+            card = sim.get_model(name).card
+        except Exception:  # a broken plugin is reported by the registry, not by the indexer
+            continue
+        if card is not None and Path(card).is_file():
+            out.append(DocFile(Path(card), f"plugins/{name}/{Path(card).name}", name))
+    return out
+
+
+def _splitters() -> tuple[object, object]:
+    from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+    headers = MarkdownHeaderTextSplitter(headers_to_split_on=HEADERS, strip_headers=False)
+    chars = RecursiveCharacterTextSplitter(
+        chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, separators=["\n\n", "\n| ", "\n", ". ", " ", ""]
+    )
+    return headers, chars
+
+
+def chunk_markdown(text: str, source: str, model: str | None) -> list[Chunk]:
+    headers, chars = _splitters()
+    sections = headers.split_text(text)  # type: ignore[attr-defined]
+    seen: dict[str, int] = {}
+    pieces: list[tuple[list[str], str, str, str]] = []  # heading path, anchor, h2 anchor, text
+    anchor, h2_anchor = "", ""
+    lines: list[str] = []  # the piece being gathered: its headings, then its body
+    has_body = False
+
+    def flush(path: list[str]) -> None:
+        for part in chars.split_text("\n".join(lines).strip()):  # type: ignore[attr-defined]
+            pieces.append((path, anchor, h2_anchor, part.strip()))
+
+    for section in sections:
+        path = [section.metadata[key] for _, key in HEADERS if key in section.metadata]
+        in_fence = False
+        for line in section.page_content.strip().splitlines():
+            stripped = line.strip()
+            if stripped.startswith("```"):
+                in_fence = not in_fence
+            match = None if in_fence else re.match(r"^(#{1,4})\s+(.*?)\s*#*$", stripped)
+            if match:
+                if has_body:  # a new heading closes the piece before it
+                    flush(path)
+                    lines, has_body = [], False
+                anchor = _anchor(match.group(2), seen)
+                if len(match.group(1)) <= 2:
+                    h2_anchor = anchor
+            elif stripped:
+                has_body = True
+            lines.append(line.rstrip())
+        if has_body:
+            flush(path)
+            lines, has_body = [], False
+        # else: bare headings so far; they open the next piece rather than stand alone
+    if lines and pieces:  # headings that end the file join the last piece
+        p_path, p_anchor, p_h2, p_text = pieces[-1]
+        pieces[-1] = (p_path, p_anchor, p_h2, p_text + "\n" + "\n".join(lines).strip())
+    merged: list[tuple[list[str], str, str, str]] = []
+    for piece in pieces:
+        # A small tail piece of a split section joins its predecessor in the same section.
+        if merged and len(piece[3]) < MIN_CHUNK_CHARS and merged[-1][1] == piece[1]:
+            prev = merged[-1]
+            merged[-1] = (prev[0], prev[1], prev[2], prev[3] + "\n" + piece[3])
+        else:
+            merged.append(piece)
+    chunks: list[Chunk] = []
+    ordinal: dict[str, int] = {}
+    for path, anchor, h2, body in merged:
+        where = f"{source}#{anchor}" if anchor else source
+        n = ordinal.get(where, 0)
+        ordinal[where] = n + 1
+        heading = " > ".join(path)
+        # The heading path is prepended to the indexed text, so a piece deep in a section still
+        # matches the words of its card's title and its section's title.
+        indexed = f"{heading}\n{body}" if heading else body
+        chunks.append(
+            Chunk(
+                chunk_id=f"{where}:{n}",
+                text=indexed,
+                source=where,
+                section=f"{source}#{h2}" if h2 else source,
+                model=model,
+                heading=heading,
+                kind="doc",
+                content_hash=content_hash(indexed, where, model, heading),
+            )
+        )
+    return chunks
+
+
+def chunk_file(doc: DocFile) -> list[Chunk]:
+    return chunk_markdown(doc.path.read_text(encoding="utf-8"), doc.source, doc.model)

@@ -1,0 +1,36 @@
+"""Where things live: SIMQA_HOME for indexes and the run store, the docs and the eval cases.
+
+The docs and cases are found relative to the `rag` package (a source checkout, or an install
+that ships them next to the packages); `SIMQA_DOCS_DIR` / `SIMQA_CASES_DIR` override.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def simqa_home() -> Path:
+    """`$SIMQA_HOME`, default `~/.simqa`; created on first use."""
+    raw = os.environ.get("SIMQA_HOME")
+    home = Path(raw).expanduser() if raw else Path.home() / ".simqa"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def docs_dir() -> Path:
+    raw = os.environ.get("SIMQA_DOCS_DIR")
+    return Path(raw).expanduser() if raw else PACKAGE_ROOT / "docs"
+
+
+def cases_dir() -> Path:
+    raw = os.environ.get("SIMQA_CASES_DIR")
+    return Path(raw).expanduser() if raw else PACKAGE_ROOT / "evals" / "cases"
+
+
+def index_dir() -> Path:
+    path = simqa_home() / "index"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
