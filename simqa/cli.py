@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="offline evaluation (see `simqa eval --help`)", add_help=False)
     ev.add_argument("args", nargs=argparse.REMAINDER)
 
-    sub.add_parser("index", help="(re)index the docs for retrieval", description="(Re)index the docs, incrementally.")
+    index = sub.add_parser(
+        "index", help="(re)index the docs for retrieval", description="(Re)index the docs, incrementally."
+    )
+    index.add_argument("--force", action="store_true", help="rewrite the vector store even when nothing changed")
 
     runs = sub.add_parser("runs", help="past runs: list | show ID", description="Past runs in the run store.")
     runs_sub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
@@ -60,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs_list.add_argument("--limit", type=int, default=20)
     runs_list.add_argument("--model", default=None)
     runs_show = runs_sub.add_parser("show", help="show one run")
-    runs_show.add_argument("run_id")
+    runs_show.add_argument("run_id", help="a run id or a unique prefix of one")
+    runs_sub.add_parser("repair", help="check the run store and repair it (damaged files are moved aside)")
     return parser
 
 
@@ -80,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "index":
-            return _index()
+            return _index(args.force)
         if args.command == "runs":
             return _runs(args)
     except (LLMError, StoreError) as exc:
@@ -198,17 +202,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _index() -> int:
+def _index(force: bool) -> int:
     from rag import index_docs
 
-    report = index_docs()
-    print(report.summary() if hasattr(report, "summary") else report)
+    print(index_docs(force=force))
     return 0
 
 
 def _runs(args: argparse.Namespace) -> int:
     from rag.runstore import RunStore
 
+    if args.runs_command == "repair":
+        print(RunStore().repair())
+        return 0
     store = RunStore()
     if args.runs_command == "list":
         rows = store.list(limit=args.limit, model=args.model)

@@ -27,8 +27,6 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy import stats
-from scipy.optimize import brentq
 
 from sim.errors import ScenarioError
 from sim.interventions import (
@@ -149,6 +147,8 @@ class AbmParams(ModelParams):
 
 def _duration_pmf(mean_days: float) -> tuple[np.ndarray, np.ndarray]:
     """Days and probabilities of a gamma(shape 4) duration rounded to whole days, at least 1."""
+    from scipy import stats  # imported here: it costs ~1 s, and the CLI only needs it to run
+
     dist = stats.gamma(DURATION_SHAPE, scale=mean_days / DURATION_SHAPE)
     top = max(2, math.ceil(dist.ppf(1 - 1e-12)) + 1)
     days = np.arange(1, top + 1)
@@ -246,6 +246,8 @@ def calibrate(population: Population, params: AbmParams) -> Calibration:
                 field="params.r0",
                 value=params.r0,
             )
+    from scipy.optimize import brentq
+
     beta = brentq(lambda b: spectral_radius(b) - params.r0, 0.0, high, xtol=1e-10, rtol=1e-10)
 
     matrices = setting_matrices(beta)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 AGE_GROUPS = ("0-4", "5-17", "18-64", "65+")
 PRESCHOOL, SCHOOL_AGE, WORKING_AGE, RETIRED = range(4)
@@ -79,6 +78,8 @@ def household_size_shares(mean_household_size: float) -> np.ndarray:
 
     def mean_gap(theta: float) -> float:
         return float(tilted(theta) @ HOUSEHOLD_SIZES) - mean_household_size
+
+    from scipy.optimize import brentq
 
     theta = brentq(mean_gap, -30.0, 30.0, xtol=1e-12)
     return tilted(theta)
