@@ -46,7 +46,8 @@ class Case(BaseModel):
     """One question (the last of `turns` when it is a conversation) and its expected answer.
 
     For explain, `cite` lists doc sections that should be cited; for clarify / refuse,
-    `mentions` are words the message should contain (e.g. the bound that was broken).
+    `mentions` are words the message should contain (e.g. the bound that was broken). In both,
+    an item `a|b` is met by either alternative.
     """
 
     model_config = ConfigDict(extra="forbid")
