@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.caps import MAX_CALIBRATION_RUNS, MAX_COMPARE_SCENARIOS, MAX_SWEEP_VALUES, check_count, check_work
 from sim.errors import ScenarioError
-from sim.executors import Executor, Progress, default_executor
+from sim.executors import Executor, Progress, RunTask, default_executor, run_task
 from sim.interventions import INTERVENTION_TYPES
 from sim.result import Result, summarise
 from sim.runner import RunCache, execute, prepare
@@ -139,8 +139,12 @@ def compare(
     executor: Executor | None = None,
     progress: Progress | None = None,
     cache: RunCache | None = None,
+    keep_series: bool = True,
 ) -> CompareOutcome:
-    """Run scenarios on common random numbers; the first is the baseline."""
+    """Run scenarios on common random numbers; the first is the baseline.
+
+    keep_series=False: results carry metrics only (less to ship back from a cluster).
+    """
     if len(scenarios) < 2:
         raise ScenarioError("compare needs at least two scenarios (the first is the baseline)", field="scenarios")
     check_count(len(scenarios), MAX_COMPARE_SCENARIOS, "scenarios")
@@ -152,7 +156,7 @@ def compare(
     shared_seed = seed if seed is not None else int(parsed[0].params.get("seed", 0))
     shared_reps = replicates if replicates is not None else parsed[0].params.get("replicates")
     resolved = _prepare_all(parsed, shared_reps, shared_seed)
-    results = _run_all(resolved, executor, progress, cache)
+    results = _run_all(resolved, executor, progress, cache, keep_series)
     return CompareOutcome(results=results, differences=differences(results))
 
 
@@ -207,8 +211,9 @@ def sweep(
     executor: Executor | None = None,
     progress: Progress | None = None,
     cache: RunCache | None = None,
+    keep_series: bool = True,
 ) -> list[Result]:
-    """One result per value, labelled `param=value`."""
+    """One result per value, labelled `param=value`; keep_series=False as in `compare`."""
     base = parse_scenario(scenario)
     check_count(len(spec.values), MAX_SWEEP_VALUES, "sweep values")
     params_cls = prepare(base).spec.params
@@ -234,13 +239,18 @@ def sweep(
         if progress is not None:
             progress(len(resolved), len(resolved))
         return [summarise(r, o, wall_ms) for r, o in zip(resolved, outputs, strict=True)]
-    return _run_all(resolved, executor, progress, cache)
+    return _run_all(resolved, executor, progress, cache, keep_series)
 
 
 def _run_all(
-    resolved: list[ResolvedScenario], executor: Executor | None, progress: Progress | None, cache: RunCache | None
+    resolved: list[ResolvedScenario],
+    executor: Executor | None,
+    progress: Progress | None,
+    cache: RunCache | None,
+    keep_series: bool = True,
 ) -> list[Result]:
-    """Cached runs come from the cache; the rest go to the executor."""
+    """Cached runs come from the cache; the rest go to the executor, as data (`RunTask`), grouped
+    by their work units. Results without series are not cached: the run store keeps whole runs."""
     results: list[Result | None] = [None] * len(resolved)
     todo = []
     for i, r in enumerate(resolved):
@@ -249,10 +259,18 @@ def _run_all(
             results[i] = hit
         else:
             todo.append(i)
-    fresh = (executor or default_executor()).map(execute, [resolved[i] for i in todo], progress)
+    runner = executor or default_executor()
+    tasks = [
+        RunTask(
+            scenario=resolved[i].to_scenario().model_dump(mode="json"), keep_series=keep_series, executor=runner.name
+        )
+        for i in todo
+    ]
+    work = [resolved[i].spec.work_units(resolved[i].params) for i in todo]
+    fresh = runner.map(run_task, tasks, progress, work) if tasks else []
     for i, res in zip(todo, fresh, strict=True):
         results[i] = res
-        if cache is not None:
+        if cache is not None and keep_series:
             cache.put(res)
     return [r for r in results if r is not None]
 
@@ -290,8 +308,13 @@ def calibrate(
     seed: int | None = None,
     progress: Progress | None = None,
     cache: RunCache | None = None,
+    executor: Executor | None = None,
 ) -> CalibrationOutcome:
-    """Search `spec.param` so that `spec.metric` meets the target; assumes the metric is monotone in it."""
+    """Search `spec.param` so that `spec.metric` meets the target; assumes the metric is monotone in it.
+
+    The search is sequential (each step depends on the last); every run goes through `executor`,
+    and the two ends of the bracket run together.
+    """
     base = parse_scenario(scenario)
     first = prepare(base, replicates, seed)
     params_cls = first.spec.params
@@ -318,19 +341,27 @@ def calibrate(
     runs: dict[float, Result] = {}
     order: list[Result] = []
 
-    def metric_at(x: float) -> float:
-        x = round(x) if is_int else float(x)
-        if x not in runs:
-            if len(order) >= MAX_CALIBRATION_RUNS:
-                raise _SearchBudget
-            variant = base.model_copy(
+    def run_at(xs: list[float]) -> None:
+        """Run the values not run yet, together (they are independent)."""
+        new = [x for x in dict.fromkeys(round(x) if is_int else float(x) for x in xs) if x not in runs]
+        if len(order) + len(new) > MAX_CALIBRATION_RUNS:
+            raise _SearchBudget
+        variants = [
+            base.model_copy(
                 update={"params": {**base.params, spec.param: x}, "label": f"{spec.param}={_format_value(x)}"}
             )
-            res = execute(prepare(variant, replicates, seed), cache)
+            for x in new
+        ]
+        fresh = _run_all([prepare(v, replicates, seed) for v in variants], executor, None, cache) if new else []
+        for x, res in zip(new, fresh, strict=True):
             runs[x] = res
             order.append(res)
             if progress is not None:
                 progress(len(order), MAX_CALIBRATION_RUNS)
+
+    def metric_at(x: float) -> float:
+        x = round(x) if is_int else float(x)
+        run_at([x])
         return runs[x].scalar(spec.metric)
 
     def meets(value: float) -> bool:
@@ -341,6 +372,7 @@ def calibrate(
             return value >= spec.target - tol
         return False
 
+    run_at([lo, hi])
     f_lo, f_hi = metric_at(lo) - spec.target, metric_at(hi) - spec.target
     note = ""
     try:
@@ -431,15 +463,18 @@ def _solve(
         return b if meets(metric_at(b)) else a
     from scipy import optimize
 
-    xtol = max(abs(hi - lo) * 1e-4, 1e-6)
+    xtol = max(abs(hi - lo) * 1e-7, 1e-9)
     root = float(optimize.brentq(lambda x: metric_at(x) - spec.target, lo, hi, xtol=xtol, maxiter=40))
     if spec.relation == "eq" or meets(metric_at(root)):
         return root
-    # Step towards the feasible side until the limit holds (the metric may jump at the crossing).
-    feasible_end = lo if meets(metric_at(lo)) else hi
+    # The root is within xtol of the crossing but on its infeasible side: step towards the
+    # feasible end by doubling steps until the limit holds.
+    toward = 1.0 if meets(metric_at(hi)) else -1.0
+    step = xtol
     x = root
-    for _ in range(20):
-        x = x + (feasible_end - x) * 0.01 if abs(feasible_end - x) > xtol else feasible_end
+    while lo <= x <= hi:
+        x = root + toward * step
         if meets(metric_at(x)):
             return x
-    return feasible_end
+        step *= 4
+    return hi if toward > 0 else lo

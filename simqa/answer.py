@@ -15,6 +15,7 @@ class ResultSummary(BaseModel):
     metrics: dict[str, float | dict[str, float]]
     ci: dict[str, tuple[float, float]] = Field(default_factory=dict)
     run_id: str
+    notes: list[str] = Field(default_factory=list)
 
 
 class Citation(BaseModel):

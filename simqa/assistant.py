@@ -169,7 +169,7 @@ class Assistant:
             sweep=request.sweep,
             calibrate=request.calibrate,
             results=[
-                ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id) for r in outcome.results
+                ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id, notes=r.notes) for r in outcome.results
             ],
             text=text,
             citations=citations,

@@ -248,6 +248,8 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
             values |= {lo, hi}
         values |= _scenario_values(res.scenario)
         values |= {float(res.meta.replicates), float(res.meta.seed)}
+        for note in res.notes:
+            values |= stated_values(note)
     for d in outcome.differences:
         values |= {d.difference, abs(d.difference)}
         if d.relative is not None:
