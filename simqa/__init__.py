@@ -36,6 +36,7 @@ def __getattr__(name: str) -> Any:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'simqa' has no attribute {name!r}")
 
+
 __all__ = [
     "Answer",
     "Assistant",

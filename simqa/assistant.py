@@ -8,6 +8,7 @@ scenario. Both are thread-safe: an Assistant holds only lazily built, shared, re
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -169,7 +170,8 @@ class Assistant:
             sweep=request.sweep,
             calibrate=request.calibrate,
             results=[
-                ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id, notes=r.notes) for r in outcome.results
+                ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id, notes=r.notes)
+                for r in outcome.results
             ],
             text=text,
             citations=citations,
@@ -187,7 +189,7 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=[*request.notes, *translation.notes, *notes],
+            notes=list(dict.fromkeys([*request.notes, *translation.notes, *notes])),
         )
         answer._full_results = outcome.results
         return answer, request
@@ -325,19 +327,49 @@ def _relevant_docs(request: Request, context: TranslationContext) -> list[Any]:
     return [c for c in context.docs if c.model in (None, request.model)]
 
 
+_GENERAL_QUESTION = re.compile(
+    r"\b(how (does|do|is)\b.*\b(work|built|simulate)|what (is|does) the \w+ model\b|(explain|describe|tell me about) the \w+ model)",
+    re.IGNORECASE,
+)
+
+
 def _explain(request: Request, context: TranslationContext) -> tuple[str, list[Citation]]:
     """An explanation quoted from the model cards; runs nothing."""
-    chunks = _relevant_docs(request, context)[:3]
+    docs = list(context.docs)
+    if request.model is not None and sum(c.model == request.model for c in docs) < 2:
+        # Retrieval ran before the model was known: ask again within that model's card.
+        from rag import retrieve
+
+        docs = retrieve(request.message or "", model=request.model, k=5).docs + docs
+    if request.model is not None and _GENERAL_QUESTION.search(request.message or ""):
+        # "How does the seir model work?": the card's overview answers it, whatever else matched.
+        from rag import retrieve
+
+        overview = [c for c in retrieve("overview", model=request.model, k=8).docs if c.source.endswith("#overview")]
+        docs = overview[:1] + docs
+    # The model's own card first, then general pages (methods), each chunk once.
+    chunks = sorted(dict((c.chunk_id, c) for c in docs).values(), key=lambda c: c.model != request.model)
+    chunks = [c for c in chunks if c.model in (None, request.model)][:3]
     if not chunks:
         return (
             "I found no documentation on that. Run `simqa index` to index the model cards, or ask about "
             "a model's parameters, interventions or metrics.",
             [],
         )
-    parts = []
-    for c in chunks:
-        body = c.text.strip()
-        if len(body) > 700:
-            body = body[:700].rsplit(" ", 1)[0] + " …"
-        parts.append(f"From {c.source}:\n{body}")
+    parts = [f"From {c.source}:\n{_quote(c)}" for c in chunks]
     return "\n\n".join(parts), [Citation(source=c.source, chunk_id=c.chunk_id) for c in chunks]
+
+
+def _quote(chunk: Any, limit: int = 700) -> str:
+    """The chunk's prose: without the heading breadcrumb and heading lines, from a sentence start."""
+    lines = chunk.text.splitlines()
+    if chunk.heading and lines and lines[0].strip() == chunk.heading:
+        lines = lines[1:]
+    body = " ".join(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    if body[:1].islower():
+        cut = body.find(". ")
+        body = body[cut + 2 :] if 0 <= cut < 200 else body
+    if len(body) > limit:
+        end = body.rfind(". ", 0, limit)
+        body = body[: end + 1] if end > limit // 2 else body[:limit].rsplit(" ", 1)[0] + " …"
+    return body

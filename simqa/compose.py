@@ -202,7 +202,9 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
         final = outcome.results[-1]
         lines.append(f"At that value: {_metrics_sentence(final, model)}.")
     lines.append(_interval_note(outcome.results))
-    notes = [n[:1].upper() + n[1:] for r in outcome.results[:1] for n in r.notes]
+    # Notes of the run the answer is about: the last one for calibrate (the answer), else the first.
+    about = outcome.results[-1:] if kind == "calibrate" else outcome.results[:1]
+    notes = [n[:1].upper() + n[1:] for r in about for n in r.notes]
     if notes:
         lines.append(". ".join(n.rstrip(".") for n in notes) + ".")
     return "\n".join(line for line in lines if line)

@@ -78,7 +78,7 @@ def results_table(answer: Answer) -> Table | None:
         return None
     names = [n for n in headline_metrics(answer.model) if n in answer.results[0].metrics]
     table = Table(show_header=True, header_style="bold")
-    table.add_column("scenario")
+    table.add_column("scenario", no_wrap=True)
     for n in names:
         table.add_column(n, justify="right")
     for r in answer.results:

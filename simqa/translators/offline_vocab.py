@@ -52,9 +52,29 @@ DELIVERY_WORDS = (
 
 # --------------------------------------------------------------------------- kinds
 INJECTION = (
-    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier|your)\b|disregard (?:all |the |any )?"
-    r"(?:previous|prior|above|instructions)|system prompt|you are now|new instructions|jailbreak|"
-    r"pretend (?:you|to be)|override (?:the |your )?(?:rules|instructions|limits|bounds)|developer mode"
+    r"\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+|those\s+|"
+    r"every\s+)*(?:previous\s+|prior\s+|above\s+|earlier\s+|system\s+|safety\s+|original\s+)*"
+    r"(?:instructions?|rules|guidelines|prompts?|limits|bounds|caps|constraints|restrictions on|the above|above|"
+    r"everything(?: else)?)\b|"
+    r"\bsystem (?:prompt|override|message|instruction)s?\b|\byou are now\b|\bnew instructions\b|\bjailbreak\w*|"
+    r"\bpretend (?:you|to be)\b|\bdeveloper (?:mode|says|wants|instructs|message)\b|\badmin (?:mode|override)\b|"
+    r"\byou (?:must|should|will) (?:now )?(?:reply|respond|answer|say|output|print|only)\b|"
+    r"\b(?:reply|respond|answer) only with\b|\bdan\b,? an ai\b|\bwithout (?:any )?(?:rules|limits|restrictions)\b|"
+    r"\b(?:run|execute)\s+`|\brm -rf\b"
+)
+# Markup that frames an instruction inside a question: the whole block is dropped.
+INJECTED_BLOCK = r"<\s*(?P<tag>instructions?|system|prompt|admin|developer|assistant|override)\b[^>]*>.*?(?:</\s*(?P=tag)\s*>|$)"
+# Requests for harm: building, enhancing or releasing a pathogen. Refused whatever the model could run.
+HARMFUL = (
+    r"\b(?:engineer\w*|weaponi[sz]\w*|enhanc\w*|synthesi[sz]\w*|creat\w*|mak\w*|build\w*|modif\w*|mutat\w*|"
+    r"design\w*|cultivat\w*|grow\w*|release\w*|spread\w*|disperse\w*)\b[^.?!]{0,40}?\b(?:virus|viruses|pathogens?|"
+    r"bacteri\w*|bioweapons?|germs?|toxins?|diseases?|plagues?)\b[^.?!]{0,60}?\b(?:more (?:deadly|lethal|"
+    r"transmissible|contagious|infectious|virulent)|deadl\w*|lethal\w*|higher r0|spreads? (?:faster|further|more)|"
+    r"resist\w*|on purpose|deliberately|intentionally|maximi[sz]\w*|as many|kill\w*|harm\w*|attack\w*)|"
+    r"\bbio ?weapons?\b|\bbioterror\w*|\bgain[- ]of[- ]function\b|"
+    r"\b(?:infect|poison|harm|kill)\w* (?:people|others|a (?:city|town|population)|as many)\b[^.?!]{0,30}?"
+    r"\b(?:on purpose|deliberately|intentionally|without them knowing)\b|"
+    r"\b(?:deliberately|intentionally|on purpose) (?:infect|spread|release)\w*"
 )
 EXPLAIN_START = (
     r"^(?:why\b|explain\b|describe\b|tell me (?:about|how|why|what)|how (?:does|do|is|are|did|would)\b.*"
@@ -115,7 +135,9 @@ CALIBRATE_PURPOSE = (
 # Requests that are not questions about a simulation at all.
 OFF_TASK = (
     r"\b(?:write|compose|draft|generate)\b.*\b(?:poem|story|essay|email|letter|song|joke|code|script|haiku|limerick)\b|"
-    r"\btell me a (?:joke|story)\b|\btranslate (?:this|that|into)\b"
+    r"\btell me a (?:joke|story)\b|\btranslate (?:this|that|into)\b|"
+    r"\b(?:execute|eval|run) (?:this|the following|my|some) (?:python|code|script|command|shell)\b|"
+    r"\bimport os\b|\bos\.system\b|\bsubprocess\b|/etc/passwd|\bprint (?:your|the) (?:system )?prompt\b"
 )
 
 # Outputs no built-in model computes: asking for them is out of scope, not a run of something else.
