@@ -41,7 +41,9 @@ def execute(resolved: ResolvedScenario, cache: RunCache | None = None) -> Result
     if cache is not None:
         hit = cache.get(resolved.run_id())
         if hit is not None:
-            return hit.model_copy(update={"label": resolved.label, "meta": hit.meta.model_copy(update={"cached": True})})
+            return hit.model_copy(
+                update={"label": resolved.label, "meta": hit.meta.model_copy(update={"cached": True})}
+            )
     start = time.perf_counter()
     output = resolved.spec.run(resolved.params, resolved.interventions)
     wall_ms = (time.perf_counter() - start) * 1000

@@ -129,5 +129,7 @@ def test_cache_returns_stored_result_without_running():
     again = sim.run({"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, cache=cache)
     assert cache.puts == 1 and again.meta.cached and not first.meta.cached
     assert again.metrics == first.metrics
-    out = compare([{"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, {"model": "toy", "label": "b"}], cache=cache)
+    out = compare(
+        [{"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, {"model": "toy", "label": "b"}], cache=cache
+    )
     assert out.results[0].meta.cached and cache.puts == 2

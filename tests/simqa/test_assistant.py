@@ -3,7 +3,6 @@ direct `sim.run`, conversations, threads, and the LLM path over real HTTP with f
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -66,7 +65,8 @@ def test_ask_json_each_kind(kind, capsys):
 
 
 @pytest.mark.parametrize(
-    ("question", "bound"), [("What happens if R0 is -2?", "r0"), ("Simulate an epidemic in 50 billion people", "population")]
+    ("question", "bound"),
+    [("What happens if R0 is -2?", "r0"), ("Simulate an epidemic in 50 billion people", "population")],
 )
 def test_invalid_values_never_run_and_name_the_bound(question, bound, capsys):
     answer = _ask_json(question, capsys)
