@@ -155,7 +155,7 @@ class Assistant:
         start = time.perf_counter()
         text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
         if request.kind == "explain":
-            text, citations = _explain(request, context)
+            text, citations = _explain(question, request, context)
         else:
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
         text = self._maybe_llm_text(question, request, outcome, text, notes)
@@ -333,14 +333,14 @@ _GENERAL_QUESTION = re.compile(
 )
 
 
-def _explain(request: Request, context: TranslationContext) -> tuple[str, list[Citation]]:
+def _explain(question: str, request: Request, context: TranslationContext) -> tuple[str, list[Citation]]:
     """An explanation quoted from the model cards; runs nothing."""
     docs = list(context.docs)
-    if request.model is not None and sum(c.model == request.model for c in docs) < 2:
-        # Retrieval ran before the model was known: ask again within that model's card.
+    if sum(request.model is None or c.model in (None, request.model) for c in docs) < 2:
+        # Retrieval ran before the model was known (or not at all): ask again within that model's card.
         from rag import retrieve
 
-        docs = retrieve(request.message or "", model=request.model, k=5).docs + docs
+        docs = retrieve(request.message or question, model=request.model, k=5).docs + docs
     if request.model is not None and _GENERAL_QUESTION.search(request.message or ""):
         # "How does the seir model work?": the card's overview answers it, whatever else matched.
         from rag import retrieve
@@ -349,7 +349,7 @@ def _explain(request: Request, context: TranslationContext) -> tuple[str, list[C
         docs = overview[:1] + docs
     # The model's own card first, then general pages (methods), each chunk once.
     chunks = sorted(dict((c.chunk_id, c) for c in docs).values(), key=lambda c: c.model != request.model)
-    chunks = [c for c in chunks if c.model in (None, request.model)][:3]
+    chunks = [c for c in chunks if request.model is None or c.model in (None, request.model)][:3]
     if not chunks:
         return (
             "I found no documentation on that. Run `simqa index` to index the model cards, or ask about "

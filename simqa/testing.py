@@ -29,7 +29,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -132,7 +132,9 @@ class ScriptedOpenAIServer:
     Use it as a context manager; `base_url` ends in `/v1` as the openai SDK expects. `script`
     items are taken in order by chat completions; `add()` appends more. When the script runs out,
     `default` answers (a 500 naming the problem when there is none), so a test that sends more
-    requests than it scripted fails loudly instead of hanging.
+    requests than it scripted fails loudly instead of hanging. `responder(body)`, when given,
+    answers whatever the script does not (return None to fall through to `default`): it replays
+    recorded completions chosen by the request, so concurrent requests get the right reply.
     """
 
     def __init__(
@@ -144,11 +146,13 @@ class ScriptedOpenAIServer:
         api_key: str | None = None,
         default: ScriptItem | None = None,
         embedding_dim: int = 16,
+        responder: Callable[[dict[str, Any]], ScriptItem | None] | None = None,
     ) -> None:
         self.mode: Mode = mode
         self.models = list(models)
         self.api_key = api_key
         self.default = default
+        self.responder = responder
         self.embedding_dim = embedding_dim
         self.requests: list[RecordedRequest] = []
         self._script: list[ScriptItem] = list(script)
@@ -212,10 +216,15 @@ class ScriptedOpenAIServer:
         with self._lock:
             return [r.body for r in self.requests if r.path.endswith("/chat/completions")]
 
-    def _next(self) -> ScriptItem:
+    def _next(self, body: dict[str, Any]) -> ScriptItem:
         with self._lock:
             if self._script:
                 return self._script.pop(0)
+        if self.responder is not None:
+            # Replay: the reply is chosen from the request (e.g. recorded completions keyed by the question).
+            chosen = self.responder(body)
+            if chosen is not None:
+                return chosen
         if self.default is not None:
             return self.default
         return Fault(status=500, message="ScriptedOpenAIServer: the script is exhausted (script more replies)")
@@ -261,7 +270,7 @@ class ScriptedOpenAIServer:
         rejection = self._format_rejection(body.get("response_format"))
         if rejection is not None:
             return 400, _error_body(rejection, "invalid_request_error", None), {}, 0.0
-        item = self._next()
+        item = self._next(body)
         if isinstance(item, Fault):
             return item.status, _error_body(item.message, "server_error", None), dict(item.headers), item.delay_s
         sent_words = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
