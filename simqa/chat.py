@@ -65,5 +65,5 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
             continue
         plot = None
         if answer.full_results:
-            plot = save_plot(answer.full_results, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+            plot = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
         render_answer(con, answer, plot)

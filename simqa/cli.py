@@ -128,7 +128,7 @@ def _ask(args: argparse.Namespace) -> int:
     if not args.no_plot and answer.full_results:
         from simqa.plot import save_plot
 
-        plot_path = save_plot(answer.full_results, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+        plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
     render_answer(console(), answer, plot_path)
     return 0
 

@@ -1,14 +1,24 @@
-"""Plots of what people would rather see than read: a PNG of the key series, and a terminal sparkline."""
+"""Plots of what people would rather see than read: a PNG per answer, and a terminal sparkline.
+
+simulate / compare: the key series over time, one line per scenario. sweep: the same, beside the
+headline metric against the swept value. calibrate: the metric at every value the search tried,
+the target, and the answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sim.result import Result
 
+if TYPE_CHECKING:
+    from simqa.answer import Answer
+
 KEY_SERIES = ("n_infectious", "queue_length", "new_trips", "new_infections")
 _BLOCKS = "▁▂▃▄▅▆▇█"
+MAX_LINES = 12
 
 
 def key_series(result: Result) -> str | None:
@@ -30,29 +40,63 @@ def sparkline(values: Sequence[float], width: int = 60) -> str:
     return "".join(_BLOCKS[min(len(_BLOCKS) - 1, int((v - lo) / span * (len(_BLOCKS) - 1) + 0.5))] for v in points)
 
 
-def save_plot(results: Sequence[Result], path: Path, title: str = "") -> Path | None:
-    """One line per result for its key series; for a sweep of many values, every result on one axis."""
-    if not results:
-        return None
+def _series_axis(ax: Any, results: Sequence[Result]) -> None:
     name = key_series(results[0])
     if name is None:
+        return
+    for res in results[:MAX_LINES]:
+        series = res.series.get(name)
+        if series:
+            ax.plot(range(len(series)), series, label=res.label, linewidth=1.6)
+    ax.set_xlabel(results[0].time_unit)
+    ax.set_ylabel(name.replace("_", " "))
+    ax.grid(alpha=0.3)
+    if len(results) > 1:
+        ax.legend(fontsize=8)
+
+
+def save_plot(answer: Answer, path: Path) -> Path | None:
+    """Write the answer's plot to `path` (PNG); None when the answer ran nothing to plot."""
+    results = answer.full_results
+    if not results or key_series(results[0]) is None:
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for res in results[:12]:
-        series = res.series.get(name)
-        if series:
-            ax.plot(range(len(series)), series, label=res.label, linewidth=1.6)
-    ax.set_xlabel(results[0].time_unit)
-    ax.set_ylabel(name.replace("_", " "))
-    ax.set_title(title or f"{results[0].scenario.model}: {name.replace('_', ' ')}")
-    ax.grid(alpha=0.3)
-    if len(results) > 1:
+    from simqa.compose import headline_metrics
+
+    model = answer.model or results[0].scenario.model
+    if answer.kind == "calibrate" and answer.calibrate is not None and answer.calibration is not None:
+        cal = answer.calibrate
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        points = sorted((float(r.scenario.params[cal.param]), r.scalar(cal.metric)) for r in results)
+        ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color="0.5", label="runs of the search")
+        ax.axhline(cal.target, color="tab:red", linestyle="--", label=f"target ({cal.relation} {cal.target:g})")
+        ax.plot([answer.calibration.value], [answer.calibration.achieved], "o", color="tab:blue", ms=10, label="answer")
+        for values, set_scale in (([p[0] for p in points], ax.set_xscale), ([p[1] for p in points], ax.set_yscale)):
+            if min(values) > 0 and max(values) / min(values) > 50:  # a search over orders of magnitude
+                set_scale("log")
+        ax.set_xlabel(cal.param)
+        ax.set_ylabel(cal.metric.replace("_", " "))
+        ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+        ax.set_title(f"{model}: calibrating {cal.param}")
+    elif answer.kind == "sweep" and answer.sweep is not None:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=110)
+        _series_axis(left, results)
+        metric = headline_metrics(model)[0]
+        values = [r.scalar(metric) for r in results]
+        right.plot(answer.sweep.values[: len(values)], values, "o-")
+        right.set_xlabel(answer.sweep.param)
+        right.set_ylabel(metric.replace("_", " "))
+        right.grid(alpha=0.3)
+        fig.suptitle(f"{model}: sweep of {answer.sweep.param}")
+    else:
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        _series_axis(ax, results)
+        ax.set_title(f"{model}: {answer.kind}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

@@ -63,14 +63,16 @@ INJECTION = (
     r"\b(?:run|execute)\s+`|\brm -rf\b"
 )
 # Markup that frames an instruction inside a question: the whole block is dropped.
-INJECTED_BLOCK = r"<\s*(?P<tag>instructions?|system|prompt|admin|developer|assistant|override)\b[^>]*>.*?(?:</\s*(?P=tag)\s*>|$)"
+INJECTED_BLOCK = (
+    r"(?s)<\s*(?P<tag>instructions?|system|prompt|admin|developer|assistant|override)\b[^>]*>.*?(?:</\s*(?P=tag)\s*>|$)"
+)
 # Requests for harm: building, enhancing or releasing a pathogen. Refused whatever the model could run.
 HARMFUL = (
-    r"\b(?:engineer\w*|weaponi[sz]\w*|enhanc\w*|synthesi[sz]\w*|creat\w*|mak\w*|build\w*|modif\w*|mutat\w*|"
-    r"design\w*|cultivat\w*|grow\w*|release\w*|spread\w*|disperse\w*)\b[^.?!]{0,40}?\b(?:virus|viruses|pathogens?|"
+    r"\b(?:engineer\w*|weaponi[sz]\w*|enhanc\w*|synthesi[sz]\w*|creat\w*|mak\w*|build\w*|modif\w*|"
+    r"design\w*|cultivat\w*|manufactur\w*|breed\w*|release\w*|disperse\w*)\b[^.?!]{0,40}?\b(?:virus|viruses|pathogens?|"
     r"bacteri\w*|bioweapons?|germs?|toxins?|diseases?|plagues?)\b[^.?!]{0,60}?\b(?:more (?:deadly|lethal|"
-    r"transmissible|contagious|infectious|virulent)|deadl\w*|lethal\w*|higher r0|spreads? (?:faster|further|more)|"
-    r"resist\w*|on purpose|deliberately|intentionally|maximi[sz]\w*|as many|kill\w*|harm\w*|attack\w*)|"
+    r"transmissible|contagious|infectious|virulent)|deadlier|higher r0|spreads? (?:faster|further|more)|"
+    r"resist\w*|on purpose|deliberately|intentionally|kill\w*|harm\w*|as a weapon)|"
     r"\bbio ?weapons?\b|\bbioterror\w*|\bgain[- ]of[- ]function\b|"
     r"\b(?:infect|poison|harm|kill)\w* (?:people|others|a (?:city|town|population)|as many)\b[^.?!]{0,30}?"
     r"\b(?:on purpose|deliberately|intentionally|without them knowing)\b|"
@@ -97,11 +99,22 @@ COMPARE_CUES = (
     r"help|increase|raise|flatten|shift|affect|save|prevent|rise|fall|drop|grow|go up|go down|worsen|shorten|"
     r"lengthen)\w*\b|\b(?:prevent|avert|save|avoid)(?:s|ed)?\b|\bthan (?:without|with no|doing nothing|no\b|"
     r"not)|\brelative to\b|\binstead of\b|\brather than\b|\bdoing nothing\b|\bno interventions?\b|"
-    r"\b(?:better|worse|more effective|less effective|stronger|weaker) than\b|\bwhich (?:is|works|helps|one|of)\b|"
+    r"\b(?:better|worse|more effective|less effective|stronger|weaker) than\b|\bwhich (?:is|works|helps|one|of|gives|"
+    r"option|strategy|policy|intervention|measure|lowers|reduces|cuts|has|would|will|leads|produces|keeps|does)\b|"
+    r"\bbeats?\b|\boutperforms?\b|\b(?:is it|would it be|is) (?:better|worse|more effective)\b|"
     r"\bwithout (?:any |the )?(?:interventions?|measures|action|it|them|restrictions)\b|\bagainst (?:a |the )?"
     r"baseline\b|\bmake a difference\b|\bworth it\b|\bdoes (?:it|that|this) help\b|\bhow many (?:infections|"
     r"cases|people|orders|deliveries) (?:would|could|does|do|will|are|is) (?:be )?(?:prevented|averted|saved)\b|"
     r"\b(?:prevent|avert|save)s? how many\b|\bchange (?:in|to) the\b|\bdelay the peak\b|\bflatten\b"
+)
+# Words that state the present value of something a question then changes ("currently 200 orders an
+# hour", "prep is 20 min now"): the change is compared against it.
+CURRENT_STATE = r"\b(?:currently|at present|at the moment|right now|today|now|as things stand|at the minute)\b"
+# A change from one value to another ("doubling couriers from 30 to 60", "cutting prep from 20 to 10
+# minutes"): two scenarios to compare, not a range to sweep.
+CHANGE_FROM = (
+    r"\b(?:doubl|tripl|halv|increas|rais|grow|cut|reduc|lower|decreas|drop|switch|chang|mov|upgrad|expand|shrink|"
+    r"bump|boost|add|hir|scal)\w*\b[^,.;?]{0,25}\bfrom\s+$"
 )
 SWEEP_CUES = (
     r"\bsweep\b|\bvary(?:ing)?\b|\brange of\b|\bfor (?:each|every|different|various)\b|\bin steps? of\b|"
