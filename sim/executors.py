@@ -1,32 +1,161 @@
-"""Executors run many independent scenario runs: in process by default.
+"""Executors run many independent scenario runs: in process by default, on a process pool or on Dask.
 
-Experiments submit work through `Executor.map`, so a distributed executor can take the same work
-without the experiments knowing.
+Experiments submit work through `Executor.map(fn, items, progress)`, so a distributed executor can
+take the same work without the experiments knowing. What travels to a worker is a `RunTask`: the
+scenario as plain JSON-like data, resolved again on the worker (a resolved scenario holds the
+model's functions, which do not pickle). What travels back is the run's `Result` (means over
+replicates and per-replicate metrics), never the model's per-replicate arrays.
+
+Exactness: a task is one or more whole runs, and every run draws its random numbers from its own
+`seed` only, so a run gives the same numbers on any worker, in any order, in any grouping.
+
+Which executor `default_executor()` returns:
+- `SIMQA_DASK_ADDRESS=tcp://host:8786`: Dask distributed (`pip install "simqa[dask]"`);
+- `SIMQA_WORKERS=N` (N > 1): a pool of N local processes, for models whose replicates are a
+  Python loop rather than one vectorised numpy call (abm, delivery);
+- otherwise: one after another in this process.
 """
 
 from __future__ import annotations
 
+import atexit
+import math
+import os
+import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from concurrent.futures import Future, as_completed
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from sim.errors import ScenarioError, SimqaError
+from sim.version import ENGINE_VERSION
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.result import Result
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 Progress = Callable[[int, int], None]
 
+DASK_ADDRESS_ENV = "SIMQA_DASK_ADDRESS"
+WORKERS_ENV = "SIMQA_WORKERS"
+# Tasks per worker slot: enough that a slow task or a lost worker costs a fraction of the
+# experiment and progress moves often, few enough that each task holds several runs when runs
+# are short (each task costs the scheduler a few milliseconds, see benchmarks/README.md "## dask").
+TASKS_PER_SLOT = 4
+
 
 class Executor(Protocol):
     name: str
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None) -> list[R]: ...
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        progress: Progress | None = None,
+        cost: Sequence[float] | None = None,
+    ) -> list[R]:
+        """`[fn(item) for item in items]`, in the order of `items`.
+
+        progress(done, total) is called as items finish; `cost` (one number per item, e.g. the
+        model's work units) lets an executor group items into tasks of about equal cost.
+        """
+        ...
+
+
+# --------------------------------------------------------------------------- the unit of work
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One scenario run as plain data, so it pickles and resolves on any worker.
+
+    keep_series: False drops the mean series from the result on the worker, when only metrics
+      are needed (such results are not put in the run store, which keeps complete runs only).
+    """
+
+    scenario: dict[str, Any]
+    keep_series: bool = True
+    executor: str = "in-process"
+    engine_version: str = ENGINE_VERSION
+
+
+def run_task(task: RunTask) -> Result:
+    """Resolve and run one `RunTask`; runs on whichever process the executor chose."""
+    from sim.runner import execute
+    from sim.scenario import resolve
+
+    if task.engine_version != ENGINE_VERSION:
+        # A worker with another engine would give other numbers under the same run id.
+        raise SimqaError(
+            f"this worker runs simqa engine {ENGINE_VERSION} but the client runs {task.engine_version}: "
+            "install the same simqa version on the client and every worker"
+        )
+    try:
+        resolved = resolve(task.scenario)
+    except ScenarioError as exc:
+        if exc.field == "model":
+            raise ScenarioError(
+                f"{exc} (on worker pid {os.getpid()}: a plugin model must be installed on every worker)",
+                field=exc.field,
+                value=exc.value,
+                allowed=exc.allowed,
+            ) from None
+        raise
+    result = execute(resolved)
+    update: dict[str, Any] = {"meta": result.meta.model_copy(update={"executor": task.executor})}
+    if not task.keep_series:
+        update["series"] = {}
+    return result.model_copy(update=update)
+
+
+def run_group(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """One task holding several items: run them one after another."""
+    return [fn(item) for item in items]
+
+
+def plan_tasks(n_items: int, n_tasks: int, cost: Sequence[float] | None = None) -> list[list[int]]:
+    """Split item indices 0..n_items-1 into at most `n_tasks` contiguous groups of about equal cost.
+
+    Contiguous, so runs that share set-up (the abm's synthetic population, cached per process)
+    land in the same task. Item i goes to the group its cost midpoint falls in.
+    """
+    if n_items == 0:
+        return []
+    n_tasks = max(1, min(n_tasks, n_items))
+    costs = [1.0] * n_items if cost is None else [max(float(c), 0.0) for c in cost]
+    if len(costs) != n_items:
+        raise ValueError(f"cost has {len(costs)} entries for {n_items} items")
+    total = sum(costs)
+    if total <= 0:
+        costs, total = [1.0] * n_items, float(n_items)
+    groups: list[list[int]] = [[] for _ in range(n_tasks)]
+    before = 0.0
+    for i, c in enumerate(costs):
+        k = min(n_tasks - 1, int((before + c / 2) / total * n_tasks))
+        groups[k].append(i)
+        before += c
+    return [g for g in groups if g]
+
+
+# --------------------------------------------------------------------------- in process
 
 
 class InProcessExecutor:
-    """Runs tasks one after another in this process (each task is itself vectorised with numpy)."""
+    """Runs tasks one after another in this process (each run is itself vectorised with numpy)."""
 
     name = "in-process"
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        progress: Progress | None = None,
+        cost: Sequence[float] | None = None,
+    ) -> list[R]:
         out: list[R] = []
         for i, item in enumerate(items):
             out.append(fn(item))
@@ -35,5 +164,137 @@ class InProcessExecutor:
         return out
 
 
+class LocalPoolExecutor:
+    """A pool of local worker processes, kept for the life of this process.
+
+    For models that loop over replicates in Python (abm, delivery): a sweep or comparison of such
+    runs uses every core. Processes start with "spawn" (safe beside threads such as the vector
+    store's), so the first map pays about a second of start-up per process.
+    """
+
+    name = "process-pool"
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+                atexit.register(self.close)
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        progress: Progress | None = None,
+        cost: Sequence[float] | None = None,
+    ) -> list[R]:
+        if len(items) <= 1 or self.workers == 1:
+            return InProcessExecutor().map(fn, items, progress)
+        groups = plan_tasks(len(items), TASKS_PER_SLOT * self.workers, cost)
+        pool = self._get_pool()
+        futures: dict[Future[list[R]], list[int]] = {
+            pool.submit(run_group, fn, [items[i] for i in g]): g for g in groups
+        }
+        return _collect(futures, len(items), progress, cancel=lambda: [f.cancel() for f in futures])
+
+
+def _collect(
+    futures: dict[Any, list[int]],
+    n_items: int,
+    progress: Progress | None,
+    cancel: Callable[[], object],
+    completed: Callable[[Any], Any] = as_completed,
+) -> list[Any]:
+    """Place each finished task's results at its items' positions, reporting progress as they come."""
+    out: list[Any] = [None] * n_items
+    filled = [False] * n_items
+    done = 0
+    try:
+        for fut in completed(list(futures)):
+            group = futures[fut]
+            values = fut.result()
+            for i, value in zip(group, values, strict=True):
+                if filled[i]:  # a task is reported once; a second answer would be a duplicate
+                    raise SimqaError(f"item {i} came back twice from the executor")
+                out[i], filled[i] = value, True
+            done += len(group)
+            if progress is not None:
+                progress(done, n_items)
+    except BaseException:
+        cancel()
+        raise
+    if not all(filled):
+        missing = [i for i, f in enumerate(filled) if not f]
+        raise SimqaError(f"items {missing} never came back from the executor")
+    return out
+
+
+# --------------------------------------------------------------------------- choosing one
+
+
+_pools_lock = threading.Lock()
+_pools: dict[int, LocalPoolExecutor] = {}
+
+
+def _workers_from_env() -> int:
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if not raw:
+        return 1
+    try:
+        workers = int(raw)
+    except ValueError:
+        raise SimqaError(f"{WORKERS_ENV} must be a whole number of processes, got {raw!r}") from None
+    if workers < 1:
+        raise SimqaError(f"{WORKERS_ENV} must be at least 1, got {workers}")
+    return workers
+
+
 def default_executor() -> Executor:
-    return InProcessExecutor()
+    """Dask when `SIMQA_DASK_ADDRESS` is set, a local process pool when `SIMQA_WORKERS` > 1, else in process.
+
+    Executors are kept per address / pool size, so repeated experiments reuse one connection.
+    """
+    address = os.environ.get(DASK_ADDRESS_ENV, "").strip()
+    if address:
+        from sim.dask_executor import dask_executor
+
+        return dask_executor(address)
+    workers = _workers_from_env()
+    if workers == 1:
+        return InProcessExecutor()
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = LocalPoolExecutor(workers)
+        return _pools[workers]
+
+
+def remaining_seconds(done: int, total: int, elapsed_s: float) -> float | None:
+    """Time left at the rate so far (None before anything finished): for progress displays."""
+    if done <= 0 or total <= 0 or elapsed_s <= 0:
+        return None
+    return max(0.0, elapsed_s / done * (total - done))
+
+
+def format_progress(done: int, total: int, elapsed_s: float) -> str:
+    """'7/16 runs, about 12 s left' (or 'about 3 min left'), for plain-text progress lines."""
+    left = remaining_seconds(done, total, elapsed_s)
+    if left is None:
+        return f"{done}/{total} runs"
+    when = f"{math.ceil(left)} s" if left < 120 else f"{math.ceil(left / 60)} min"
+    return f"{done}/{total} runs, about {when} left"
