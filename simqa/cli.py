@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simqa",
         description="Ask simulation models questions in plain language, offline or with any OpenAI-compatible LLM.",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run compares, sweeps and calibrations on the Dask scheduler at ADDRESS (tcp://host:8786); "
+        "default: $SIMQA_DASK_ADDRESS, else in this process",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -74,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _eval(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
+    if args.dask:
+        os.environ["SIMQA_DASK_ADDRESS"] = args.dask  # read by sim.executors.default_executor()
     try:
         if args.command == "ask":
             return _ask(args)
