@@ -244,8 +244,6 @@ def _runs(args: argparse.Namespace) -> int:
 
 def cli_reference() -> str:
     """The Markdown reference of every command's help, kept in docs/cli.md (a test checks it)."""
-    import os
-
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "100"  # help text wraps to the terminal; the docs must not depend on it
     try:
