@@ -1,10 +1,11 @@
 """The Dask distributed executor: experiments on a cluster (`SIMQA_DASK_ADDRESS`, `simqa --dask`).
 
-Runs are grouped into tasks of about equal work (`TASKS_PER_SLOT` tasks per worker thread), each
+Runs, and the replicate ranges of runs too large for one task (`sim.executors.run_scenarios`), are
+grouped into tasks of about equal work (`TASKS_PER_SLOT` tasks per worker thread), each
 submitted with `retries`, so a task whose worker raised is run again; a task whose worker died is
 rescheduled by the scheduler on its own (up to `distributed.scheduler.allowed-failures` deaths).
-Results are gathered by task position, so each run appears exactly once, in the order submitted,
-whatever order the tasks finish in.
+Results are gathered by task position, so each run (and each replicate range) appears exactly once,
+in the order submitted, whatever order the tasks finish in.
 
 `dask.distributed` is optional: it is imported here, inside the factory, and a missing package
 raises `MissingDependency` naming `pip install "simqa[dask]"`.
@@ -98,6 +99,10 @@ class DaskExecutor:
             nthreads = self.client.nthreads()
         return max(1, sum(nthreads.values()))
 
+    def task_count(self) -> int:
+        """Tasks a map is cut into: `tasks_per_slot` per worker thread now in the cluster."""
+        return self.tasks_per_slot * self.slots()
+
     def map(
         self,
         fn: Callable[[T], R],
@@ -108,7 +113,7 @@ class DaskExecutor:
         if not items:
             return []
         distributed = _distributed()
-        groups = plan_tasks(len(items), self.tasks_per_slot * self.slots(), cost)
+        groups = plan_tasks(len(items), self.task_count(), cost)
         batch = uuid.uuid4().hex[:12]
         futures = {
             self.client.submit(

@@ -1,13 +1,21 @@
 """Executors run many independent scenario runs: in process by default, on a process pool or on Dask.
 
-Experiments submit work through `Executor.map(fn, items, progress)`, so a distributed executor can
-take the same work without the experiments knowing. What travels to a worker is a `RunTask`: the
-scenario as plain JSON-like data, resolved again on the worker (a resolved scenario holds the
-model's functions, which do not pickle). What travels back is the run's `Result` (means over
-replicates and per-replicate metrics), never the model's per-replicate arrays.
+Experiments (and single runs, `sim.runner.run`) submit work through `run_scenarios`, which calls
+`Executor.map(fn, items, progress, cost)`, so a distributed executor can take the same work without
+the experiments knowing. What travels to a worker is plain JSON-like data, resolved again on the
+worker (a resolved scenario holds the model's functions, which do not pickle):
+- a `RunTask`, one whole run; what travels back is the run's `Result` (means over replicates and
+  per-replicate metrics), never the model's per-replicate arrays;
+- a `ReplicateTask`, replicates start..stop-1 of one run, for a run too large to leave on one
+  worker (a 1,000,000-agent abm with 50 replicates) whose model can run a range of its replicates
+  (`ModelSpec.run_replicates`: abm, delivery; not seir, whose stochastic ensemble draws every
+  replicate from one generator in one vectorised call). What travels back is that range's
+  per-replicate metrics and series (`ModelOutput`); the client joins the pieces in order
+  (`ModelOutput.concat`), adds the notes about all replicates (`ModelSpec.finalize`) and summarises.
 
-Exactness: a task is one or more whole runs, and every run draws its random numbers from its own
-`seed` only, so a run gives the same numbers on any worker, in any order, in any grouping.
+Exactness: every run draws its random numbers from its own `seed` only, and replicate i of a
+splittable model from `SeedSequence(seed).spawn(replicates)[i]` only, so a run gives the same
+numbers on any worker, in any order, in any grouping, whole or in pieces.
 
 Which executor `default_executor()` returns:
 - `SIMQA_DASK_ADDRESS=tcp://host:8786`: Dask distributed (`pip install "simqa[dask]"`);
@@ -19,21 +27,25 @@ Which executor `default_executor()` returns:
 from __future__ import annotations
 
 import atexit
+import itertools
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sim.errors import ScenarioError, SimqaError
+from sim.output import ModelOutput, replicate_seeds
 from sim.version import ENGINE_VERSION
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
     from sim.result import Result
+    from sim.scenario import ResolvedScenario
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,6 +58,10 @@ WORKERS_ENV = "SIMQA_WORKERS"
 # experiment and progress moves often, few enough that each task holds several runs when runs
 # are short (each task costs the scheduler a few milliseconds, see benchmarks/README.md "## dask").
 TASKS_PER_SLOT = 4
+# A run's replicates are split only when the run holds more than this many tasks' worth of work:
+# below it, whole runs already share the workers about evenly, and every piece repeats the run's
+# set-up on its worker (the abm builds or reuses its population and calibrates R0 once per piece).
+SPLIT_ABOVE_TASKS = 1.5
 
 
 class Executor(Protocol):
@@ -66,6 +82,13 @@ class Executor(Protocol):
         ...
 
 
+def task_count(executor: Executor) -> int:
+    """How many tasks `executor` wants one map cut into (its `task_count()`; 1 for an executor
+    without one, which then never gets a run's replicates split)."""
+    count = getattr(executor, "task_count", None)
+    return max(1, int(count())) if callable(count) else 1
+
+
 # --------------------------------------------------------------------------- the unit of work
 
 
@@ -83,19 +106,40 @@ class RunTask:
     engine_version: str = ENGINE_VERSION
 
 
-def run_task(task: RunTask) -> Result:
-    """Resolve and run one `RunTask`; runs on whichever process the executor chose."""
-    from sim.runner import execute
+@dataclass(frozen=True)
+class ReplicateTask:
+    """Replicates `start` .. `stop - 1` of one scenario run, as plain data; the worker rebuilds
+    their seed sequences from the scenario's seed (`sim.output.replicate_seeds`).
+
+    keep_series: False drops the series from the piece on the worker, as for `RunTask`.
+    """
+
+    scenario: dict[str, Any]
+    start: int
+    stop: int
+    keep_series: bool = True
+    engine_version: str = ENGINE_VERSION
+
+
+@dataclass
+class ReplicatePiece:
+    """What a `ReplicateTask` sends back: its replicates' output, and how long they took to run."""
+
+    output: ModelOutput
+    wall_ms: float
+
+
+def _resolve_on_worker(scenario: dict[str, Any], engine_version: str) -> ResolvedScenario:
     from sim.scenario import resolve
 
-    if task.engine_version != ENGINE_VERSION:
+    if engine_version != ENGINE_VERSION:
         # A worker with another engine would give other numbers under the same run id.
         raise SimqaError(
-            f"this worker runs simqa engine {ENGINE_VERSION} but the client runs {task.engine_version}: "
+            f"this worker runs simqa engine {ENGINE_VERSION} but the client runs {engine_version}: "
             "install the same simqa version on the client and every worker"
         )
     try:
-        resolved = resolve(task.scenario)
+        return resolve(scenario)
     except ScenarioError as exc:
         if exc.field == "model":
             raise ScenarioError(
@@ -105,11 +149,41 @@ def run_task(task: RunTask) -> Result:
                 allowed=exc.allowed,
             ) from None
         raise
+
+
+def run_task(task: RunTask) -> Result:
+    """Resolve and run one `RunTask`; runs on whichever process the executor chose."""
+    from sim.runner import execute
+
+    resolved = _resolve_on_worker(task.scenario, task.engine_version)
     result = execute(resolved)
     update: dict[str, Any] = {"meta": result.meta.model_copy(update={"executor": task.executor})}
     if not task.keep_series:
         update["series"] = {}
     return result.model_copy(update=update)
+
+
+def run_replicate_task(task: ReplicateTask) -> ReplicatePiece:
+    """Resolve one `ReplicateTask` and run its replicates; runs on whichever process the executor chose."""
+    resolved = _resolve_on_worker(task.scenario, task.engine_version)
+    spec, params = resolved.spec, resolved.params
+    if spec.run_replicates is None:
+        raise SimqaError(f"model {spec.name!r} cannot run a range of its replicates (it has no run_replicates)")
+    if not 0 <= task.start < task.stop <= params.replicates:
+        raise ValueError(f"replicates {task.start}..{task.stop - 1} are not within the run's {params.replicates}")
+    began = time.perf_counter()
+    output = spec.run_replicates(params, resolved.interventions, replicate_seeds(params.seed, task.start, task.stop))
+    wall_ms = (time.perf_counter() - began) * 1000
+    if not task.keep_series:
+        output = replace(output, series={})
+    return ReplicatePiece(output=output, wall_ms=wall_ms)
+
+
+def run_part(task: RunTask | ReplicateTask) -> Result | ReplicatePiece:
+    """What every map of `run_scenarios` runs: a whole run or a range of one run's replicates."""
+    if isinstance(task, ReplicateTask):
+        return run_replicate_task(task)
+    return run_task(task)
 
 
 def run_group(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -141,6 +215,91 @@ def plan_tasks(n_items: int, n_tasks: int, cost: Sequence[float] | None = None) 
     return [g for g in groups if g]
 
 
+def replicate_splits(
+    work: Sequence[float], replicates: Sequence[int], splittable: Sequence[bool], n_tasks: int
+) -> list[int]:
+    """Into how many pieces to cut each run's replicates, for a map cut into `n_tasks` tasks.
+
+    A run with more than SPLIT_ABOVE_TASKS tasks' worth of the total work (total / n_tasks) is cut
+    into about one task's worth per piece, never more pieces than replicates; other runs stay whole.
+    So 20 runs x 50 replicates on 64 worker threads (256 tasks) become 20 x 13 pieces of about 4
+    replicates, and one such run on 2 threads becomes 8 pieces.
+    """
+    if not len(work) == len(replicates) == len(splittable):
+        raise ValueError("work, replicates and splittable need one entry per run")
+    total = sum(max(float(w), 0.0) for w in work)
+    if n_tasks <= 1 or total <= 0:
+        return [1] * len(work)
+    per_task = total / n_tasks
+    return [
+        min(n, math.ceil(w / per_task)) if can and n > 1 and w > SPLIT_ABOVE_TASKS * per_task else 1
+        for w, n, can in zip(work, replicates, splittable, strict=True)
+    ]
+
+
+def replicate_ranges(replicates: int, pieces: int) -> list[tuple[int, int]]:
+    """`pieces` contiguous (start, stop) ranges covering 0..replicates-1, sizes differing by at most 1."""
+    pieces = max(1, min(pieces, replicates))
+    bounds = [k * replicates // pieces for k in range(pieces + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+def run_scenarios(
+    resolved: Sequence[ResolvedScenario],
+    executor: Executor,
+    progress: Progress | None = None,
+    keep_series: bool = True,
+) -> list[Result]:
+    """Run resolved scenarios through `executor`, in order; a large run of a splittable model is
+    split into replicate ranges (`replicate_splits`), which are joined here into the result the
+    whole run gives in process.
+
+    progress(done, total) counts tasks' items: whole runs and pieces of runs.
+    """
+    from sim.result import summarise
+
+    work = [r.spec.work_units(r.params) for r in resolved]
+    splits = replicate_splits(
+        work,
+        [r.params.replicates for r in resolved],
+        [r.spec.run_replicates is not None for r in resolved],
+        task_count(executor),
+    )
+    items: list[RunTask | ReplicateTask] = []
+    cost: list[float] = []
+    owner: list[int] = []  # the run each item belongs to
+    for i, (r, pieces) in enumerate(zip(resolved, splits, strict=True)):
+        data = r.to_scenario().model_dump(mode="json")
+        if pieces == 1:
+            items.append(RunTask(scenario=data, keep_series=keep_series, executor=executor.name))
+            cost.append(work[i])
+            owner.append(i)
+            continue
+        n = r.params.replicates
+        for start, stop in replicate_ranges(n, pieces):
+            items.append(ReplicateTask(scenario=data, start=start, stop=stop, keep_series=keep_series))
+            cost.append(work[i] * (stop - start) / n)
+            owner.append(i)
+    done = executor.map(run_part, items, progress, cost) if items else []
+
+    parts: list[list[Any]] = [[] for _ in resolved]
+    for i, value in zip(owner, done, strict=True):
+        parts[i].append(value)
+    results: list[Result] = []
+    for r, got in zip(resolved, parts, strict=True):
+        if len(got) == 1 and not isinstance(got[0], ReplicatePiece):
+            results.append(got[0])
+            continue
+        output = ModelOutput.concat([piece.output for piece in got])
+        if output.replicates != r.params.replicates:  # every replicate exactly once
+            raise SimqaError(f"{output.replicates} of {r.params.replicates} replicates came back for {r.label!r}")
+        if r.spec.finalize is not None:
+            output = r.spec.finalize(r.params, output)
+        result = summarise(r, output, sum(piece.wall_ms for piece in got))
+        results.append(result.model_copy(update={"meta": result.meta.model_copy(update={"executor": executor.name})}))
+    return results
+
+
 # --------------------------------------------------------------------------- in process
 
 
@@ -148,6 +307,16 @@ class InProcessExecutor:
     """Runs tasks one after another in this process (each run is itself vectorised with numpy)."""
 
     name = "in-process"
+
+    def __init__(self, tasks: int = 1) -> None:
+        # 1: a run is never split, which in one process would only repeat its set-up; more is for
+        # tests, to split runs in process exactly as a cluster would.
+        if tasks < 1:
+            raise ValueError(f"tasks must be >= 1, got {tasks}")
+        self.tasks = tasks
+
+    def task_count(self) -> int:
+        return self.tasks
 
     def map(
         self,
@@ -181,6 +350,9 @@ class LocalPoolExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
+    def task_count(self) -> int:
+        return TASKS_PER_SLOT * self.workers
+
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
@@ -206,7 +378,7 @@ class LocalPoolExecutor:
     ) -> list[R]:
         if len(items) <= 1 or self.workers == 1:
             return InProcessExecutor().map(fn, items, progress)
-        groups = plan_tasks(len(items), TASKS_PER_SLOT * self.workers, cost)
+        groups = plan_tasks(len(items), self.task_count(), cost)
         pool = self._get_pool()
         futures: dict[Future[list[R]], list[int]] = {
             pool.submit(run_group, fn, [items[i] for i in g]): g for g in groups

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.caps import MAX_CALIBRATION_RUNS, MAX_COMPARE_SCENARIOS, MAX_SWEEP_VALUES, check_count, check_work
 from sim.errors import ScenarioError
-from sim.executors import Executor, Progress, RunTask, default_executor, run_task
+from sim.executors import Executor, Progress, default_executor, run_scenarios
 from sim.interventions import INTERVENTION_TYPES
 from sim.result import Result, summarise
 from sim.runner import RunCache, execute, prepare
@@ -249,8 +249,9 @@ def _run_all(
     cache: RunCache | None,
     keep_series: bool = True,
 ) -> list[Result]:
-    """Cached runs come from the cache; the rest go to the executor, as data (`RunTask`), grouped
-    by their work units. Results without series are not cached: the run store keeps whole runs."""
+    """Cached runs come from the cache; the rest go to the executor, as data (`run_scenarios`: whole
+    runs, or replicate ranges of large ones), grouped by their work units. Results without series
+    are not cached: the run store keeps whole runs."""
     results: list[Result | None] = [None] * len(resolved)
     todo = []
     for i, r in enumerate(resolved):
@@ -260,14 +261,7 @@ def _run_all(
         else:
             todo.append(i)
     runner = executor or default_executor()
-    tasks = [
-        RunTask(
-            scenario=resolved[i].to_scenario().model_dump(mode="json"), keep_series=keep_series, executor=runner.name
-        )
-        for i in todo
-    ]
-    work = [resolved[i].spec.work_units(resolved[i].params) for i in todo]
-    fresh = runner.map(run_task, tasks, progress, work) if tasks else []
+    fresh = run_scenarios([resolved[i] for i in todo], runner, progress, keep_series) if todo else []
     for i, res in zip(todo, fresh, strict=True):
         results[i] = res
         if cache is not None and keep_series:

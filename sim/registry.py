@@ -19,11 +19,14 @@ from sim.errors import ScenarioError
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sim.output import ModelOutput
 
 ENTRY_POINT_GROUP = "simqa.models"
 
 RunFunction = Callable[[Any, Sequence[Any]], "ModelOutput"]
+ReplicatesFunction = Callable[[Any, Sequence[Any], Sequence["np.random.SeedSequence"]], "ModelOutput"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,15 @@ class ModelSpec:
       `params.seed`, and be deterministic for a given seed.
     work: an estimate of the work one run costs, in "agent-days" or equivalent units, used to
       enforce resource caps before anything runs.
+    run_replicates: optional, `run_replicates(params, interventions, seed_sequences) -> ModelOutput`
+      runs exactly the replicates whose seed sequences are given (`sim.output.replicate_seeds`):
+      replicate i of seed s draws only from `SeedSequence(s).spawn(n)[i]`, and nothing in it depends
+      on n or on the other replicates. With it an executor may split one run's replicates across
+      workers and join the pieces (`ModelOutput.concat`); `run` must then equal
+      `finalize(params, run_replicates(params, interventions, replicate_seeds(params.seed, 0, n)))`.
+    finalize: optional, `finalize(params, joined_output) -> ModelOutput` adds what depends on all
+      replicates together (notes such as "3 of 20 replicates died out"), from the metrics,
+      breakdowns and `replicate_facts` (not the series, which a worker may have dropped).
     """
 
     name: str
@@ -48,6 +60,8 @@ class ModelSpec:
     work: Callable[[Any], float] | None = None
     batch_run: Callable[[Sequence[Any], Sequence[Any]], list[ModelOutput]] | None = None
     keywords: tuple[str, ...] = field(default=())
+    run_replicates: ReplicatesFunction | None = None
+    finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
 
     def work_units(self, params: ModelParams) -> float:
         return float(self.work(params)) if self.work else float(params.replicates)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.caps import check_work
+from sim.executors import InProcessExecutor, default_executor, run_scenarios, task_count
 from sim.result import Result, summarise
 from sim.scenario import ResolvedScenario, Scenario, parse_scenario, resolve
+
+if TYPE_CHECKING:
+    from sim.executors import Executor, Progress
 
 
 def prepare(
@@ -58,6 +62,23 @@ def run(
     replicates: int | None = None,
     seed: int | None = None,
     cache: RunCache | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> Result:
-    """Run one scenario and summarise it. Same scenario + seed gives the same numbers."""
-    return execute(prepare(scenario, replicates, seed), cache)
+    """Run one scenario and summarise it. Same scenario + seed gives the same numbers.
+
+    executor: where it runs; by default the environment's (`sim.executors.default_executor`: in
+    this process unless `SIMQA_DASK_ADDRESS` or `SIMQA_WORKERS` say otherwise). Elsewhere, a large
+    run of a model that can split its replicates (abm, delivery) spreads them over the workers, with
+    the numbers it gives in process; progress(done, total) then counts its pieces.
+    """
+    resolved = prepare(scenario, replicates, seed)
+    runner = executor or default_executor()
+    if isinstance(runner, InProcessExecutor) and task_count(runner) == 1:
+        return execute(resolved, cache)
+    if cache is not None and cache.get(resolved.run_id()) is not None:
+        return execute(resolved, cache)  # the cached run, under this scenario's label
+    result = run_scenarios([resolved], runner, progress)[0]
+    if cache is not None:
+        cache.put(result)
+    return result

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from sim.interventions import (
     WorkplaceClosure,
 )
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
-from sim.output import ModelOutput
+from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
 from sim.registry import ModelSpec
 
@@ -57,8 +57,9 @@ DURATION_SHAPE = 4.0
 # quarantine of contacts of SARS-CoV-2 cases.
 QUARANTINE_DAYS = 14
 
-# Replicate streams are SeedSequence(seed).spawn(replicates); the population has its own stream,
-# keyed above any replicate index, so it does not change with the number of replicates.
+# Replicate streams are SeedSequence(seed).spawn(replicates) (`sim.output.replicate_seeds`); the
+# population has its own stream, keyed above any replicate index, so it does not change with the
+# number of replicates, and a range of replicates run on its own gives the numbers of the whole run.
 POPULATION_STREAM = 1_000_000
 
 # A replicate "died out" when it ended with fewer than this share ever infected.
@@ -686,13 +687,19 @@ def population_for(params: AbmParams) -> Population:
     )
 
 
-def run(params: AbmParams, interventions: Sequence[InterventionBase]) -> ModelOutput:
+def run_replicates(
+    params: AbmParams, interventions: Sequence[InterventionBase], seed_sequences: Sequence[np.random.SeedSequence]
+) -> ModelOutput:
+    """Run the replicates whose seed sequences are given (`sim.output.replicate_seeds`). Each draws
+    from its own sequence and the population's stream only, so any range of replicates can run on
+    its own, on any worker, and give the numbers it gives inside the whole run."""
+    if not seed_sequences:
+        raise ValueError("run_replicates needs at least one seed sequence")
     population = population_for(params)
     calibration = calibrate(population, params)
     schedule = intervention_schedule(interventions, params.days)
-    replicate_seeds = np.random.SeedSequence(params.seed).spawn(params.replicates)
 
-    replicates = [simulate_replicate(population, params, schedule, calibration.beta, seq) for seq in replicate_seeds]
+    replicates = [simulate_replicate(population, params, schedule, calibration.beta, seq) for seq in seed_sequences]
     series = {name: np.stack([rep.series[name] for rep in replicates]) for name in replicates[0].series}
     if not schedule.vaccination:
         del series["n_vaccinated"], series["n_protected"]
@@ -726,12 +733,21 @@ def run(params: AbmParams, interventions: Sequence[InterventionBase]) -> ModelOu
     ]
     if params.well_mixed:
         notes.append("well_mixed = true: households, schools and workplaces are ignored (diagnostic mode)")
-    died_out = int((metrics["attack_rate"] < DIED_OUT_ATTACK_RATE).sum())
-    if params.replicates > 1 and died_out:
-        notes.append(
-            f"{died_out} of {params.replicates} replicates died out (under {DIED_OUT_ATTACK_RATE:.0%} infected)"
-        )
     return ModelOutput(metrics=metrics, series=series, breakdowns=breakdowns, notes=notes)
+
+
+def finalize(params: AbmParams, output: ModelOutput) -> ModelOutput:
+    """Notes about all the replicates of a run, once they are joined."""
+    died_out = int((output.metrics["attack_rate"] < DIED_OUT_ATTACK_RATE).sum())
+    if params.replicates > 1 and died_out:
+        note = f"{died_out} of {params.replicates} replicates died out (under {DIED_OUT_ATTACK_RATE:.0%} infected)"
+        return replace(output, notes=[*output.notes, note])
+    return output
+
+
+def run(params: AbmParams, interventions: Sequence[InterventionBase]) -> ModelOutput:
+    seeds = replicate_seeds(params.seed, 0, params.replicates)
+    return finalize(params, run_replicates(params, interventions, seeds))
 
 
 SPEC = ModelSpec(
@@ -749,6 +765,8 @@ SPEC = ModelSpec(
     breakdowns=("infections_by_setting", "infections_by_age", "attack_rate_by_age"),
     time_unit="day",
     work=lambda p: float(p.population) * p.days * p.replicates,
+    run_replicates=run_replicates,
+    finalize=finalize,
     keywords=(
         "agent",
         "agent-based",

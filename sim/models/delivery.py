@@ -25,7 +25,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from sim.output import ModelOutput
+from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
 from sim.registry import ModelSpec
 
@@ -291,11 +291,21 @@ def simulate_replicate(params: DeliveryParams, orders: OrderStream, courier_xy: 
     )
 
 
-def replicate_streams(params: DeliveryParams) -> list[tuple[np.random.Generator, np.random.Generator]]:
-    """(order stream, courier stream) generators of each replicate, from `params.seed`."""
+def replicate_streams(
+    params: DeliveryParams, seed_sequences: Sequence[np.random.SeedSequence] | None = None
+) -> list[tuple[np.random.Generator, np.random.Generator]]:
+    """(order stream, courier stream) generators of each replicate: those of `seed_sequences`
+    (`sim.output.replicate_seeds`), by default every replicate of `params.seed`."""
+    if seed_sequences is None:
+        seed_sequences = replicate_seeds(params.seed, 0, params.replicates)
     streams = []
-    for child in np.random.SeedSequence(params.seed).spawn(params.replicates):
-        order_seq, courier_seq = child.spawn(2)
+    for child in seed_sequences:
+        # the children `child.spawn(2)` gives, built from the key so that a sequence used twice
+        # gives the same streams twice
+        order_seq, courier_seq = (
+            np.random.SeedSequence(child.entropy, spawn_key=(*child.spawn_key, k), pool_size=child.pool_size)
+            for k in range(2)
+        )
         streams.append((np.random.default_rng(order_seq), np.random.default_rng(courier_seq)))
     return streams
 
@@ -341,9 +351,11 @@ def summarise_trace(trace: ReplicateTrace, sla_minutes: float) -> dict[str, floa
     }
 
 
-def simulate_each(params: DeliveryParams) -> Iterator[ReplicateTrace]:
+def simulate_each(
+    params: DeliveryParams, seed_sequences: Sequence[np.random.SeedSequence] | None = None
+) -> Iterator[ReplicateTrace]:
     """Each replicate's trace in turn (one at a time: a trace holds every order of its replicate)."""
-    for order_rng, courier_rng in replicate_streams(params):
+    for order_rng, courier_rng in replicate_streams(params, seed_sequences):
         orders = draw_orders(params, order_rng)
         courier_xy = draw_courier_positions(params, courier_rng)
         yield simulate_replicate(params, orders, courier_xy)
@@ -354,33 +366,50 @@ def simulate(params: DeliveryParams) -> list[ReplicateTrace]:
     return list(simulate_each(params))
 
 
-def run(params: DeliveryParams, interventions: Sequence[Any] = ()) -> ModelOutput:
-    """Run `params.replicates` replicates; no interventions are supported."""
+def run_replicates(
+    params: DeliveryParams, interventions: Sequence[Any], seed_sequences: Sequence[np.random.SeedSequence]
+) -> ModelOutput:
+    """Run the replicates whose seed sequences are given (`sim.output.replicate_seeds`); each draws
+    from its own sequence only, so any range of replicates can run on its own, on any worker."""
+    if not seed_sequences:
+        raise ValueError("run_replicates needs at least one seed sequence")
     shift = params.hours * 60.0
     times = series_times(shift)
     per_replicate, queue_length, n_busy = [], [], []
-    empty, waiting_at_end, overtime = 0, [], []
-    for trace in simulate_each(params):
+    waiting_at_end, overtime = [], []
+    for trace in simulate_each(params, seed_sequences):
         per_replicate.append(summarise_trace(trace, params.sla_minutes))
         queue_length.append(count_open(trace.orders.arrival, trace.assigned, times))
         n_busy.append(count_open(trace.trip_start, trace.trip_end, times))
-        empty += trace.orders.arrival.size == 0
         waiting_at_end.append(np.sum((trace.orders.arrival <= shift) & (trace.assigned > shift)))
         overtime.append(trace.trip_end.max() - shift if trace.trip_end.size else 0.0)
     metrics = {name: np.array([row[name] for row in per_replicate]) for name in METRICS}
     series = {"queue_length": np.array(queue_length, dtype=float), "n_busy": np.array(n_busy, dtype=float)}
+    facts = {"orders_waiting_at_end": np.array(waiting_at_end), "overtime_minutes": np.array(overtime)}
+    return ModelOutput(metrics=metrics, series=series, replicate_facts=facts)
 
-    notes = []
+
+def finalize(params: DeliveryParams, output: ModelOutput) -> ModelOutput:
+    """Notes about all the replicates of a run, once they are joined."""
+    notes = list(output.notes)
+    empty = int((output.metrics["orders_placed"] == 0).sum())
     if empty:
         notes.append(f"{empty} of {params.replicates} replicates had no orders; their delivery times count as 0")
+    waiting_at_end = np.mean(output.replicate_facts["orders_waiting_at_end"])
     # a backlog of more than five minutes of orders at closing time means the fleet fell behind
-    if np.mean(waiting_at_end) > params.orders_per_hour * BACKLOG_NOTE_HOURS:
+    if waiting_at_end > params.orders_per_hour * BACKLOG_NOTE_HOURS:
         notes.append(
-            f"the couriers did not keep up: when the shift ended {np.mean(waiting_at_end):.0f} orders (mean over "
+            f"the couriers did not keep up: when the shift ended {waiting_at_end:.0f} orders (mean over "
             f"replicates) were still waiting for a courier; the couriers worked on until every order was delivered, "
-            f"{np.mean(overtime):.0f} minutes after the end of the shift"
+            f"{np.mean(output.replicate_facts['overtime_minutes']):.0f} minutes after the end of the shift"
         )
-    return ModelOutput(metrics=metrics, series=series, notes=notes)
+    return replace(output, notes=notes)
+
+
+def run(params: DeliveryParams, interventions: Sequence[Any] = ()) -> ModelOutput:
+    """Run `params.replicates` replicates; no interventions are supported."""
+    seeds = replicate_seeds(params.seed, 0, params.replicates)
+    return finalize(params, run_replicates(params, interventions, seeds))
 
 
 METRICS = (
@@ -416,6 +445,8 @@ SPEC = ModelSpec(
     breakdowns=(),
     time_unit="minute",
     work=_work,
+    run_replicates=run_replicates,
+    finalize=finalize,
     keywords=(
         "delivery",
         "deliveries",

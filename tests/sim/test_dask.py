@@ -1,8 +1,9 @@
 """The Dask executor against real clusters on loopback: a LocalCluster of worker processes, and a
 scheduler plus two workers started through the `dask` command line, as a user would on a cluster.
 
-What must hold: the numbers are those of the in-process run for the same seeds, and a worker
-killed mid-sweep loses nothing and duplicates nothing.
+What must hold: the numbers are those of the in-process run for the same seeds, whether runs go
+out whole or with their replicates split across workers, and a worker killed mid-sweep (or in the
+middle of one split run) loses nothing and duplicates nothing.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import sim
-from sim.executors import InProcessExecutor, default_executor
+from sim.executors import InProcessExecutor, ReplicateTask, default_executor, replicate_ranges
 from sim.experiments import CalibrateSpec, SweepSpec, calibrate, compare, sweep
 
 distributed = pytest.importorskip("distributed")
@@ -34,6 +35,9 @@ pytestmark = pytest.mark.service
 # the whole file to take seconds.
 ABM = {"model": "abm", "params": {"population": 5_000, "days": 60, "replicates": 2, "seed": 7}}
 R0_VALUES = [1.4, 1.8, 2.2, 2.6, 3.0, 3.4]
+# One run of 16 replicates (about 0.5 s in all): on 2 single-thread workers (8 tasks) it goes out
+# as 8 pieces of 2 replicates.
+ABM_WIDE = {"model": "abm", "params": {"population": 5_000, "days": 120, "replicates": 16, "seed": 7}}
 
 
 def comparable(result: sim.Result) -> dict[str, Any]:
@@ -56,6 +60,29 @@ def local_cluster() -> Iterator[Any]:
     ):
         client.wait_for_workers(2, timeout=60)
         yield client
+
+
+class RecordingDaskExecutor(DaskExecutor):
+    """The Dask executor, recording the items it was given (whole runs or replicate ranges)."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.items: list[Any] = []
+
+    def map(
+        self,
+        fn: Callable[[Any], Any],
+        items: Sequence[Any],
+        progress: Any = None,
+        cost: Sequence[float] | None = None,
+    ) -> list[Any]:
+        self.items.extend(items)
+        return super().map(fn, items, progress, cost)
+
+
+@pytest.fixture(scope="module")
+def in_process_wide() -> dict[str, Any]:
+    return comparable(sim.run(ABM_WIDE))
 
 
 class CountingCache:
@@ -131,6 +158,41 @@ def test_compare_metrics_only_and_calibrate_on_a_local_cluster(local_cluster):
     local = calibrate(seir, spec, executor=InProcessExecutor())
     assert remote.value == local.value and remote.met
     assert [comparable(r) for r in remote.results] == [comparable(r) for r in local.results]
+
+
+def test_one_run_split_across_a_local_cluster_gives_the_in_process_numbers(local_cluster, in_process_wide):
+    executor = RecordingDaskExecutor(local_cluster)
+    result = sim.run(ABM_WIDE, executor=executor)
+    assert [type(t) for t in executor.items] == [ReplicateTask] * 8
+    assert [(t.start, t.stop) for t in executor.items] == replicate_ranges(16, 8)
+    assert comparable(result) == in_process_wide
+    assert result.meta.executor == "dask" and len(result.replicate_metrics["attack_rate"]) == 16
+
+
+def test_a_worker_killed_mid_split_loses_and_duplicates_no_replicate(local_cluster, in_process_wide):
+    executor = RecordingDaskExecutor(local_cluster)
+    pids = local_cluster.run(os.getpid)
+    killed: dict[str, Any] = {}
+
+    def kill_a_busy_worker(done: int, total: int) -> None:
+        if killed:
+            return
+        busy = {addr: keys for addr, keys in local_cluster.processing().items() if keys}
+        if not busy:
+            return
+        victim = next(iter(busy))
+        killed.update(address=victim, in_flight=len(busy[victim]))
+        os.kill(pids[victim], signal.SIGKILL)  # the worker process itself; its nanny starts a new one
+
+    cache = CountingCache()
+    result = sim.run(ABM_WIDE, executor=executor, cache=cache, progress=kill_a_busy_worker)
+    assert killed and killed["in_flight"] >= 1, "the kill must hit a worker holding replicate tasks"
+    assert all(isinstance(t, ReplicateTask) for t in executor.items)
+    # Every replicate once, in order: the per-replicate values are the in-process run's, all 16.
+    assert comparable(result) == in_process_wide
+    assert cache.puts == [result.run_id]
+    local_cluster.wait_for_workers(2, timeout=60)  # the nanny replaced it
+    assert killed["address"] not in local_cluster.nthreads()
 
 
 def test_unreachable_scheduler_says_how_to_fix_it(monkeypatch):
