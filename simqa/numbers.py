@@ -239,6 +239,8 @@ class _Parser:
             # "half a million" is handled by the "half" branch; "a half" alone is 0.5
             return frac, i + 2, "fraction"
         if w == "half":
+            if self.word(i + 1) in ("a", "an") and (self.is_sym(i + 2, "%") or self.word(i + 2) in ("percent", "per")):
+                return 0.5, i + 2, None  # "half a percent": the unit follows
             if self.word(i + 1) in ("a", "an") and self.word(i + 2) in SCALES:
                 return 0.5 * SCALES[self.word(i + 2) or ""], i + 3, None
             if self.word(i + 1) in ("a", "an") and self.word(i + 2) in ("dozen",):
@@ -291,6 +293,15 @@ class _Parser:
             else:
                 break
         value = total + current
+        # "two point five": digits spoken after "point"
+        if toks[i].kind == "word" and self.word(j) == "point" and _word_value(self.word(j + 1) or "") is not None:
+            digits = ""
+            k = j + 1
+            while (d := _word_value(self.word(k) or "")) is not None and d < 10:
+                digits += str(int(d))
+                k += 1
+            if digits:
+                value, j = float(f"{int(value)}.{digits}"), k
         # "two and a half", "2 and a half", "an hour and a half" is handled by the caller
         if self.word(j) == "and" and self.word(j + 1) in ("a", "an") and self.word(j + 2) == "half":
             value += 0.5
@@ -394,7 +405,14 @@ def _preceded_by_quantity(p: _Parser, i: int, found: list[Quantity]) -> bool:
         "until",
         "lasting",
     )
-    return len(words_between) <= 3 and not any(t.text in breaks for t in words_between)
+    if len(words_between) > 3:
+        return False
+    texts = [t.text for t in words_between]
+    if "of" in texts:
+        # "1% of the population a day" is a rate; "2 weeks of lockdown a day" is not a quantity's rate
+        whole = {"the", "people", "population", "residents", "inhabitants", "persons", "everyone", "them", "all", "pop"}
+        texts = texts[: texts.index("of")] + (["of"] if not set(texts[texts.index("of") + 1 :]) <= whole else [])
+    return not any(t in breaks for t in texts)
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -416,6 +434,21 @@ def find_quantities(text: str) -> list[Quantity]:
                 negative = True
                 i += 1
                 t = toks[i]
+        # "minus 3", "negative 2": a sign written as a word
+        if (
+            w in ("minus", "negative")
+            and i + 1 < n
+            and p.number(i + 1) is not None
+            and p.word(i + 1) not in ("a", "an")
+        ):
+            value, j, hint = p.number(i + 1) or (0.0, i + 1, None)
+            unit, j2 = _unit_after(p, j)
+            end = toks[j2 - 1].end
+            if unit == "fortnight":
+                value, unit = value * 2, "week"
+            found.append(Quantity(-value, unit or hint, t.start, end, text[t.start : end]))
+            i = j2
+            continue
         # Factor verbs: "halve contacts", "double the orders"
         if w in FACTOR_WORDS and not (w == "halves" and found):
             found.append(Quantity(FACTOR_WORDS[w], "x", t.start, t.end, text[t.start : t.end]))
@@ -439,22 +472,19 @@ def find_quantities(text: str) -> list[Quantity]:
             found.append(Quantity(value, point_unit, t.start, end_tok.end, text[t.start : end_tok.end]))
             i = toks.index(end_tok) + 1
             continue
-        # "day 30", "week 3": a point in time
-        if w in INDEX_UNITS and i + 1 < n and toks[i + 1].kind == "num":
-            after_unit, _ = _unit_after(p, i + 2)
-            if after_unit is None:
-                num_tok = toks[i + 1]
-                found.append(
-                    Quantity(
-                        _num(num_tok.text),
-                        INDEX_UNITS[w],
-                        t.start,
-                        num_tok.end,
-                        text[t.start : num_tok.end],
-                        index=True,
-                    )
-                )
-                i += 2
+        # "day 30", "week 3", "day fourteen": a point in time
+        if (
+            w in INDEX_UNITS
+            and i + 1 < n
+            and (toks[i + 1].kind == "num" or _word_value(p.word(i + 1) or "") is not None)
+        ):
+            point = p.number(i + 1)
+            after_unit, _ = _unit_after(p, point[1]) if point else ("?", 0)
+            if point is not None and after_unit is None and point[2] is None:
+                value, j, _ = point
+                end = toks[j - 1].end
+                found.append(Quantity(value, INDEX_UNITS[w], t.start, end, text[t.start : end], index=True))
+                i = j
                 continue
         parsed = p.number(i)
         if parsed is None:

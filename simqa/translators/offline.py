@@ -14,11 +14,12 @@ The pipeline, one function per step:
    impossible value: negative, a share over 100%, more people than live on Earth) or `clarify` (a
    value the model cannot take, probably mistyped), naming the parameter, the value and the range.
 6. follow-ups (`context.previous` set and the question reads as a refinement): keep the previous
-   model and scenarios and apply the change. Rule: a newly named intervention is added to the last
-   scenario and the answer becomes a compare of the previous scenario(s) against the new one ("and
-   if we also close workplaces?"); "instead" replaces the interventions; changed parameters or
-   timings ("make it 4 weeks instead", "same but R0 3") apply to every previous scenario and keep
-   the previous kind; a new value of the parameter a compare varied adds one more scenario.
+   model, scenarios and kind and apply the change: new parameter values apply to every scenario, a
+   newly named intervention joins the last scenario ("and if we also close workplaces?" is one
+   simulate with both), "instead" replaces its interventions, new timing applies to the existing
+   ones, a new value of the parameter a compare varied adds a scenario, and a bare new target
+   ("and for 30%?") re-aims a calibration. Only explicit compare wording ("how does that compare
+   with ...", "versus before") makes a compare of the previous scenario against the refined one.
 
 Values come only from the question (or the conversation): anything not stated is left out of
 `Scenario.params`, so the model's documented default applies. Relative changes ("30% more demand")
@@ -209,13 +210,17 @@ def choose_model(text: str) -> str | None:
             scores["abm"] = epidemic + abm + 10
         elif _rx_search(rf"\b(?:{vocab.SEIR_WORDS})\b", text):
             scores["seir"] = epidemic + abm + 10
-        elif abm and (epidemic or _count(r"clos\w*|shut\w*|quarantin\w*|by setting|by age|restrict\w*|ban\w*", text)):
+        elif abm and _count(vocab.ABM_REASONS, text):
             scores["abm"] = epidemic + abm
         elif epidemic:
             scores["seir"] = epidemic
     if not scores:
         return None
-    return max(scores, key=lambda k: (scores[k], k in BUILTIN_MODELS))
+    best = max(scores, key=lambda k: (scores[k], k in BUILTIN_MODELS))
+    core = vocab.CORE_WORDS.get(best)
+    if core is not None and _count(vocab.OTHER_SYSTEMS, text) and not _count(core, text):
+        return None  # "a bank with customers arriving every 2 minutes" is not a delivery question
+    return best
 
 
 # --------------------------------------------------------------------------- 3. reading
@@ -241,6 +246,8 @@ class Reading:
     params: dict[str, Any] = field(default_factory=dict)
     factors: dict[str, float] = field(default_factory=dict)  # "30% more orders": orders x 1.3
     deltas: dict[str, float] = field(default_factory=dict)  # "10 more couriers", "a 10-minute faster kitchen"
+    people_a_day: list[tuple[Mention, float]] = field(default_factory=list)  # "vaccinate 2,000 people a day"
+    target_share_of_population: bool = False  # "a peak with 10% of the population infectious at once"
     mentions: list[Mention] = field(default_factory=list)
     value_lists: list[tuple[str, list[float], bool]] = field(default_factory=list)  # (param, values, is_range)
     calibrate: CalibrateSpec | None = None
@@ -265,7 +272,10 @@ def _param_cues(model: str | None) -> tuple[vocab.ParamCue, ...]:
         return vocab.DELIVERY_PARAMS
     if model in ("seir", "abm"):
         cues = vocab.EPIDEMIC_PARAMS
-        return cues + _generic_cues(model, {c.param for c in cues}) if model == "abm" else cues
+        if model == "abm":
+            cues = cues + vocab.ABM_PARAMS
+            return cues + _generic_cues(model, {c.param for c in cues})
+        return cues
     if model is None:
         return ()
     return _generic_cues(model, set())
@@ -349,34 +359,41 @@ def _name_after(names: str | None, text: str, q: Quantity) -> bool:
     )
 
 
+# Units that name their parameter on their own: "30 couriers", "120 orders", "20 km/h", "20k people".
+UNIT_PARAMS = {"courier": "couriers", "order": "orders_per_hour", "km/h": "speed_kmh", "people": "population"}
+
+
 def _attach(text: str, q: Quantity, cues: tuple[vocab.ParamCue, ...], extra: str = "") -> vocab.ParamCue | None:
-    """The parameter a quantity belongs to: its name right before, its name right after, or its unit."""
+    found = _attach_scored(text, q, cues, extra)
+    return found[1] if found else None
+
+
+def _attach_scored(
+    text: str, q: Quantity, cues: tuple[vocab.ParamCue, ...], extra: str = ""
+) -> tuple[float, vocab.ParamCue] | None:
+    """The parameter a quantity belongs to: its name right before, its name right after, or its unit.
+
+    Scores are distances: a name right before the number counts its characters away, a name right
+    after counts 1.1, and a unit that names a parameter 1.2 (so "households of 3 people" is a
+    household size, while in "imported cases per day, 20k people" the unit beats the name before).
+    """
     best: tuple[float, vocab.ParamCue] | None = None
+    implied = UNIT_PARAMS.get(q.unit or "")
     for order, cue in enumerate(cues):
-        if q.unit not in cue.units:
-            continue
-        if q.index:
+        if q.unit not in cue.units or q.index:
             continue
         dist = _name_before(cue.names, text, q, extra)
-        score: float | None = None
+        candidates = [float(dist)] if dist is not None else []
         if _name_after(cue.after, text, q):
-            score = 1.5
-        if dist is not None:
-            score = min(score if score is not None else 1e9, float(dist))
-        if score is None:
+            candidates.append(1.1)
+        if cue.param == implied:
+            candidates.append(1.2)
+        if not candidates:
             continue
-        score += order * 1e-3  # earlier cues win ties (r0 before population)
+        score = min(candidates) + order * 1e-3  # earlier cues win ties (r0 before population)
         if best is None or score < best[0]:
             best = (score, cue)
-    if best is None:
-        # a unit that names its parameter on its own: "30 couriers", "120 orders", "20 km/h"
-        implied = {"courier": "couriers", "order": "orders_per_hour", "km/h": "speed_kmh", "people": "population"}
-        param = implied.get(q.unit or "")
-        for cue in cues:
-            if cue.param == param:
-                return cue
-        return None
-    return best[1]
+    return best
 
 
 def _find_mentions(text: str, model: str | None) -> list[Mention]:
@@ -491,7 +508,7 @@ def _read_timing(r: Reading) -> None:
             role = "horizon"
         else:
             role = "duration"
-        if role == "horizon" or (role == "duration" and not active):
+        if role == "horizon" or (role in ("duration", "start") and not active and not q.index):
             if r.model in ("seir", "abm") or (r.model not in (None, "delivery")):
                 r.params["days"] = int(days) if float(days).is_integer() else days
                 r.claimed.add(i)
@@ -546,13 +563,24 @@ def _read_strengths(r: Reading) -> None:
         far = not (s <= target.start <= e) or min(abs(q.start - target.end), abs(target.start - q.end)) > 60
         if far and not (target.start <= q.start <= target.end):
             continue
+        after = text[q.end : q.end + 45]
+        people_a_day = (
+            target.type == "vaccination"
+            and (q.unit == "people" or (q.unit is None and q.value > 1))
+            and _rx_match(r"\s*(?:people )?(?:(?:a|per|each|every) day|daily)", after)
+        )
+        if people_a_day:
+            # "2,000 people a day": a share of the population, known once the population is read
+            r.people_a_day.append((target, q.value))
+            r.claimed.add(i)
+            continue
         # a number whose own parameter name is right before it is not a strength ("r0 of 3 with a lockdown")
         if _attach(text, q, _param_cues(r.model)) is not None and q.unit not in ("%", "fraction", "x"):
             continue
-        if _metric_near(r, q) is not None:
+        right_after = 0 <= q.start - target.end <= 6  # "restrictions that cut imported infections by 90%"
+        if _metric_near(r, q) is not None and not right_after:
             continue
         field_name = _strength_field(target.type) or ""
-        after = text[q.end : q.end + 45]
         before = text[max(0, q.start - 30) : q.start]
         if target.type == "vaccination":
             per_day = _rx_match(
@@ -562,16 +590,6 @@ def _read_strengths(r: Reading) -> None:
                 value = _share(q)
             elif _rx_search(r"\b(?:effective|efficacy|protect\w*|efficacious)\b", after[:20] + before[-15:]):
                 field_name, value = "efficacy", _share(q)
-            elif q.unit == "people" or (q.unit is None and q.value > 1):
-                if not _rx_match(r"\s*(?:people )?(?:a|per|each|every) day|\s*(?:people )?daily", after):
-                    continue
-                population = r.params.get("population", _default(r.model, "population"))
-                if not population:
-                    continue
-                value = q.value / float(population)
-                r.notes.append(
-                    f"{q.value:g} people a day is a daily rate of {value:.4g} of the population of {population:,}"
-                )
             elif _rx_match(
                 r"\s*(?:of (?:the )?(?:population|people) )?(?:a|per|each|every) day|\s*(?:of (?:the )?(?:population|people) )?daily|\s*/\s*day",
                 after,
@@ -626,7 +644,7 @@ def _metric_near(r: Reading, q: Quantity) -> str | None:
     text = r.text
     s, _ = _sentence_bounds(text, q.start)
     before = text[max(s, q.start - 70) : q.start]
-    after = text[q.end : q.end + 40]
+    after = text[q.end : q.end + 60]
     if q.index and q.unit == "day" and _rx_search(r"\bpeak\w*\W+(?:\w+\W+){0,3}$", before[-30:]):
         return "peak_day"
     for cue in _metric_cues(r.model):
@@ -638,8 +656,8 @@ def _metric_near(r: Reading, q: Quantity) -> str | None:
         ):
             return cue.metric
         if _rx_match(
-            rf"\W{{0,3}}(?:(?:of|in|at|on|for|the|a|an|people|cases|orders|deliveries|are|is|be|get|gets|arrive|\w+ly)"
-            rf"\W+){{0,4}}(?:{cue.names})\b",
+            rf"[ -]{{0,3}}(?:(?:of|in|at|on|for|the|a|an|people|cases|orders|deliveries|are|is|be|get|gets|arrive|\w+ly|"
+            rf"[\d.,]+k?|thousand|million|population|town|city)[ -]+){{0,6}}(?:{cue.names})\b",
             after,
         ):
             return cue.metric
@@ -674,6 +692,8 @@ def _read_calibration(r: Reading) -> None:
     if not m or not _rx_search(vocab.CALIBRATE_PURPOSE, text):
         return
     phrase = next((g for g in m.groups() if g), "") or ""
+    # only the noun phrase names the parameter: "which age group gets hit hardest if r0 is 3" names none
+    phrase = _rx_split(r"\b(?:if|when|while|whether|gets?|got|hit|happens?|and|but)\b", phrase)[0]
     cues = _param_cues(r.model)
     param = None
     first_at = len(phrase) + 1
@@ -694,6 +714,12 @@ def _read_calibration(r: Reading) -> None:
             param = "r0"
         elif how is not None and _rx_search(r"\b(?:large|big) (?:a )?(?:town|city|population)\b", text):
             param = "population"
+        elif r.model in ("seir", "abm") and word and word.group(1) in ("long", "short"):
+            # "how long must people be infectious for the peak to fall on day 60?"
+            for cue in cues:
+                if cue.param in ("infectious_days", "incubation_days") and _rx_search(rf"\b(?:{cue.names})\b", text):
+                    param = cue.param
+                    break
     if param is None or param in ("replicates", "seed", "days"):
         return
     r.calibrate_param = param
@@ -743,9 +769,8 @@ def _calibration_target(r: Reading) -> tuple[str, float, str] | None:
         elif q.unit == "hour" and metric.endswith("_minutes"):
             value = q.value * 60
         elif q.unit == "%" and metric in ("peak_infected", "total_infected"):
-            population = r.params.get("population", _default(r.model, "population"))
-            value = q.value / 100 * float(population)
-            r.notes.append(f"{q.value:g}% of the population of {population:,} is {value:g} people")
+            value = q.value / 100  # a share of the population, turned into people once the population is read
+            r.target_share_of_population = True
         elif q.unit == "week" and metric == "peak_day":
             value = _day_value(q)
         m = _rx_search(rf"\b(?:{cue.names})\b", text)
@@ -780,8 +805,11 @@ def _read_value_lists(r: Reading) -> None:
                 is_range = True
                 j += 1
                 continue
+            if is_range:
+                break  # only a step extends "from 1 to 5"; "from 1 to 5, 50 couriers" names something else
             named = _rx_fullmatch(
-                r"\s*,?\s*(?:vs\.?|versus|compared (?:to|with)|or with|and with|against|or|and|instead of|rather than)\s*"
+                r"\s*,?\s*(?:vs\.?|versus|compared (?:to|with)|or with|and with|against|or|and|instead of|rather than|"
+                r"with(?= (?:one|ones|that|those) ))\s*(?:(?:one|ones|that|those) (?:of |with |at |lasting |for )?)?"
                 r"(?:with |to |at |of |an? )?(?:(?P<name>[a-z0-9_]+) (?:of |= ?|at )?)?",
                 between,
             )
@@ -797,7 +825,9 @@ def _read_value_lists(r: Reading) -> None:
             )
             if mirrored and not text[qs[idx[j]].end :].startswith(mirrored.group("pre")):
                 mirrored = None
-            plain = _rx_fullmatch(r"\s*(?:,|and|or|, and|, or|/|then|,? ?then)\s*(?:with |to |at |of |an? )?", between)
+            if qs[run[0]].index != qs[idx[j]].index and qs[idx[j]].unit is not None:
+                break  # "from day 15, 20k people", "day 20 versus 8 weeks": a time point and a count or length
+            plain = _rx_fullmatch(r"\s*(?:,|and|or|, and|, or|/|then|,? ?then)\s*(?:to |at |of |an? )?", between)
             if plain and _names_other_param(r, qs[run[0]], qs[idx[j]]):
                 break  # "30,000 people, 5 initial cases": two parameters, not a list
             if plain or repeated or mirrored:
@@ -809,14 +839,15 @@ def _read_value_lists(r: Reading) -> None:
             between = text[qs[run[-1]].end : qs[idx[j]].start]
             if (
                 _rx_fullmatch(
-                    r"\s*,?\s*(?:in |with |using |at |by )?(?:(?:steps?|increments?|intervals?) (?:of )?|step )?\s*",
+                    r"\s*(?:[a-z/]+\s+){0,3}?,?\s*(?:in |with |using |at )?(?:steps?|increments?|intervals?) (?:of )?\s*|"
+                    r"\s*,?\s*(?:by|every|step)\s*",
                     between,
                 )
                 and between.strip()
             ):
                 run.append(idx[j])
                 j += 1
-        timing = sum(qs[k].index for k in run) >= 2 and (is_range or len(run) == 2)  # "from day 30 to day 60"
+        timing = sum(qs[k].index for k in run) >= 2 and is_range  # "from day 30 to day 60"
         if len(run) >= 2 and not timing:
             _accept_list(r, run, is_range)
         i = j if len(run) > 1 else i + 1
@@ -841,17 +872,20 @@ def _accept_list(r: Reading, run: list[int], is_range: bool) -> None:
     cues = _param_cues(r.model)
     param = None
     convert = "float"
-    for q in (probe[0], probe[-1]):
-        cue = _attach(
-            text,
-            q,
-            cues,
-            extra=r"from|between|values|values of|in|ranging from|range|for|like|e\.g\.|either|goes|go|going|ranges|ranging|"
-            r"varies|varying|vary|moves|rises|increases|changes|set|levels of|settings of",
-        )
-        if cue is not None:
-            param, convert = cue.param, cue.convert
-            break
+    list_words = (
+        r"from|between|values|values of|in|ranging from|range|for|like|e\.g\.|either|goes|go|going|ranges|ranging|"
+        r"varies|varying|vary|moves|rises|increases|changes|set|levels of|settings of|--|-|:"
+    )
+    # the name closest to either end of the list: "household size 2, 3 or 4" / "2, 3 or 4 people per household"
+    ends = [found for q in (probe[0], probe[-1]) if (found := _attach_scored(text, q, cues, extra=list_words))]
+    if ends:
+        cue = min(ends, key=lambda found: found[0])[1]
+        param, convert = cue.param, cue.convert
+    elif unit is None and all(0 <= v <= 1 for v in (qs[k].value for k in run)):
+        # "workplace closure fractions 0.25, 0.5 and 0.75": shares of the intervention named just before
+        target = _nearest_mention(r.interventions, probe[0].start, text, need="strength")
+        if target is not None and target.end <= probe[0].start and _strength_field(target.type):
+            param, convert = f"{target.type}.{_strength_field(target.type)}", "fraction"
     if param is None and unit in ("%", "fraction", "x"):
         target = _nearest_mention(r.interventions, probe[0].start, text, need="strength")
         if target is not None and _strength_field(target.type):
@@ -936,8 +970,9 @@ def _read_params(r: Reading) -> None:
             cue.param == "population"
             and _metric_near(r, q) is not None
             and (_name_before(cue.names, text, q) or 99) > 12
+            and not _rx_match(r"[ -]?(?:population|people|residents|inhabitants)\b", text[q.end :])
         ):
-            continue
+            continue  # "5,000 people at the peak" is a result, not the population
         value = _convert(cue.convert, q)
         if (
             cue.param == "r0"
@@ -945,6 +980,8 @@ def _read_params(r: Reading) -> None:
             and q.unit == "people"
         ):
             continue
+        if cue.param == "orders_per_hour":
+            value = _orders_per_hour(r, q, value)
         stated = _as_param_value(cue.convert, value)
         if cue.param in r.params and not math.isclose(float(r.params[cue.param]), float(stated)):
             alternatives.setdefault(cue.param, [(r.params[cue.param], first_at[cue.param])]).append((stated, i))
@@ -952,6 +989,8 @@ def _read_params(r: Reading) -> None:
             first_at.setdefault(cue.param, i)
         r.params[cue.param] = stated
         r.claimed.add(i)
+    if r.model == "seir" and _rx_search(vocab.NO_INCUBATION, text):
+        r.params.setdefault("incubation_days", 0)  # the documented way to run the model as SIR
     # one parameter given two values ("bikes at 20 km/h vs e-scooters at 25 km/h"): the values are compared
     for param, values in alternatives.items():
         if not r.value_lists:
@@ -972,6 +1011,28 @@ def _read_params(r: Reading) -> None:
             r.claimed.add(i)
 
 
+def _orders_per_hour(r: Reading, q: Quantity, value: float) -> float:
+    """Orders as an hourly rate: "4 orders a minute" is 240; "1,200 orders over a 6-hour shift" is 200."""
+    after = r.text[q.end : q.end + 40]
+    if _rx_match(r"\s*(?:orders? )?(?:a|per|each|every|/)\s*min(?:ute)?\b", after):
+        r.notes.append(f"{_fmt(value)} orders a minute is {_fmt(value * 60)} an hour")
+        return value * 60
+    span = _rx_match(
+        r"\s*(?:orders? )?(?:in total |total )?(?:over|during|in|across|through(?:out)?|for)\s+(?:a |an |the |one |our )?",
+        after,
+    )
+    if span is None:
+        return value
+    hours = next(
+        (h for h in r.quantities if h.unit == "hour" and h.start == q.end + span.end() and not h.index),
+        None,
+    )
+    if hours is None or hours.value <= 0:
+        return value
+    r.notes.append(f"{_fmt(value)} orders over {_fmt(hours.value)} hours is {_fmt(value / hours.value)} an hour")
+    return round(value / hours.value, 10)
+
+
 def _read_deltas(r: Reading) -> None:
     """Changes by an amount: "10 more couriers", "a 10-minute faster kitchen", "5 km/h slower"."""
     cues = _param_cues(r.model)
@@ -986,14 +1047,18 @@ def _read_deltas(r: Reading) -> None:
         if word is None:
             continue
         candidates = tuple(c for c in cues if q.unit in c.units and c.param not in ("replicates", "seed", "days"))
-        cue = _nearest_cue(r.text, q, candidates, after_only=q.unit is None)
+        direction = word.group(1)
+        implied = UNIT_PARAMS.get(q.unit or "") or vocab.COMPARATIVES.get(direction)
+        cue = _nearest_cue(r.text, q, candidates, after_only=q.unit is None) or next(
+            (c for c in candidates if c.param == implied), None
+        )
         if cue is None:
             continue
-        direction = word.group(1)
         sign = -1.0 if direction in ("fewer", "less", "shorter", "lower", "smaller") else 1.0
         if direction in ("faster", "quicker", "slower"):
-            # faster couriers ride more km/h; a faster kitchen needs fewer minutes
-            sign = (1.0 if direction == "slower" else -1.0) * (-1.0 if cue.convert not in ("minutes", "hours", "days") else 1.0)
+            # faster couriers ride more km/h; a faster kitchen takes fewer minutes
+            takes_time = cue.convert in ("minutes", "hours", "days")
+            sign = 1.0 if (direction == "slower") == takes_time else -1.0
         r.deltas[cue.param] = sign * _convert(cue.convert, q)
         r.claimed.add(i)
 
@@ -1029,17 +1094,22 @@ def _factor(text: str, q: Quantity) -> float | None:
             return q.value
         return None
     share = q.value / 100
-    if _rx_match(
-        r"\s*(?:more|higher|larger|bigger|extra|additional|increase|up|faster|longer|rise|growth)\b", after
-    ) or _rx_search(
-        r"\b(?:increase\w*|rais\w*|grow\w*|up|boost\w*|ris\w*|goes up|go up|jump\w*)\s+(?:\w+\s+){0,3}by\s+$", before
-    ) or _rx_search(r"\b(?:up|increas\w*|ris\w*|rose|grow\w*|grew|jump\w*|climb\w*|spik\w*|surg\w*)\s+(?:by\s+)?$", before):
+    if (
+        _rx_match(r"\s*(?:more|higher|larger|bigger|extra|additional|increase|up|faster|longer|rise|growth)\b", after)
+        or _rx_search(
+            r"\b(?:increase\w*|rais\w*|grow\w*|up|boost\w*|ris\w*|goes up|go up|jump\w*)\s+(?:\w+\s+){0,3}by\s+$",
+            before,
+        )
+        or _rx_search(
+            r"\b(?:up|increas\w*|ris\w*|rose|grow\w*|grew|jump\w*|climb\w*|spik\w*|surg\w*)\s+(?:by\s+)?$", before
+        )
+    ):
         return 1 + share
-    if _rx_match(
-        r"\s*(?:fewer|less|lower|smaller|reduction|decrease|down|cut|slower|shorter|drop)\b", after
-    ) or _rx_search(
-        r"\b(?:decreas\w*|reduc\w*|cut\w*|lower\w*|drop\w*|fall\w*|down)\s+(?:\w+\s+){0,3}by\s+$", before
-    ) or _rx_search(r"\b(?:down|decreas\w*|drop\w*|fall\w*|fell|shrink\w*|shrank|declin\w*)\s+(?:by\s+)?$", before):
+    if (
+        _rx_match(r"\s*(?:fewer|less|lower|smaller|reduction|decrease|down|cut|slower|shorter|drop)\b", after)
+        or _rx_search(r"\b(?:decreas\w*|reduc\w*|cut\w*|lower\w*|drop\w*|fall\w*|down)\s+(?:\w+\s+){0,3}by\s+$", before)
+        or _rx_search(r"\b(?:down|decreas\w*|drop\w*|fall\w*|fell|shrink\w*|shrank|declin\w*)\s+(?:by\s+)?$", before)
+    ):
         return 1 - share
     return None
 
@@ -1055,6 +1125,23 @@ def read_question(text: str, model: str | None) -> Reading:
     _read_strengths(r)
     _read_deltas(r)
     _read_params(r)
+    for mention, people in r.people_a_day:
+        population = r.params.get("population", _default(r.model, "population"))
+        if population:
+            mention.fields["daily_rate"] = people / float(population)
+            r.notes.append(
+                f"{people:g} people a day is a daily rate of {people / float(population):.4g} "
+                f"of the population of {population:,}"
+            )
+    if r.calibrate is not None and r.target_share_of_population:
+        population = r.params.get("population", _default(r.model, "population"))
+        people = r.calibrate.target * float(population)
+        r.notes.append(f"{r.calibrate.target:.4g} of the population of {population:,} is {people:g} people")
+        r.calibrate = r.calibrate.model_copy(update={"target": people})
+    for param, _, _ in r.value_lists:
+        # "doubling couriers from 30 to 60": the values state the change the factor describes
+        r.factors.pop(param, None)
+        r.deltas.pop(param, None)
     return r
 
 
@@ -1199,7 +1286,7 @@ def _build_compare(r: Reading, base_params: dict[str, Any], interventions: list[
         # "50 couriers instead of 40": the value after "instead of" / "rather than" / "compared with" is the baseline
         for value_q in r.quantities:
             before = text[max(0, value_q.start - 22) : value_q.start]
-            if _rx_search(r"\b(?:instead of|rather than|compared (?:to|with)|than|from)\s+(?:\w+\s+)?$", before):
+            if _rx_search(r"\b(?:instead of|rather than|compared (?:to|with)|than)\s+(?:\w+\s+)?$", before):
                 for v in order:
                     if math.isclose(v, _convert("float", value_q)) or math.isclose(v, _share(value_q)):
                         order.remove(v)
@@ -1377,9 +1464,12 @@ EXPLAIN_TOPIC_PARAMS = (
 
 
 def _is_explain(text: str, r: Reading) -> bool:
-    if _rx_search(vocab.EXPLAIN_START, text):
-        return True
     has_run_values = bool(r.params or r.value_lists or r.calibrate or any(m.fields for m in r.mentions))
+    # "In the agent based model, how is ...": the question proper starts after a leading phrase
+    opening = _rx_sub(r"^(?:in|for|with|using|about|regarding|on) [^,?]{1,50}, ", "", text)
+    if _rx_search(vocab.EXPLAIN_START, text) or _rx_search(vocab.EXPLAIN_START, opening):
+        # "what's the difference in peak between distancing from day 10 and from day 40?" asks for runs
+        return not (has_run_values and _rx_search(r"\bdifference (?:in|between|to|for|on)\b", text))
     if (
         _rx_search(r"^(?:what(?:'s| is| are)|define|meaning of)\s+(?:an? |the )?(?:\S+ ){0,2}\S+\s*\??$", text)
         and not has_run_values
@@ -1475,7 +1565,9 @@ class OfflineTranslator(Translator):
         r = read_question(text, own_model)
         notes.extend(r.notes)
         if _is_explain(text, r):
-            return Request(kind="explain", model=own_model, message=question.strip()[:2000])
+            # "the difference between the seir model and the agent-based one" is about more than one model
+            named = {m for m in sim.model_names() if _rx_search(rf"\b{re.escape(m)}\b", text)}
+            return Request(kind="explain", model=None if len(named) > 1 else own_model, message=question.strip()[:2000])
         return _decide(r, text, notes)
 
 
@@ -1511,12 +1603,21 @@ def _decide(r: Reading, text: str, notes: list[str]) -> Request:
         or (r.relative and _rx_search(vocab.CURRENT_STATE, text))
     ):
         kind = "compare"
-    elif _rx_search(r"\b(?:sweep|vary|varying|range of|sensitiv\w*)\b", text) and not r.value_lists:
+    elif (
+        _rx_search(r"\b(?:sweep|vary|varying|range of (?!the\b|outcomes?|results?|possible)|sensitiv\w*)", text)
+        and not r.value_lists
+    ):
         raise _NeedClarify("Which values should I try (for example 'r0 from 1.5 to 3 in steps of 0.5')?")
     else:
         kind = "simulate"
-    if kind == "simulate" and not (r.params or r.interventions or r.relative) and _too_vague(text):
-        raise _NeedClarify(f"What should I simulate with the {r.model} model: which change or parameter values?")
+    if kind == "simulate" and not (r.params or r.interventions or r.relative):
+        if _too_vague(text):
+            raise _NeedClarify(f"What should I simulate with the {r.model} model: which change or parameter values?")
+        changed = _vague_change(r)
+        if changed is not None:
+            raise _NeedClarify(
+                f"By how much should {changed} change? Please give a number (for example '{changed} of ...')."
+            )
     try:
         request = _build(r, kind, text)
     except ScenarioError as exc:
@@ -1539,9 +1640,20 @@ def _explicit_metric(text: str, model: str) -> bool:
     return any(_rx_search(rf"\b(?:{c.names})\b", text) for c in _metric_cues(model))
 
 
+def _vague_change(r: Reading) -> str | None:
+    """The parameter a question changes without saying by how much ("more couriers", "lower the R0 a bit")."""
+    for m in _rx_finditer(vocab.VAGUE_CHANGE, r.text):
+        window = r.text[m.start() : m.end() + 25]
+        for cue in _param_cues(r.model):
+            if cue.param not in ("replicates", "seed") and _rx_search(rf"\b(?:{cue.names})\b", window):
+                return cue.param
+    return None
+
+
 def _too_vague(text: str) -> bool:
-    words = _rx_findall(r"[a-z0-9_%]+", text)
-    return all(w in vocab.VAGUE_WORDS for w in words)
+    """Only generic words and numbers ("is 50 enough?", "run it again but bigger"): nothing says what to run."""
+    words = _rx_findall(r"[a-z0-9_%.]+", text)
+    return all(w in vocab.VAGUE_WORDS or w in NUMBER_WORDS or _rx_fullmatch(r"[\d.,%]+", w) for w in words)
 
 
 def _default_notes(r: Reading, request: Request) -> list[str]:
@@ -1689,7 +1801,7 @@ def _follow_up(text: str, previous: Request, own_model: str | None, notes: list[
                 if stated_iv["type"] == iv["type"]:
                     iv.update({k: _whole_days(k, v) for k, v in stated_iv.items()})
         new = refit(sc, ivs, stated)
-        if new.interventions != sc.interventions and sc is scenarios[-1] and sc.label != "baseline":
+        if new.interventions != sc.interventions and sc is scenarios[-1] and (sc.label != "baseline" or len(out) == 0):
             new.label = _label([iv.model_dump() for iv in new.interventions])
         out.append(new)
     kind = previous.kind

@@ -17,6 +17,7 @@ CANONICAL: tuple[tuple[str, str], ...] = (
     (r"\breproduct(?:ion|ive)\s+(?:number|ratio|rate)\b", "r0"),
     (r"\bthe\s+r\s+(?:value|number)\b|\br\s*-?\s*(?:value|number)\b", "r0"),
     (r"\bper\s*cent\b|\bpercent(?:age)?\b|\bpct\b", "%"),
+    (r"\bppl\b|\bpeeps\b|\bfolks?\b", "people"),
     (r"\block\s*-?\s*downs?\b", "lockdown"),
     (r"\bself\s*-\s*isolat", "self isolat"),
     (r"\bwork(?:ing|s)?\s+from\s+home\b|\bwfh\b|\bremote\s+work(?:ing)?\b", "workplace closure"),
@@ -44,10 +45,42 @@ ABM_WORDS = (
     r"imported|importations?|by setting|settings?|by age|age groups?|ages?|elderly|children|kids|pupils|"
     r"workers|employ\w*|teachers"
 )
+# The compartmental model without its exposed stage (incubation_days = 0 makes it SIR).
+NO_INCUBATION = (
+    r"\bsir\b|\bno (?:incubation|latent|latency|exposed)(?: period| stage| phase| compartment)?\b|"
+    r"\bwithout (?:an? |any )?(?:incubation|latent|exposed)(?: period| stage| phase| compartment)?\b|"
+    r"\bzero incubation\b"
+)
+# What makes an epidemic question need the agent-based model (ARCHITECTURE.md): a setting-specific
+# intervention, results by setting or age, or the structure of the synthetic population. A setting
+# named in passing ("a school town") is not enough.
+ABM_REASONS = (
+    r"clos\w*|shut\w*|quarantin\w*|restrict\w*|ban\w*|by setting|by age|age groups?|which ages?|"
+    r"(?:infections?|cases|transmission|spread\w*|infected) (?:\w+ ){0,2}(?:in|at|within|across) (?:the )?"
+    r"(?:schools?|households?|homes?|workplaces?|work|offices?|settings?)|where (?:do|does|are|is) (?:\w+ ){0,3}"
+    r"(?:infect\w*|transmi\w*|happen\w*)|household size|people per household|pupils|school size|workplace size|"
+    r"imported|importations?|travel\w*|borders?|children|kids|elderly|older people|teachers|employ\w*"
+)
 SEIR_WORDS = r"seir|sir|compartmental|ode|well[- ]mixed|mass[- ]action"
 DELIVERY_WORDS = (
     r"deliver\w*|couriers?|orders?|restaurants?|food|meals?|kitchens?|dispatch\w*|batch\w*|sla|late|"
     r"last[- ]mile|fleet|shifts?|prep\w*|p90|p50|takeaway|take-away|e-?commerce|utiliz\w*|customers?|demand"
+)
+
+# Words only a question about the model's own system uses. A question whose only model cues are
+# generic ("customers arriving", "spreads") and that names another system (OTHER_SYSTEMS) is out of scope.
+CORE_WORDS = {
+    "seir": r"epidemic|pandemic|outbreak|infect\w*|r0|disease|virus|viral|flu|influenza|covid\w*|measles|pathogen|"
+    r"vaccin\w*|quarantin\w*|lockdown|seir|sir|incubation|attack rate|transmission|contagi\w*|epidemiolog\w*",
+    "abm": r"abm|epidemic|pandemic|outbreak|infect\w*|r0|disease|virus|flu|covid\w*|school closure|quarantin\w*",
+    "delivery": r"deliver\w*|couriers?|restaurants?|meals?|food|kitchens?|takeaway|take-away|dispatch\w*|last[- ]mile|"
+    r"e-?commerce",
+}
+OTHER_SYSTEMS = (
+    r"banks?|tellers?|cashiers?|checkouts?|supermarkets?|call cent(?:re|er)s?|traffic|cars|roads?|motorway|highway|"
+    r"m\d+|buses|bus|trains?|commut\w*|passengers?|flights?|airports?|rumou?rs?|social media|tweets?|users|memes?|"
+    r"misinformation|stocks?|shares|prices?|pizza|menu|recipes?|weather|elections?|voters?|crops?|wildfires?|"
+    r"forest fires?|computer virus\w*|malware|servers?|network traffic|websites?|queues? at"
 )
 
 # --------------------------------------------------------------------------- kinds
@@ -67,19 +100,26 @@ INJECTED_BLOCK = (
     r"(?s)<\s*(?P<tag>instructions?|system|prompt|admin|developer|assistant|override)\b[^>]*>.*?(?:</\s*(?P=tag)\s*>|$)"
 )
 # Requests for harm: building, enhancing or releasing a pathogen. Refused whatever the model could run.
+_PATHOGEN = r"(?:virus|viruses|pathogens?|bacteri\w*|bioweapons?|germs?|toxins?|diseases?|plagues?|strains?)"
+_HARMFUL_TRAIT = (
+    r"more (?:deadly|lethal|transmissible|contagious|infectious|virulent|dangerous)|deadlier|resist\w*|kill\w*|"
+    r"harm\w*|as a weapon|on purpose|deliberately|intentionally"
+)
 HARMFUL = (
-    r"\b(?:engineer\w*|weaponi[sz]\w*|enhanc\w*|synthesi[sz]\w*|creat\w*|mak\w*|build\w*|modif\w*|"
-    r"design\w*|cultivat\w*|manufactur\w*|breed\w*|release\w*|disperse\w*)\b[^.?!]{0,40}?\b(?:virus|viruses|pathogens?|"
-    r"bacteri\w*|bioweapons?|germs?|toxins?|diseases?|plagues?)\b[^.?!]{0,60}?\b(?:more (?:deadly|lethal|"
-    r"transmissible|contagious|infectious|virulent)|deadlier|higher r0|spreads? (?:faster|further|more)|"
-    r"resist\w*|on purpose|deliberately|intentionally|kill\w*|harm\w*|as a weapon)|"
-    r"\bbio ?weapons?\b|\bbioterror\w*|\bgain[- ]of[- ]function\b|"
+    # "engineer a virus with a higher R0", "enhance the pathogen so it spreads faster"
+    rf"\b(?:engineer|weaponi[sz]|synthesi[sz]|enhanc|modif|cultivat|cultur|manufactur|breed|mutat)\w*\s+"
+    rf"(?:\w+\s+){{0,3}}{_PATHOGEN}\b[^.?!]{{0,60}}?\b(?:{_HARMFUL_TRAIT}|higher r0|spreads? (?:faster|further|more))|"
+    # "make a virus more lethal" (a scenario where the virus spreads faster is a fair what-if)
+    rf"\b(?:mak|creat|build|design|produc|develop)\w*\s+(?:\w+\s+){{0,3}}{_PATHOGEN}\b[^.?!]{{0,30}}?\b"
+    rf"(?:{_HARMFUL_TRAIT})|"
+    rf"\bbio ?weapons?\b|\bbioterror\w*|\bgain[- ]of[- ]function\b|\breleas\w* (?:a |the |an )?(?:\w+ )?{_PATHOGEN}\b|"
     r"\b(?:infect|poison|harm|kill)\w* (?:people|others|a (?:city|town|population)|as many)\b[^.?!]{0,30}?"
     r"\b(?:on purpose|deliberately|intentionally|without them knowing)\b|"
     r"\b(?:deliberately|intentionally|on purpose) (?:infect|spread|release)\w*"
 )
 EXPLAIN_START = (
-    r"^(?:why\b|explain\b|describe\b|tell me (?:about|how|why|what)|how (?:does|do|is|are|did|would)\b.*"
+    r"^(?:why\b|explain\b|describe\b|where (?:does|do|did|is|are)\b.*\b(?:come from|from|defined|documented)\b|"
+    r"tell me (?:about|how|why|what)|how (?:does|do|is|are|did|would)\b.*"
     r"\b(?:work|modell?ed|computed|calculated|defined|treated|represented|handled|simulated|measured|chosen|used|"
     r"implemented|differ|pick|choose|assign|decide|dispatch|compute|calculate|treat|represent|model|simulate|"
     r"account for|deal with|handle|spread|assume|generated|created|built|made|set up|assigned|formed|drawn|sampled|"
@@ -89,7 +129,15 @@ EXPLAIN_START = (
 )
 EXPLAIN_ANYWHERE = (
     r"\b(?:explain|meaning of|definition of|what does \S+ mean|assum\w*|limitations?|how does the model|"
-    r"how the model|model work|why does|why do|why is|why are)\b"
+    r"how the model|model work|why does|why do|why is|why are|does \S+ mean|what (?:is|are) \S+ exactly|"
+    r"what exactly (?:is|are|does)|come from|comes from|based on what|source (?:of|for) (?:the|that|this)|"
+    r"how (?:is|are) \S+(?: \S+)? (?:split|divided|distributed|allocated|shared|weighted|apportioned))\b"
+)
+# A change with no amount ("more couriers", "lower the R0 a bit"): ask how much, do not guess.
+VAGUE_CHANGE = (
+    r"\b(?:more|fewer|less|extra|additional|higher|lower|bigger|smaller|larger|faster|slower|shorter|longer|"
+    r"increas\w*|decreas\w*|rais\w*|reduc\w*|cut\w*|boost\w*|add\w*)\s+(?:the |our |some |a few |a bit of )?"
+    r"(?P<name>[a-z0-9_]+(?: [a-z0-9_]+)?)|\b(?:a bit|a little|slightly|somewhat|a few|some more)\b"
 )
 COMPARE_CUES = (
     r"\bvs\.?\b|\bversus\b|\bcompared? (?:to|with|against)\b|\bcompar(?:e|ing|ison)\b|"
@@ -114,7 +162,8 @@ CURRENT_STATE = r"\b(?:currently|at present|at the moment|right now|today|now|as
 # minutes"): two scenarios to compare, not a range to sweep.
 CHANGE_FROM = (
     r"\b(?:doubl|tripl|halv|increas|rais|grow|cut|reduc|lower|decreas|drop|switch|chang|mov|upgrad|expand|shrink|"
-    r"bump|boost|add|hir|scal)\w*\b[^,.;?]{0,25}\bfrom\s+$"
+    r"bump|boost|add|hir|scal)\w*\s+(?!as\b|when\b|if\b|while\b)(?:[a-z0-9_/]+\s+){0,3}from\s+$|"
+    r"\b(?:we|i|you|they) (?:go|went|move|moved|get|got)\s+(?:[a-z0-9_/]+\s+){0,2}from\s+$"
 )
 SWEEP_CUES = (
     r"\bsweep\b|\bvary(?:ing)?\b|\brange of\b|\bfor (?:each|every|different|various)\b|\bin steps? of\b|"
@@ -122,7 +171,7 @@ SWEEP_CUES = (
     r"depend)\b|\bsensitiv\w*\b|\bfrom \S+ (?:up )?to \S+\b"
 )
 CALIBRATE_CUES = (
-    r"\b(?:what|which) (?:value of |level of |size of |number of )?(?:the )?(?P<what>[a-z0-9_ /]{1,40}?) "
+    r"\b(?:what|which) (?!if\b|happens\b|would happen\b)(?:value of |level of |size of |number of )?(?:the )?(?P<what>[a-z0-9_ /]{1,40}?) "
     r"(?:would|will|do|does|is|are|should|must|could|can|gives?|makes?|produces?|yields?|leads?|results?|"
     r"reproduces?|matches|keeps?|brings?|needed|required|necessary|needs?|to)\b|"
     r"\bhow (?:many|much|high|low|large|big|small|fast|slow|long|short|quick|quickly|few) (?P<how>[a-z0-9_ /]{0,40}?)"
@@ -130,7 +179,9 @@ CALIBRATE_CUES = (
     r"\b(?:minimum|maximum|min|max|fewest|least|most|largest|smallest|highest|lowest|biggest|optimal|right) "
     r"(?:number of |value of |level of |)(?P<ext>[a-z0-9_ /]{1,40}?) (?:that|to|so|which|for|needed|required|"
     r"we|i|can|could|would|keeps?|gives?|such|where|at which|before)\b|"
-    r"\bcalibrat\w*|\bfit (?:the )?(?P<fit>[a-z0-9_]+)|\bfind (?:the )?(?P<find>[a-z0-9_ ]{1,30}?) (?:that|which|so|to|for)\b"
+    r"\bcalibrat\w*|\bfit (?:the )?(?P<fit>[a-z0-9_]+)|\bfind (?:the )?(?P<find>[a-z0-9_ ]{1,30}?) "
+    r"(?:that|which|so|to|for|at which|where|giving|producing|such)\b|"
+    r"^(?:the )?(?P<need>[a-z0-9_]+(?: [a-z0-9_]+)?) (?:needed|required|necessary) (?:for|to|so)\b"
 )
 CALIBRATE_PURPOSE = (
     r"\bso (?:that|as)\b|\bsuch that\b|\bto (?:keep|get|reach|achieve|bring|hold|hit|stay|have|ensure|make|"
@@ -142,7 +193,12 @@ CALIBRATE_PURPOSE = (
     r"leads? to|results? in|causes?|exceeds?|reach(?:es)?|hits?|cross(?:es)?|surpass(?:es)?|go(?:es)? (?:above|over|"
     r"below|under)|drops? below|falls? below|stays? (?:below|under|above)|"
     r"sustain|manage|absorb)\b|"
-    r"\bcan (?:we|i|they) (?:handle|serve|cope|take|sustain|support)\b|\bhandle\b"
+    r"\bcan (?:we|i|they) (?:handle|serve|cope|take|sustain|support)\b|\bhandle\b|\bat which\b|"
+    r"\b(?:can|could) (?:\w+ )?(?:take|handle|serve|manage|cope with|absorb|sustain|process|deliver)\b|"
+    r"\bwith (?:the |a |an |our )?[a-z0-9_ ]{1,30}? (?:under|below|over|above|at most|at least|less than|"
+    r"more than|within|no more than)\b|"
+    r"\bfor (?:the |a |an |our )?[a-z0-9_ ]{1,30}? to (?:be|stay|reach|fall|drop|get|hit|remain|come|go|exceed|match|"
+    r"equal|land|occur|happen|arrive)\b"
 )
 
 # Requests that are not questions about a simulation at all.
@@ -155,7 +211,8 @@ OFF_TASK = (
 
 # Outputs no built-in model computes: asking for them is out of scope, not a run of something else.
 UNSUPPORTED_OUTPUTS = (
-    r"\b(?:hospital\w*|icu|intensive care|beds?|deaths?|died|dying|mortality|fatalit\w*|ventilators?|"
+    r"\b(?:hospital\w*|icu|intensive care|beds?|deaths?|die|dies|died|dying|death toll|mortality|fatal\w*|"
+    r"lives lost|killed|ventilators?|"
     r"economic|economy|gdp|costs?|revenue|profits?|tips|wages?|salar\w*|emissions|fuel|shares|stocks?|invest\w*|"
     r"inflation|stock market)\b"
 )
@@ -301,6 +358,64 @@ VAGUE_WORDS = frozenset(
         "here",
         "mean",
         "means",
+        "enough",
+        "sufficient",
+        "bigger",
+        "smaller",
+        "larger",
+        "higher",
+        "lower",
+        "faster",
+        "slower",
+        "longer",
+        "shorter",
+        "cut",
+        "half",
+        "halve",
+        "double",
+        "twice",
+        "option",
+        "options",
+        "alternative",
+        "alternatives",
+        "compare",
+        "comparison",
+        "both",
+        "either",
+        "one",
+        "ones",
+        "but",
+        "rerun",
+        "bit",
+        "little",
+        "lot",
+        "all",
+        "other",
+        "same",
+        "previous",
+        "last",
+        "first",
+        "second",
+        "bad",
+        "worst",
+        "best",
+        "big",
+        "small",
+        "get",
+        "got",
+        "make",
+        "happened",
+        "see",
+        "show",
+        "sooner",
+        "differently",
+        "stronger",
+        "weaker",
+        "harder",
+        "softer",
+        "quicker",
+        "happen",
+        "wait",
     ]
 )
 OUT_OF_SCOPE_HINT = (
@@ -354,7 +469,7 @@ EPIDEMIC_PARAMS: tuple[ParamCue, ...] = (
     ),
     ParamCue(
         "initial_infected",
-        r"initial(?:ly)?(?: number of)? (?:infected|infections|cases|infectious)|seed(?:ed)? (?:cases|infections)|"
+        r"initial(?:ly)?(?: number of)? (?:infected|infections|cases|infectious)(?: people| persons)?|seed(?:ed)? (?:cases|infections)|"
         r"index cases|start(?:ing|s)? (?:with|from)|imported cases|patient zero|seeded with|initial seeds?",
         (None, "people"),
         "count",
@@ -368,7 +483,8 @@ EPIDEMIC_PARAMS: tuple[ParamCue, ...] = (
         r"state|agents|persons|individuals|size",
         (None, "people"),
         "count",
-        after=r"(?:people|persons|residents|inhabitants|individuals|agents|population)",
+        after=r"(?:people|persons|residents|inhabitants|individuals|agents|population|pop|citizens|souls|"
+        r"(?:-?person |-?people |strong )?(?:town|city|village|community|country|region|metropolis|county))\b",
     ),
     ParamCue(
         "days",
@@ -385,6 +501,41 @@ EPIDEMIC_PARAMS: tuple[ParamCue, ...] = (
         after=r"(?:replicates?|realisations?|realizations?|repetitions?|stochastic runs|runs|times|simulations)",
     ),
     ParamCue("seed", r"(?:random )?seed", (None,), "count"),
+)
+# Population-structure parameters of the agent-based model, as people name them.
+ABM_PARAMS: tuple[ParamCue, ...] = (
+    ParamCue(
+        "imported_per_day",
+        r"imported(?: cases| infections)?(?: per day| a day| daily)?|importations?(?: per day| a day)?|"
+        r"imports?(?: per day| a day)?|introductions?(?: per day| a day)?",
+        (None, "people"),
+        "float",
+        after=r"(?:new )?(?:imported|importations?|imports?|introductions?|infections? imported|cases? imported)"
+        r"(?: cases| infections)?(?: (?:a|per|each|every) day| daily)?|(?:cases?|infections?) (?:are |get )?"
+        r"(?:imported|brought in|arriving from outside)",
+    ),
+    ParamCue(
+        "mean_household_size",
+        r"(?:mean |average )?household size|households? (?:of|with|average|averaging)|"
+        r"(?:people|persons) (?:per|in each|in an average) household",
+        (None, "people"),
+        "float",
+        after=r"(?:people |persons )?(?:per|in each|in every|in an average|in a) household|-?(?:person|people) households?",
+    ),
+    ParamCue(
+        "school_size",
+        r"school size|schools? (?:of|with|have|has|hold)|(?:pupils|students|children|kids) per school",
+        (None, "people"),
+        "count",
+        after=r"(?:pupils|students|children|kids)(?: (?:each|per school|in each school|a school))?",
+    ),
+    ParamCue(
+        "workplace_size",
+        r"workplace size|workplaces? (?:of|with|have|has)|(?:workers|employees|staff|people) per workplace",
+        (None, "people"),
+        "float",
+        after=r"(?:workers|employees|staff|people) (?:per|in each|in every|in a) (?:workplace|office|business)",
+    ),
 )
 DELIVERY_PARAMS: tuple[ParamCue, ...] = (
     ParamCue(
@@ -407,12 +558,14 @@ DELIVERY_PARAMS: tuple[ParamCue, ...] = (
         r"shift(?: length| of)?|hours? shift|over|open(?: for)?|for",
         ("hour",),
         "hours",
-        after=r"(?:-hour |hours? )?shifts?",
+        after=r"(?:-hour |hours? )?(?:long )?(?:shifts?|(?:lunch |dinner |evening |morning )?rush|service|window|"
+        r"day|evening|night|session|period|operation|trading day)",
     ),
     ParamCue(
         "prep_minutes",
         r"prep(?:aration)?(?: time)?|cook(?:ing)? time|kitchen(?: time)?|food (?:is ready|takes)|"
-        r"restaurants? (?:take|need)s?|takes? restaurants",
+        r"(?:restaurants?|kitchens?|cooks?|chefs?) (?:take|need|require|spend|use)s?|takes? restaurants|"
+        r"(?:food|meals?|orders?|each order) (?:takes?|needs?|requires?) (?:\w+ )?(?:to (?:prepare|cook|make) )?",
         (None, "minute", "hour"),
         "minutes",
         after=r"(?:of )?(?:prep|preparation|cooking|to prepare|kitchen)",
@@ -444,7 +597,8 @@ DELIVERY_PARAMS: tuple[ParamCue, ...] = (
         r"over)|counts? as late after",
         (None, "minute", "hour"),
         "minutes",
-        after=r"(?:-minute |minute )?(?:sla|promise|guarantee|deadline)",
+        after=r"(?:-minute |minute |-hour |hour )?(?:delivery |delivery time |on-time |on time )?"
+        r"(?:sla|promise|guarantee|deadline|target|window)",
     ),
     ParamCue(
         "replicates",
@@ -461,7 +615,9 @@ CONNECTORS = (
     r"goes up to|goes to|rises to|increases to|falls to|drops to|reduced to|increased to|changed to|as|with|an|a|"
     r"the|only|just|now|instead|has|having|have|had|value of|numbering|totalling|totaling|size of|rate of|"
     r"time of|period of|lasting|up to|for|takes|take|took|in|on|in total|total|per|we have|there are|of just|"
-    r"of only|set|s|'s|being|are|stays?|remains?|in a|in the|then|sits at|still)"
+    r"of only|set|s|'s|being|are|stays?|remains?|in a|in the|then|sits at|still|if there are|if we have|"
+    r"come in at|comes in at|coming in at|arrive at|arriving at|at a rate of|we get|we got|get|gets|"
+    r"averag(?:e|es|ing)|on average|usually|typically|normally|fixed at|held at|kept at|constant at|fixed to)"
 )
 
 
@@ -478,16 +634,19 @@ class InterventionCue:
 INTERVENTIONS: tuple[InterventionCue, ...] = (
     InterventionCue(
         "school_closure",
-        r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|of) )*(?:schools?|the schools|classrooms?)|"
+        r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|of|every|each|local|public|primary|secondary|"
+        r"high|most|some|its|their) )*(?:schools?|the schools|classrooms?)|"
         r"schools? (?:closures?|closed|shut\w*|closing|holidays?|break)|(?:no|without) schools?|"
-        r"schools? (?:are |were |stay |remain )?(?:closed|shut)|keep(?:ing)? (?:the )?schools? (?:closed|shut)",
+        r"schools? (?:are |were |will |would |stay |remain |get |being )?(?:clos\w*|shut\w*)|"
+        r"keep(?:ing)? (?:the )?schools? (?:closed|shut)|(?:schools?|classes) (?:go |move |switch )?(?:online|remote)",
         None,
     ),
     InterventionCue(
         "workplace_closure",
-        r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|some|of|non-essential) )*(?:\S+ )?(?:of )?(?:the )?"
-        r"(?:workplaces?|offices?|businesses|work ?places?|factories)|(?:workplaces?|offices?|businesses) "
-        r"(?:closures?|closed|shut\w*|closing)|workplace closures?|close (?:\S+ )?(?:of )?workplaces",
+        r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|some|of|non-essential) )*(?:\S+ ){0,2}(?:of )?(?:the )?"
+        r"(?:workplaces?|offices?|businesses|work ?places?|factories)|(?:workplaces?|offices?|businesses|factories) "
+        r"(?:are |were |will |would |stay |remain |get |being )?(?:closures?|clos\w*|shut\w*)|workplace closures?|"
+        r"close (?:\S+ )?(?:of )?workplaces",
         "fraction",
     ),
     InterventionCue(
@@ -617,6 +776,15 @@ CALIBRATION_BOUNDS: dict[str, tuple[float, float]] = {
 # Real words one letter away from a vocabulary word: never "corrected".
 PROTECTED_WORDS = frozenset(
     [
+        "minus",
+        "negative",
+        "transmissible",
+        "transmissibility",
+        "infectiousness",
+        "contagiousness",
+        "deadlier",
+        "point",
+        "points",
         "works",
         "worked",
         "working",

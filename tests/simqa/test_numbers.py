@@ -33,6 +33,9 @@ from simqa.numbers import Quantity, find_quantities, is_grounded, parse_number, 
         ("a thousand", 1000),
         ("1,250,000", 1_250_000),
         ("0.75", 0.75),
+        ("two point five", 2.5),
+        ("minus 3", -3),
+        ("negative 0.5", -0.5),
     ],
 )
 def test_parse_number(text: str, expected: float) -> None:
@@ -158,3 +161,17 @@ def test_is_grounded_tolerance() -> None:
     assert is_grounded(2.5000001, "R0 2.5", rel_tol=1e-6)
     assert not is_grounded(2.51, "R0 2.5", rel_tol=1e-6)
     assert is_grounded(2.51, "R0 2.5", rel_tol=0.01)
+
+
+def test_time_points_written_in_words() -> None:
+    (point,) = find_quantities("starting day fourteen")
+    assert (point.value, point.unit, point.index) == (14, "day", True)
+
+
+def test_half_a_percent_is_a_percentage() -> None:
+    assert [(q.value, q.unit) for q in find_quantities("half a percent of people a day")] == [(0.5, "%")]
+
+
+def test_a_day_after_a_share_of_the_population_is_a_rate_not_a_length() -> None:
+    quantities = find_quantities("vaccinate 1% of the population a day")
+    assert [(q.value, q.unit) for q in quantities] == [(1, "%")]
