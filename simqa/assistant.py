@@ -8,7 +8,6 @@ scenario. Both are thread-safe: an Assistant holds only lazily built, shared, re
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -155,7 +154,9 @@ class Assistant:
         start = time.perf_counter()
         text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
         if request.kind == "explain":
-            text, citations = _explain(question, request, context)
+            from simqa.explain import explain
+
+            text, citations = explain(question, request, context.docs)
         else:
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
         text = self._maybe_llm_text(question, request, outcome, text, notes)
@@ -325,51 +326,3 @@ def _relevant_docs(request: Request, context: TranslationContext) -> list[Any]:
     if request.model is None:
         return list(context.docs)
     return [c for c in context.docs if c.model in (None, request.model)]
-
-
-_GENERAL_QUESTION = re.compile(
-    r"\b(how (does|do|is)\b.*\b(work|built|simulate)|what (is|does) the \w+ model\b|(explain|describe|tell me about) the \w+ model)",
-    re.IGNORECASE,
-)
-
-
-def _explain(question: str, request: Request, context: TranslationContext) -> tuple[str, list[Citation]]:
-    """An explanation quoted from the model cards; runs nothing."""
-    docs = list(context.docs)
-    if sum(request.model is None or c.model in (None, request.model) for c in docs) < 2:
-        # Retrieval ran before the model was known (or not at all): ask again within that model's card.
-        from rag import retrieve
-
-        docs = retrieve(request.message or question, model=request.model, k=5).docs + docs
-    if request.model is not None and _GENERAL_QUESTION.search(request.message or ""):
-        # "How does the seir model work?": the card's overview answers it, whatever else matched.
-        from rag import retrieve
-
-        overview = [c for c in retrieve("overview", model=request.model, k=8).docs if c.source.endswith("#overview")]
-        docs = overview[:1] + docs
-    # The model's own card first, then general pages (methods), each chunk once.
-    chunks = sorted(dict((c.chunk_id, c) for c in docs).values(), key=lambda c: c.model != request.model)
-    chunks = [c for c in chunks if request.model is None or c.model in (None, request.model)][:3]
-    if not chunks:
-        return (
-            "I found no documentation on that. Run `simqa index` to index the model cards, or ask about "
-            "a model's parameters, interventions or metrics.",
-            [],
-        )
-    parts = [f"From {c.source}:\n{_quote(c)}" for c in chunks]
-    return "\n\n".join(parts), [Citation(source=c.source, chunk_id=c.chunk_id) for c in chunks]
-
-
-def _quote(chunk: Any, limit: int = 700) -> str:
-    """The chunk's prose: without the heading breadcrumb and heading lines, from a sentence start."""
-    lines = chunk.text.splitlines()
-    if chunk.heading and lines and lines[0].strip() == chunk.heading:
-        lines = lines[1:]
-    body = " ".join(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
-    if body[:1].islower():
-        cut = body.find(". ")
-        body = body[cut + 2 :] if 0 <= cut < 200 else body
-    if len(body) > limit:
-        end = body.rfind(". ", 0, limit)
-        body = body[: end + 1] if end > limit // 2 else body[:limit].rsplit(" ", 1)[0] + " …"
-    return body

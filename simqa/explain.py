@@ -1,0 +1,113 @@
+"""Explanations: answers quoted from the model cards; nothing runs.
+
+Retrieval ranks chunks by similarity, which is not the same as "the section that defines what was
+asked". So the sections that define a term the question names (a metric, a parameter, an
+intervention of the model) come first, then the card's overview for general questions ("how does
+the seir model work?"), then the rest of what retrieval found. A question about several models
+quotes each of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rag.types import Chunk
+from sim.registry import get_model
+from simqa.answer import Citation
+from simqa.request import Request
+
+MAX_QUOTES = 3
+QUOTE_CHARS = 700
+GENERAL_QUESTION = re.compile(
+    r"\b(how (does|do|is)\b.*\b(work|built|simulate)|what (is|does) the \w+ model\b|(explain|describe|tell me about) the"
+    r" \w+ model|difference between|when should i use|which model)",
+    re.IGNORECASE,
+)
+MODEL_WORDS = {
+    "seir": ("seir", "sir ", "compartmental"),
+    "abm": ("abm", "agent-based", "agent based", "agent model"),
+    "delivery": ("delivery", "courier", "rider", "orders"),
+}
+NO_DOCS = (
+    "I found no documentation on that. Run `simqa index` to index the model cards, or ask about "
+    "a model's parameters, interventions or metrics."
+)
+
+
+def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[str, list[Citation]]:
+    """The answer text quoting up to three card sections, and their citations."""
+    from rag import retrieve
+
+    text = f" {question.lower()} "
+    models = (
+        [request.model] if request.model else [m for m, words in MODEL_WORDS.items() if any(w in text for w in words)]
+    )
+    candidates = list(found)
+    scopes: list[str | None] = [*models] or [None]
+    for scope in scopes:
+        candidates += retrieve(question, model=scope, k=5).docs
+    wanted: list[Chunk] = []
+    for model in models:
+        for section, term in _defined_terms(model, text):
+            wanted += _section(retrieve(term, model=model, k=10).docs, section)
+        if GENERAL_QUESTION.search(question) or len(models) > 1:
+            wanted += _section(retrieve("overview", model=model, k=10).docs, "overview")
+    allowed = {None, *models} if models else None
+    chunks = _pick([*wanted, *candidates], allowed, models)
+    if not chunks:
+        return NO_DOCS, []
+    parts = [f"From {c.source}:\n{quote(c)}" for c in chunks]
+    return "\n\n".join(parts), [Citation(source=c.source, chunk_id=c.chunk_id) for c in chunks]
+
+
+def _defined_terms(model: str, text: str) -> list[tuple[str, str]]:
+    """(card section, term) for each metric, parameter or intervention of `model` named in `text`."""
+    spec = get_model(model)
+    groups = {
+        "metrics": spec.metrics,
+        "parameters": [p for p in spec.params.model_fields if p not in ("replicates", "seed")],
+        "interventions": sorted(spec.interventions),
+    }
+    found = []
+    for section, names in groups.items():
+        for name in names:
+            if name in text or f" {name.replace('_', ' ')} " in text:
+                found.append((section, name.replace("_", " ")))
+    return found
+
+
+def _section(chunks: list[Chunk], section: str) -> list[Chunk]:
+    return [c for c in chunks if c.source.endswith(f"#{section}")][:1]
+
+
+def _pick(chunks: list[Chunk], allowed: set[str | None] | None, models: list[str]) -> list[Chunk]:
+    """Up to MAX_QUOTES distinct chunks in order, with at least one from each named model."""
+    seen: dict[str, Chunk] = {}
+    for c in chunks:
+        if (allowed is None or c.model in allowed) and c.chunk_id not in seen:
+            seen[c.chunk_id] = c
+    ordered = list(seen.values())
+    picked = [next(c for c in ordered if c.model == m) for m in models if any(c.model == m for c in ordered)]
+    picked = picked if len(models) > 1 else []
+    for c in ordered:
+        if len(picked) >= MAX_QUOTES:
+            break
+        if c not in picked:
+            picked.append(c)
+    return picked[:MAX_QUOTES]
+
+
+def quote(chunk: Chunk, limit: int = QUOTE_CHARS) -> str:
+    """The chunk's prose: without the heading breadcrumb and heading lines, from a sentence start."""
+    lines = chunk.text.splitlines()
+    if chunk.heading and lines and lines[0].strip() == chunk.heading:
+        lines = lines[1:]
+    body = " ".join(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    if body[:1].islower():
+        cut = body.find(". ")
+        body = body[cut + 2 :] if 0 <= cut < 200 else body
+    if len(body) > limit:
+        end = body.rfind(". ", 0, limit)
+        body = body[: end + 1] if end > limit // 2 else body[:limit].rsplit(" ", 1)[0] + " …"
+    return body
