@@ -594,7 +594,22 @@ def stated_values(text: str) -> set[float]:
                     values.add(base * (1.0 + share))
                 if less:
                     values.add(base * (1.0 - share))
+            # "10% of a 1 million population" -> 100,000
+            m = re.match(r"^\s*of\s+(?:an?\s+|the\s+)?", after)
+            if m and idx + 1 < len(quantities) and quantities[idx + 1].start <= q.end + m.end() + 1:
+                values.add(share * quantities[idx + 1].value)
+    # "from day 10 to day 40" -> 30 days between two stated points in time
+    points = [q for q in quantities if q.index]
+    for a, b in zip(points, points[1:], strict=False):
+        if a.unit == b.unit and b.value > a.value:
+            values |= _conversions(Quantity(b.value - a.value, a.unit, a.start, b.end, text[a.start : b.end]))
+    # "no incubation period", "without vaccination", "an SIR model" state a zero
+    if _ZERO_WORDS.search(low):
+        values.add(0.0)
     return {v for v in values if math.isfinite(v)}
+
+
+_ZERO_WORDS = re.compile(r"\b(no|without|zero|none|sir)\b")
 
 
 def is_grounded(value: float, text: str, rel_tol: float = 1e-6) -> bool:

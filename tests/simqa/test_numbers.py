@@ -175,3 +175,20 @@ def test_half_a_percent_is_a_percentage() -> None:
 def test_a_day_after_a_share_of_the_population_is_a_rate_not_a_length() -> None:
     quantities = find_quantities("vaccinate 1% of the population a day")
     assert [(q.value, q.unit) for q in quantities] == [(1, "%")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("lockdown from day 10 to day 40, 50% effective", 30),
+        ("peaks with 10% of a 1 million population infectious at once", 100_000),
+        ("SIR model (no incubation period), R0 4", 0),
+        ("an epidemic without vaccination", 0),
+    ],
+)
+def test_stated_values_cover_spans_shares_of_and_stated_zeros(text, value):
+    assert is_grounded(value, text)
+
+
+def test_zero_is_not_stated_by_accident():
+    assert not is_grounded(0, "R0 of 3 in a town of 50,000")
