@@ -18,6 +18,7 @@ Conversions used by `stated_values` (documented here because grounding depends o
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -600,7 +601,7 @@ def stated_values(text: str) -> set[float]:
                 values.add(share * quantities[idx + 1].value)
     # "from day 10 to day 40" -> 30 days between two stated points in time
     points = [q for q in quantities if q.index]
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in itertools.pairwise(points):
         if a.unit == b.unit and b.value > a.value:
             values |= _conversions(Quantity(b.value - a.value, a.unit, a.start, b.end, text[a.start : b.end]))
     # "no incubation period", "without vaccination", "an SIR model" state a zero
