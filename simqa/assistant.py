@@ -214,7 +214,7 @@ class Assistant:
         cache = self._cache()
         scenarios = request.scenarios
         if request.kind == "simulate":
-            return Outcome(results=[run(scenarios[0], cache=cache)])
+            return Outcome(results=[run(scenarios[0], cache=cache, progress=progress)])
         if request.kind == "compare":
             cmp = experiments.compare(scenarios, progress=progress, cache=cache)
             return Outcome(results=cmp.results, differences=cmp.differences)

@@ -40,7 +40,7 @@ def with_progress() -> Iterator[Any]:
         SpinnerColumn(),
         TextColumn("running"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} runs"),
+        TextColumn("{task.completed}/{task.total} tasks"),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
