@@ -269,18 +269,18 @@ def _run_all(
     return [r for r in results if r is not None]
 
 
-def _bounds(params_cls: Any, spec: CalibrateSpec) -> tuple[float, float]:
-    info = params_cls.model_fields[spec.param]
+def _bounds(params_cls: Any, field: str, spec: CalibrateSpec) -> tuple[float, float]:
+    info = params_cls.model_fields[field]
     lo, hi = -math.inf, math.inf
     for meta in info.metadata:
         if getattr(meta, "ge", None) is not None:
             lo = float(meta.ge)
         if getattr(meta, "gt", None) is not None:
-            lo = float(meta.gt) + (1 if info.annotation is int else 1e-3)
+            lo = float(meta.gt) + (1 if _is_int(info.annotation) else 1e-3)
         if getattr(meta, "le", None) is not None:
             hi = float(meta.le)
         if getattr(meta, "lt", None) is not None:
-            hi = float(meta.lt) - (1 if info.annotation is int else 1e-3)
+            hi = float(meta.lt) - (1 if _is_int(info.annotation) else 1e-3)
     if spec.lower is not None:
         lo = max(lo, spec.lower)
     if spec.upper is not None:
@@ -288,7 +288,7 @@ def _bounds(params_cls: Any, spec: CalibrateSpec) -> tuple[float, float]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
         raise ScenarioError(
             f"cannot calibrate {spec.param!r}: give finite search bounds (lower < upper); "
-            f"the parameter allows {describe_allowed(params_cls, spec.param)}",
+            f"the parameter allows {describe_allowed(params_cls, field)}",
             field="calibrate.param",
             value=spec.param,
         )
@@ -311,15 +311,7 @@ def calibrate(
     """
     base = parse_scenario(scenario)
     first = prepare(base, replicates, seed)
-    params_cls = first.spec.params
-    if spec.param not in params_cls.model_fields or spec.param in ("replicates", "seed"):
-        allowed = ", ".join(f for f in params_cls.model_fields if f not in ("replicates", "seed"))
-        raise ScenarioError(
-            f"cannot calibrate unknown parameter {spec.param!r}; allowed: {allowed}",
-            field="calibrate.param",
-            value=spec.param,
-            allowed=allowed,
-        )
+    bounds_cls, field = _calibrated_field(first.spec.params, spec.param)
     if spec.metric not in first.spec.metrics:
         allowed = ", ".join(first.spec.metrics)
         raise ScenarioError(
@@ -328,8 +320,8 @@ def calibrate(
             value=spec.metric,
             allowed=allowed,
         )
-    is_int = params_cls.model_fields[spec.param].annotation is int
-    lo, hi = _bounds(params_cls, spec)
+    is_int = _is_int(bounds_cls.model_fields[field].annotation)
+    lo, hi = _bounds(bounds_cls, field, spec)
     if is_int:
         lo, hi = math.ceil(lo), math.floor(hi)
     runs: dict[float, Result] = {}
@@ -341,9 +333,7 @@ def calibrate(
         if len(order) + len(new) > MAX_CALIBRATION_RUNS:
             raise _SearchBudget
         variants = [
-            base.model_copy(
-                update={"params": {**base.params, spec.param: x}, "label": f"{spec.param}={_format_value(x)}"}
-            )
+            _with_value(base, spec.param, x).model_copy(update={"label": f"{spec.param}={_format_value(x)}"})
             for x in new
         ]
         fresh = _run_all([prepare(v, replicates, seed) for v in variants], executor, None, cache) if new else []
@@ -359,49 +349,45 @@ def calibrate(
         return runs[x].scalar(spec.metric)
 
     def meets(value: float) -> bool:
-        tol = 1e-9
         if spec.relation == "le":
-            return value <= spec.target + tol
+            return value <= spec.target + 1e-9
         if spec.relation == "ge":
-            return value >= spec.target - tol
-        return False
+            return value >= spec.target - 1e-9
+        return abs(value - spec.target) <= _eq_tolerance(spec.target)
 
     run_at([lo, hi])
     f_lo, f_hi = metric_at(lo) - spec.target, metric_at(hi) - spec.target
     note = ""
     try:
-        if f_lo == 0 or f_hi == 0 or (f_lo < 0) != (f_hi < 0):
-            value = _solve(metric_at, spec, lo, hi, is_int, f_lo, f_hi, meets)
-            achieved = metric_at(value)
-            met = (
-                meets(achieved) if spec.relation != "eq" else abs(achieved - spec.target) <= _eq_tolerance(spec.target)
-            )
-            if spec.relation == "eq" and not met:
-                note = (
-                    f"the closest achievable {spec.metric} is {achieved:.4g} at {spec.param}={_format_value(value)}"
-                    + (" (whole values only)" if is_int else "")
-                )
+        if spec.relation == "eq" and (f_lo == 0 or f_hi == 0 or (f_lo < 0) != (f_hi < 0)):
+            value = _solve_eq(metric_at, spec.target, lo, hi, is_int)
+        elif spec.relation != "eq" and meets(f_lo + spec.target) != meets(f_hi + spec.target):
+            # A limit: the boundary between the values that meet it and those that do not, by
+            # bisection on "meets" (robust where the metric is flat or jumps), on the side that meets it.
+            value = _boundary(lambda x: meets(metric_at(x)), lo, hi, is_int)
         else:
             # The target is not crossed within the bounds: report the end that comes closest.
             value = lo if abs(f_lo) <= abs(f_hi) else hi
-            achieved = metric_at(value)
-            met = meets(achieved)
-            if not met:
-                note = (
-                    f"no {spec.param} in [{_format_value(lo)}, {_format_value(hi)}] gives {spec.metric} "
-                    f"{_relation_words(spec.relation)} {spec.target:g}: it ranges from {metric_at(lo):.4g} to "
-                    f"{metric_at(hi):.4g}; the closest is {achieved:.4g} at {spec.param}={_format_value(value)}"
-                )
-            else:
-                note = (
-                    f"every {spec.param} in the bounds meets the target; {_format_value(value)} is the bound nearest it"
-                )
+        achieved = metric_at(value)
+        met = meets(achieved)
+        name = _metric_words(spec.metric)
+        if not met and spec.relation == "eq" and (f_lo < 0) != (f_hi < 0):
+            note = f"the closest achievable {name} is {achieved:.4g} at {spec.param} {_format_value(value)}" + (
+                " (whole values only)" if is_int else ""
+            )
+        elif not met:
+            low, high = sorted((metric_at(lo), metric_at(hi)))
+            note = (
+                f"no {spec.param} between {_format_value(lo)} and {_format_value(hi)} gives a {name} "
+                f"{_relation_words(spec.relation)} {spec.target:g}: it ranges from {low:.4g} to {high:.4g}; "
+                f"the closest is {achieved:.4g} at {spec.param} {_format_value(value)}"
+            )
+        elif spec.relation != "eq" and meets(f_lo + spec.target) and meets(f_hi + spec.target):
+            note = f"every {spec.param} between {_format_value(lo)} and {_format_value(hi)} meets the target"
     except _SearchBudget:
-        best = min(order, key=lambda r: abs(r.scalar(spec.metric) - spec.target))
-        value = float(best.scenario.params[spec.param])
-        achieved = best.scalar(spec.metric)
-        met = False
-        note = f"the search stopped after {MAX_CALIBRATION_RUNS} runs; closest {spec.metric} {achieved:.4g}"
+        best = min(runs, key=lambda x: abs(runs[x].scalar(spec.metric) - spec.target))
+        value, achieved, met = best, runs[best].scalar(spec.metric), False
+        note = f"the search stopped after {MAX_CALIBRATION_RUNS} runs; the closest {spec.metric} is {achieved:.4g}"
     # Results end with the run at the answer.
     final = runs[round(value) if is_int else float(value)]
     ordered = [r for r in order if r is not final] + [final]
@@ -418,6 +404,54 @@ def calibrate(
     )
 
 
+def _calibrated_field(params_cls: Any, param: str) -> tuple[Any, str]:
+    """The pydantic class and field that `param` names: a model parameter or `intervention.field`."""
+    if "." in param:
+        iv_type, _, field = param.partition(".")
+        cls = INTERVENTION_TYPES.get(iv_type)
+        numeric = [f for f, i in cls.model_fields.items() if f != "type"] if cls else []
+        if cls is None or field not in numeric:
+            raise ScenarioError(
+                f"cannot calibrate {param!r}: name a model parameter or an intervention field like "
+                "'contact_reduction.effectiveness'",
+                field="calibrate.param",
+                value=param,
+            )
+        return cls, field
+    if param not in params_cls.model_fields or param in ("replicates", "seed"):
+        allowed = ", ".join(f for f in params_cls.model_fields if f not in ("replicates", "seed"))
+        raise ScenarioError(
+            f"cannot calibrate unknown parameter {param!r}; allowed: {allowed}",
+            field="calibrate.param",
+            value=param,
+            allowed=allowed,
+        )
+    return params_cls, param
+
+
+def _is_int(annotation: Any) -> bool:
+    return annotation is int or annotation == (int | None)
+
+
+def _metric_words(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
+def _boundary(meets_at: Callable[[float], bool], lo: float, hi: float, is_int: bool) -> float:
+    """The value nearest the boundary, on its feasible side, where `meets_at(lo) != meets_at(hi)`."""
+    good, bad = (lo, hi) if meets_at(lo) else (hi, lo)
+    tol = 1 if is_int else max(abs(hi - lo) * 1e-6, 1e-9)
+    while abs(bad - good) > tol:
+        mid = (good + bad) // 2 if is_int else (good + bad) / 2
+        if mid in (good, bad):
+            break
+        if meets_at(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
 class _SearchBudget(Exception):
     pass
 
@@ -430,45 +464,20 @@ def _relation_words(relation: str) -> str:
     return {"eq": "equal to", "le": "at most", "ge": "at least"}[relation]
 
 
-def _solve(
-    metric_at: Callable[[float], float],
-    spec: CalibrateSpec,
-    lo: float,
-    hi: float,
-    is_int: bool,
-    f_lo: float,
-    f_hi: float,
-    meets: Callable[[float], bool],
-) -> float:
-    """The crossing of the target between lo and hi: Brent's method, or integer bisection."""
+def _solve_eq(metric_at: Callable[[float], float], target: float, lo: float, hi: float, is_int: bool) -> float:
+    """Where the metric crosses `target` between lo and hi: Brent's method, or integer bisection."""
     if is_int:
         a, b = int(lo), int(hi)
-        fa = f_lo
+        fa = metric_at(a) - target
         while b - a > 1:
             mid = (a + b) // 2
-            fm = metric_at(mid) - spec.target
+            fm = metric_at(mid) - target
             if (fm < 0) == (fa < 0) and fm != 0:
                 a, fa = mid, fm
             else:
                 b = mid
-        if spec.relation == "eq":
-            return a if abs(metric_at(a) - spec.target) <= abs(metric_at(b) - spec.target) else b
-        # The feasible side of the crossing: the value that just meets the limit.
-        return b if meets(metric_at(b)) else a
+        return a if abs(metric_at(a) - target) <= abs(metric_at(b) - target) else b
     from scipy import optimize
 
     xtol = max(abs(hi - lo) * 1e-7, 1e-9)
-    root = float(optimize.brentq(lambda x: metric_at(x) - spec.target, lo, hi, xtol=xtol, maxiter=40))
-    if spec.relation == "eq" or meets(metric_at(root)):
-        return root
-    # The root is within xtol of the crossing but on its infeasible side: step towards the
-    # feasible end by doubling steps until the limit holds.
-    toward = 1.0 if meets(metric_at(hi)) else -1.0
-    step = xtol
-    x = root
-    while lo <= x <= hi:
-        x = root + toward * step
-        if meets(metric_at(x)):
-            return x
-        step *= 4
-    return hi if toward > 0 else lo
+    return float(optimize.brentq(lambda x: metric_at(x) - target, lo, hi, xtol=xtol, maxiter=40))

@@ -81,6 +81,10 @@ def describe_allowed(params_cls: type[BaseModel], name: str) -> str:
 def _first_error(exc: ValidationError, prefix: str, cls: type[BaseModel] | None) -> ScenarioError:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
+    if not loc and err["type"] == "value_error":
+        # A check across fields (or of the whole input): its message names what is wrong.
+        message = str(err["msg"]).removeprefix("Value error, ")
+        return ScenarioError(f"invalid {prefix or 'scenario'}: {message}", field=prefix or None)
     field_name = loc[-1] if loc else "?"
     where = ".".join([prefix, *loc]) if prefix else ".".join(loc)
     value = err.get("input")
@@ -122,6 +126,17 @@ def resolve(scenario: Scenario | dict[str, Any]) -> ResolvedScenario:
                 field="interventions.type",
                 value=iv.type,
                 allowed=allowed,
+            )
+    days = getattr(params, "days", None)
+    for iv in scenario.interventions:
+        if isinstance(days, int) and iv.start_day >= days:
+            # It would change nothing: say so rather than answer with numbers identical to no intervention.
+            raise ScenarioError(
+                f"{iv.type} starts on day {iv.start_day}, but the run ends on day {days}; "
+                f"start it before day {days} or run for more days",
+                field=f"interventions.{iv.type}.start_day",
+                value=iv.start_day,
+                allowed=f"< days ({days})",
             )
     return ResolvedScenario(spec=spec, label=scenario.label, params=params, interventions=tuple(scenario.interventions))
 

@@ -119,3 +119,14 @@ def test_params_must_subclass_modelparams():
     bad = sim.ModelSpec(name="bad", params=Bare, run=SPEC.run, description="", metrics=())  # type: ignore[arg-type]
     with pytest.raises(ScenarioError, match="must subclass"):
         sim.register(bad)
+
+
+def test_boolean_for_a_number_is_an_error():
+    with pytest.raises(ScenarioError, match="rate must be a number, got true"):
+        sim.run({"model": "toy", "params": {"rate": True}})
+
+
+def test_intervention_after_the_run_ends_is_an_error():
+    with pytest.raises(ScenarioError, match="starts on day 200, but the run ends on day 180") as err:
+        sim.run({"model": "seir", "interventions": [{"type": "contact_reduction", "start_day": 200}]})
+    assert err.value.allowed == "< days (180)"

@@ -82,7 +82,28 @@ def test_calibrate_unreachable_reports_closest():
     out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=50))
     assert not out.met
     assert out.value == 10 and out.achieved == pytest.approx(20)
-    assert "no rate in [0, 10]" in out.note
+    assert "no rate between 0 and 10 gives a level equal to 50" in out.note
+
+
+def test_calibrate_limit_on_a_flat_metric_finds_where_the_limit_stops_holding():
+    # level = 10 * rate / servers with 5 servers: level <= 0 holds only at rate 0 (flat at the target
+    # nowhere but one end): the answer is the largest rate that meets the limit, within the tolerance.
+    out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=0.0, relation="le"))
+    assert out.met and out.value == pytest.approx(0.0, abs=1e-4)
+    out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=4.0, relation="le"))
+    assert out.met and out.value == pytest.approx(2.0, rel=1e-5) and out.achieved <= 4.0
+
+
+def test_calibrate_an_intervention_field():
+    # level = 2 * (1 - effectiveness): level 0.5 at effectiveness 0.75
+    out = calibrate(
+        {"model": "toy"}, CalibrateSpec(param="contact_reduction.effectiveness", metric="level", target=0.5)
+    )
+    assert out.met and out.value == pytest.approx(0.75, rel=1e-4)
+    iv = out.results[-1].scenario.interventions[0]
+    assert iv.type == "contact_reduction" and iv.effectiveness == pytest.approx(out.value)
+    with pytest.raises(sim.ScenarioError, match="intervention field"):
+        calibrate({"model": "toy"}, CalibrateSpec(param="contact_reduction.type", metric="level", target=1))
 
 
 def test_calibrate_unknown_metric_and_param():
