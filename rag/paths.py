@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sim.errors import StoreError
+
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,7 +18,12 @@ def simqa_home() -> Path:
     """`$SIMQA_HOME`, default `~/.simqa`; created on first use."""
     raw = os.environ.get("SIMQA_HOME")
     home = Path(raw).expanduser() if raw else Path.home() / ".simqa"
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot use {home} as simqa's home ({exc.strerror or exc}): set SIMQA_HOME to a writable folder"
+        ) from None
     return home
 
 

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sim.errors import MissingDependency, SimqaError
+from sim.errors import ClusterError, MissingDependency
 from sim.executors import TASKS_PER_SLOT, Progress, _collect, plan_tasks, run_group
 
 T = TypeVar("T")
@@ -92,7 +92,7 @@ class DaskExecutor:
             try:
                 self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
             except TimeoutError:
-                raise SimqaError(
+                raise ClusterError(
                     f"the Dask scheduler at {self.client.scheduler.address} has no workers after {WORKER_WAIT_S:g} s: "
                     "start some with `dask worker <scheduler address>`"
                 ) from None
@@ -130,7 +130,7 @@ class DaskExecutor:
                 completed=lambda fs: distributed.as_completed(fs, loop=self.client.loop),
             )
         except distributed.KilledWorker as exc:
-            raise SimqaError(
+            raise ClusterError(
                 f"a task killed every worker that ran it ({exc}); the run is probably out of memory on the "
                 "workers: give them more memory (`dask worker --memory-limit`) or ask for fewer agents"
             ) from None
@@ -150,7 +150,7 @@ def dask_executor(address: str, *, retries: int = DEFAULT_RETRIES) -> DaskExecut
         try:
             client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            raise SimqaError(
+            raise ClusterError(
                 f"cannot reach the Dask scheduler at {address!r} ({exc}): start one with `dask scheduler`, "
                 "or unset SIMQA_DASK_ADDRESS to run in this process"
             ) from None

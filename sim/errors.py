@@ -41,6 +41,10 @@ class LLMError(SimqaError):
     """The LLM endpoint failed: unreachable, bad key, unknown model, or replies that never validate."""
 
 
+class ClusterError(SimqaError):
+    """The Dask cluster is unreachable, has no workers, or loses every worker that runs a task."""
+
+
 class StoreError(SimqaError):
     """The run store or the vector store is unreadable, corrupted or locked."""
 

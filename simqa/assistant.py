@@ -7,7 +7,6 @@ scenario. Both are thread-safe: an Assistant holds only lazily built, shared, re
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,11 +23,6 @@ from simqa.translators.base import Translation, TranslationContext, Translator, 
 
 TranslatorName = Literal["auto", "llm", "offline"]
 TRANSLATOR_NAMES = ("auto", "llm", "offline")
-
-
-def simqa_home() -> Path:
-    """Where simqa keeps its stores: `SIMQA_HOME`, default ~/.simqa."""
-    return Path(os.environ.get("SIMQA_HOME") or Path.home() / ".simqa")
 
 
 class Assistant:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rag.paths import simqa_home
 from sim.errors import LLMError, SimqaError
-from simqa.assistant import Assistant, TranslatorName, simqa_home
+from simqa.assistant import Assistant, TranslatorName
 from simqa.plot import save_plot
 from simqa.render import console, render_answer, runs_table, with_progress
 

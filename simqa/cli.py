@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import LLMError, MissingDependency, SimqaError, StoreError
+from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
 
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="past runs: list | show ID", description="Past runs in the run store.")
     runs_sub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
     runs_list = runs_sub.add_parser("list", help="list recent runs")
-    runs_list.add_argument("--limit", type=int, default=20)
+    runs_list.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
     runs_list.add_argument("--model", default=None)
     runs_show = runs_sub.add_parser("show", help="show one run")
     runs_show.add_argument("run_id", help="a run id or a unique prefix of one")
@@ -78,12 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    # The global option comes before the command; `eval` parses the rest of its line itself.
+    if args_list[:1] == ["--dask"] and len(args_list) > 2:
+        os.environ["SIMQA_DASK_ADDRESS"], args_list = args_list[1], args_list[2:]
+    elif args_list and args_list[0].startswith("--dask="):
+        os.environ["SIMQA_DASK_ADDRESS"], args_list = args_list[0].split("=", 1)[1], args_list[1:]
     if args_list[:1] == ["eval"]:
         return _eval(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
-    if args.dask:
-        os.environ["SIMQA_DASK_ADDRESS"] = args.dask  # read by sim.executors.default_executor()
     try:
         if args.command == "ask":
             return _ask(args)
@@ -97,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _index(args.force)
         if args.command == "runs":
             return _runs(args)
-    except (LLMError, StoreError) as exc:
+    except (LLMError, StoreError, ClusterError) as exc:
         _error(str(exc))
         return EXIT_SERVICE
     except (SimqaError, MissingDependency) as exc:
@@ -107,6 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _error(message: str) -> None:
@@ -123,7 +136,8 @@ def _eval(argv: list[str]) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from simqa.assistant import Assistant, simqa_home
+    from rag.paths import simqa_home
+    from simqa.assistant import Assistant
 
     assistant = Assistant(translator=args.translator, cache=not args.no_cache)
     if args.json:
@@ -144,13 +158,21 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _read_json(path: str) -> Any:
-    if path == "-":
-        raw, where = sys.stdin.read(), "standard input"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise SimqaError(f"no such file: {path}")
-        raw, where = p.read_text(encoding="utf-8"), path
+    where = "standard input" if path == "-" else path
+    try:
+        if path == "-":
+            raw = sys.stdin.read()
+        else:
+            p = Path(path)
+            if p.is_dir():
+                raise SimqaError(f"{path} is a folder: give a scenario JSON file, or - for standard input")
+            if not p.is_file():
+                raise SimqaError(f"no such file: {path}")
+            raw = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SimqaError(f"{where} is not UTF-8 text: give a scenario JSON file") from None
+    except OSError as exc:
+        raise SimqaError(f"cannot read {where}: {exc.strerror or exc}") from None
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:

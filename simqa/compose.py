@@ -119,13 +119,16 @@ def _metrics_sentence(result: Result, model: str) -> str:
     return "; ".join(bits)
 
 
-def _interval_note(results: list[Result]) -> str:
+def _interval_note(results: list[Result], compared: bool = False) -> str:
     reps = results[0].meta.replicates if results else 1
     if reps > 1:
-        return (
-            f"Ranges in brackets hold the central {round(INTERVAL_LEVEL * 100)}% of {reps} replicates "
-            "(seed " + str(results[0].meta.seed) + ")."
+        text = (
+            f"Ranges in brackets hold the central {round(INTERVAL_LEVEL * 100)}% of the outcomes of {reps} replicates "
+            f"(seed {results[0].meta.seed})"
         )
+        if compared:
+            text += "; a CI of a difference is the 95% confidence interval of the mean paired difference"
+        return text + "."
     return "One run (replicates = 1): ask for replicates to see the spread of outcomes."
 
 
@@ -166,20 +169,7 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
         for res in outcome.results[1:]:
             lines.append(f"'{res.label}' ({describe_scenario(res.scenario, stated)}): {_metrics_sentence(res, model)}.")
             diffs = [d for d in outcome.differences if d.label == res.label and d.metric in headline_metrics(model)]
-            change = []
-            for d in diffs:
-                word = "lower" if d.difference < 0 else "higher"
-                if d.metric in DAY_METRICS:
-                    shift = "earlier" if d.difference < 0 else "later"
-                    change.append(
-                        f"peak {abs(round(d.difference))} days {shift}" if round(d.difference) else "peak day unchanged"
-                    )
-                    continue
-                if d.relative is not None and d.difference != 0:
-                    change.append(f"{METRIC_WORDS.get(d.metric, d.metric)} {abs(d.relative) * 100:.1f}% {word}")
-            if change:
-                change[0] += " than the baseline"
-                lines.append(f"Change: {'; '.join(change)}.")
+            lines.append(_change_sentence(diffs))
     elif kind == "sweep" and request.sweep is not None:
         lines.append(
             f"Swept {request.sweep.param} over {len(outcome.results)} values in the {model} model "
@@ -201,13 +191,70 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
             lines.append(f"The target {cal.metric} {relation} {target} could not be met: {cal.note}.")
         final = outcome.results[-1]
         lines.append(f"At that value: {_metrics_sentence(final, model)}.")
-    lines.append(_interval_note(outcome.results))
-    # Notes of the run the answer is about: the last one for calibrate (the answer), else the first.
-    about = outcome.results[-1:] if kind == "calibrate" else outcome.results[:1]
-    notes = [n[:1].upper() + n[1:] for r in about for n in r.notes]
-    if notes:
-        lines.append(". ".join(n.rstrip(".") for n in notes) + ".")
+    lines.append(_interval_note(outcome.results, bool(outcome.differences)))
+    lines += _notes(kind, outcome.results)
     return "\n".join(line for line in lines if line)
+
+
+def _change_sentence(diffs: list[Difference]) -> str:
+    """'Against the baseline: peak 8.2% lower (-826 people, 95% CI -900 to -750); attack rate 0.3 points lower.'"""
+    parts = []
+    for d in diffs:
+        name = METRIC_WORDS.get(d.metric, d.metric)
+        if d.metric in DAY_METRICS:
+            days = round(d.difference)
+            parts.append(f"peak {abs(days)} days {'earlier' if days < 0 else 'later'}" if days else "same peak day")
+            continue
+        if d.difference == 0:
+            continue
+        word = "lower" if d.difference < 0 else "higher"
+        if d.metric in SHARE_METRICS:
+            # Shares change in percentage points: "late rate 939% higher" would mislead.
+            text = f"{name} {abs(d.difference) * 100:.1f} percentage points {word}"
+        elif d.relative is not None:
+            text = f"{name} {abs(d.relative) * 100:.1f}% {word} ({_signed(d.metric, d.difference)})"
+        else:
+            text = f"{name} {word} by {_signed(d.metric, abs(d.difference))}"
+        if d.ci is not None and d.ci[0] != d.ci[1]:
+            lo, hi = d.ci
+            scale, unit = (100, " points") if d.metric in SHARE_METRICS else (1, "")
+            text += f" [95% CI of the difference {_plain(lo * scale)} to {_plain(hi * scale)}{unit}]"
+        parts.append(text)
+    if not parts or parts == ["same peak day"]:
+        return "Against the baseline: no change in the headline numbers."
+    return f"Against the baseline: {'; '.join(parts)}."
+
+
+def _signed(metric: str, value: float) -> str:
+    text = format_metric(metric, abs(value))
+    return f"-{text}" if value < 0 else f"+{text}"
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _notes(kind: str, results: list[Result]) -> list[str]:
+    """The runs' notes: once when every run has it, else prefixed with the run's label.
+
+    calibrate: only the run at the answer (the search's other runs are not the answer).
+    """
+    runs = results[-1:] if kind == "calibrate" else results
+    out: list[str] = []
+    for note in dict.fromkeys(n for r in runs for n in r.notes):
+        holders = [r.label for r in runs if note in r.notes]
+        text = note[:1].upper() + note[1:].rstrip(".") + "."
+        out.append(text if len(holders) == len(runs) or len(runs) == 1 else f"{', '.join(holders)}: {text}")
+    for r in runs:
+        days = r.scenario.params.get("days")
+        peak = r.metrics.get("peak_day")
+        if isinstance(days, int | float) and isinstance(peak, int | float) and peak >= days - 0.5:
+            label = f"{r.label}: " if len(runs) > 1 else ""
+            out.append(
+                f"{label}The peak falls on the last day simulated (day {days}): infections were still rising "
+                "when the run ended, so the true peak is later and higher; ask for more days."
+            )
+    return out
 
 
 def _round_sig(x: float, digits: int = 3) -> float:
@@ -254,6 +301,8 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
             values |= stated_values(note)
     for d in outcome.differences:
         values |= {d.difference, abs(d.difference)}
+        if d.metric in SHARE_METRICS:  # written in percentage points
+            values |= {abs(d.difference) * 100} | ({abs(x) * 100 for x in d.ci} if d.ci else set())
         if d.relative is not None:
             values |= {d.relative, abs(d.relative)}
         if d.ci is not None:

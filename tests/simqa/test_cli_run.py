@@ -84,3 +84,29 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(payload, expected, tmp
 def test_missing_file():
     proc = _simqa("run", "does-not-exist.json")
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_unreadable_inputs_are_one_line_errors(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"\xff\xfe{")
+    for target, expected in ((str(bad), "not UTF-8 text"), (str(tmp_path), "is a folder")):
+        proc = _simqa("run", target)
+        assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unwritable_home_is_a_service_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    env_home = os.environ["SIMQA_HOME"]
+    os.environ["SIMQA_HOME"] = str(blocker / "home")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "simqa.cli", "ask", "--translator", "offline", "What if R0 is 3?"],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
+    finally:
+        os.environ["SIMQA_HOME"] = env_home
+    assert proc.returncode == 3
+    assert "set SIMQA_HOME to a writable folder" in proc.stderr and "Traceback" not in proc.stderr
