@@ -59,3 +59,31 @@ def test_invented_numbers_are_caught():
 @pytest.mark.parametrize("shown", ["89.3%", "89%"])
 def test_rounded_percent_of_a_share_is_grounded(shown):
     assert ungrounded_numbers(f"attack rate {shown}", {0.8934}) == []
+
+
+def test_share_differences_are_in_percentage_points_and_carry_their_interval():
+    scenarios = [
+        {"label": "baseline", "model": "seir", "params": {"r0": 2, "replicates": 10, "population": 20000}},
+        {
+            "label": "distancing",
+            "model": "seir",
+            "params": {"r0": 2, "replicates": 10, "population": 20000},
+            "interventions": [{"type": "contact_reduction", "effectiveness": 0.3}],
+        },
+    ]
+    cmp = compare(scenarios)
+    request = Request(kind="compare", scenarios=[sim.Scenario.model_validate(s) for s in scenarios])
+    outcome = Outcome(results=cmp.results, differences=cmp.differences)
+    text = compose_template("q", request, outcome)
+    ar = next(d for d in cmp.differences if d.metric == "attack_rate")
+    assert f"{abs(ar.difference) * 100:.1f} percentage points lower" in text
+    assert "95% CI of the difference" in text
+    assert ungrounded_numbers(text, allowed_values("q", request, outcome)) == []
+
+
+def test_peak_on_the_last_day_is_flagged():
+    request, outcome = _simulate("q", {"model": "seir", "params": {"r0": 1.3, "days": 60}})
+    assert outcome.results[0].metrics["peak_day"] == 60
+    assert "peak falls on the last day simulated (day 60)" in compose_template("q", request, outcome)
+    request, outcome = _simulate("q", {"model": "seir", "params": {"r0": 3, "days": 200}})
+    assert "last day" not in compose_template("q", request, outcome)
