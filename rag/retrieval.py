@@ -75,7 +75,7 @@ def _search_docs_server(
             text=text,
             source=str(meta.get("source", "")),
             section=str(meta.get("section", "")),
-            model=str(meta.get("model")) or None,
+            model=str(meta.get("model") or "") or None,  # "" and a missing key both mean no model
             heading=str(meta.get("heading", "")),
             kind=str(meta.get("kind", "doc")),
         )

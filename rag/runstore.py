@@ -357,14 +357,9 @@ class RunStore:
             raise self._corrupt(f"the series file {path} does not match its hash")
         return {name: arr.tolist() for name, arr in arrays.items()}
 
-    def get(self, run_id: str, label: str | None = None) -> Result | None:
-        """The stored result of this run id (the cache lookup), or None. `label` relabels the copy."""
-        row = self._row(run_id)
-        if row is None:
-            return None
-        data = self._verified(row)
-        if data["engine_version"] != ENGINE_VERSION:
-            return None  # cannot happen for a current run id (it hashes the version); never serve stale numbers
+    def _result(self, data: dict[str, Any], label: str | None = None, cached: bool = False) -> Result:
+        """The Result of a verified row (`_verified`), its series read from their file; `label`
+        relabels it, `cached` marks it as served from the store."""
         scenario = Scenario.model_validate(data["scenario"])
         if label is not None:
             scenario = scenario.model_copy(update={"label": label})
@@ -385,9 +380,19 @@ class RunStore:
                 wall_ms=data["wall_ms"],
                 created_at=data["created_at"],
                 executor=data["executor"],
-                cached=True,
+                cached=cached,
             ),
         )
+
+    def get(self, run_id: str, label: str | None = None) -> Result | None:
+        """The stored result of this run id (the cache lookup), or None. `label` relabels the copy."""
+        row = self._row(run_id)
+        if row is None:
+            return None
+        data = self._verified(row)
+        if data["engine_version"] != ENGINE_VERSION:
+            return None  # cannot happen for a current run id (it hashes the version); never serve stale numbers
+        return self._result(data, label=label, cached=True)
 
     def __contains__(self, run_id: str) -> bool:
         try:
@@ -552,29 +557,7 @@ class RunStore:
             for run_id in ids:
                 try:
                     row = old.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-                    data = reader._verified(row)
-                    series = reader._read_series(data["series_hash"])
-                    salvaged.append(
-                        Result(
-                            label=data["label"],
-                            run_id=data["run_id"],
-                            scenario=Scenario.model_validate(data["scenario"]),
-                            metrics=data["metrics"],
-                            ci={k: (float(v[0]), float(v[1])) for k, v in data["ci"].items()},
-                            replicate_metrics=data["replicate_metrics"],
-                            series=series,
-                            time_unit=data["time_unit"],
-                            notes=data["notes"],
-                            meta=RunMeta(
-                                engine_version=data["engine_version"],
-                                seed=data["seed"],
-                                replicates=data["replicates"],
-                                wall_ms=data["wall_ms"],
-                                created_at=data["created_at"],
-                                executor=data["executor"],
-                            ),
-                        )
-                    )
+                    salvaged.append(reader._result(reader._verified(row)))
                 except Exception:
                     dropped += 1
             old.close()

@@ -37,6 +37,7 @@ class ContactReduction(_Intervention):
     """Fewer contacts everywhere (distancing, 'lockdown'); scales transmission by 1 - effectiveness."""
 
     type: Literal["contact_reduction"] = "contact_reduction"
+    # rationale: mid-range placeholder (UK lockdown cut contacts 74%: Jarvis et al. 2020, BMC Med 18:124); state yours
     effectiveness: float = Field(0.5, ge=0, le=1, description="share of transmission removed")
 
 
@@ -44,7 +45,9 @@ class Vaccination(_Intervention):
     """Susceptible people are vaccinated at `daily_rate` of the population per day."""
 
     type: Literal["vaccination"] = "vaccination"
+    # rationale: 1% of the population a day, about the peak pace of 2021 COVID-19 campaigns (US ~3.4M doses/day, CDC)
     daily_rate: float = Field(0.01, ge=0, le=0.2, description="fraction of the population vaccinated per day")
+    # two-dose mRNA vs symptomatic infection 95% (Polack et al. 2020, NEJM 383:2603), rounded down: all-or-nothing
     efficacy: float = Field(0.9, ge=0, le=1, description="share of vaccinated people fully protected")
 
 
@@ -52,6 +55,7 @@ class CaseIsolation(_Intervention):
     """Symptomatic cases isolate; a complying case stops transmitting after detection."""
 
     type: Literal["case_isolation"] = "case_isolation"
+    # rationale: a mid-range placeholder (Ferguson et al. 2020, Imperial Report 9, assumed 70%); state yours
     compliance: float = Field(0.5, ge=0, le=1, description="share of cases that isolate")
 
 
@@ -65,6 +69,7 @@ class WorkplaceClosure(_Intervention):
     """A share of workplaces close: their workers have no workplace contacts (abm only)."""
 
     type: Literal["workplace_closure"] = "workplace_closure"
+    # rationale: a mid-range placeholder between no closure and a full one; state the value you mean
     fraction: float = Field(0.5, ge=0, le=1, description="share of workplaces closed")
 
 
@@ -72,6 +77,7 @@ class HouseholdQuarantine(_Intervention):
     """Households of detected cases stay home: their members' outside contacts stop (abm only)."""
 
     type: Literal["household_quarantine"] = "household_quarantine"
+    # voluntary household quarantine: 50% of households comply (Ferguson et al. 2020, Imperial Report 9, Table 2)
     compliance: float = Field(0.5, ge=0, le=1, description="share of households that comply")
 
 
@@ -79,6 +85,7 @@ class TravelRestriction(_Intervention):
     """Fewer imported infections from outside the population (abm only)."""
 
     type: Literal["travel_restriction"] = "travel_restriction"
+    # the Wuhan travel ban cut international case importations by ~80% (Chinazzi et al. 2020, Science 368:395)
     effectiveness: float = Field(0.8, ge=0, le=1, description="share of imported infections prevented")
 
 

@@ -733,6 +733,12 @@ def run_replicates(
     ]
     if params.well_mixed:
         notes.append("well_mixed = true: households, schools and workplaces are ignored (diagnostic mode)")
+    if params.imported_per_day == 0 and any(isinstance(iv, TravelRestriction) for iv in interventions):
+        # a travel restriction only cuts imported infections; in a closed population it changes nothing
+        notes.append(
+            "travel_restriction has no effect here: no infections are imported (imported_per_day is 0); "
+            "set imported_per_day to the infections arriving from outside each day for it to act"
+        )
     return ModelOutput(metrics=metrics, series=series, breakdowns=breakdowns, notes=notes)
 
 

@@ -47,11 +47,16 @@ PREP_GAMMA_SHAPE = 3.5
 # good match under load, near enough that old orders are not skipped for long.
 BATCH_LOOKAHEAD = 20
 
-BACKLOG_NOTE_HOURS = 5 / 60  # a note is added when more than 5 minutes' worth of orders wait at shift end
+# The couriers "did not keep up" when, at the end of the shift, more than 5 minutes' worth of orders
+# have their food ready and still no courier. Queued orders whose food is still being prepared do
+# not count: a courier sent now would only wait at the counter, so their wait costs nothing, and
+# a queue of them is the normal state of a busy fleet (300 orders/h, 84 couriers: ~55 queued at
+# closing, ~7 of them ready; p90 34.5 min against 33.4 min with 120 couriers).
+BACKLOG_NOTE_HOURS = 5 / 60
 
-SERIES_STEP_MINUTES = 1.0
+SERIES_STEP_MINUTES = 1.0  # queue_length and n_busy are sampled at the start of every minute of the shift
 
-MIN_FLEET_COST = 200  # work units per order for fleets up to this size (see _work)  # queue_length and n_busy are sampled at the start of every minute of the shift
+MIN_FLEET_COST = 200  # work units per order for fleets up to this size (see _work)
 
 
 class DeliveryParams(ModelParams):
@@ -322,6 +327,14 @@ def count_open(starts: np.ndarray, ends: np.ndarray, times: np.ndarray) -> np.nd
     return opened - closed
 
 
+def ready_unassigned_at(trace: ReplicateTrace, minute: float) -> int:
+    """Orders placed by `minute` whose food is ready by then and which no courier has taken yet: the
+    orders really waiting for a courier (a queued order still being prepared is not held up)."""
+    orders = trace.orders
+    waiting = (orders.arrival <= minute) & (orders.ready <= minute) & (trace.assigned > minute)
+    return int(np.sum(waiting))
+
+
 def summarise_trace(trace: ReplicateTrace, sla_minutes: float) -> dict[str, float]:
     """The scalar metrics of one replicate."""
     n = trace.orders.arrival.size
@@ -376,16 +389,19 @@ def run_replicates(
     shift = params.hours * 60.0
     times = series_times(shift)
     per_replicate, queue_length, n_busy = [], [], []
-    waiting_at_end, overtime = [], []
+    ready_unassigned_at_end, overtime = [], []
     for trace in simulate_each(params, seed_sequences):
         per_replicate.append(summarise_trace(trace, params.sla_minutes))
         queue_length.append(count_open(trace.orders.arrival, trace.assigned, times))
         n_busy.append(count_open(trace.trip_start, trace.trip_end, times))
-        waiting_at_end.append(np.sum((trace.orders.arrival <= shift) & (trace.assigned > shift)))
+        ready_unassigned_at_end.append(ready_unassigned_at(trace, shift))
         overtime.append(trace.trip_end.max() - shift if trace.trip_end.size else 0.0)
     metrics = {name: np.array([row[name] for row in per_replicate]) for name in METRICS}
     series = {"queue_length": np.array(queue_length, dtype=float), "n_busy": np.array(n_busy, dtype=float)}
-    facts = {"orders_waiting_at_end": np.array(waiting_at_end), "overtime_minutes": np.array(overtime)}
+    facts = {
+        "orders_ready_unassigned_at_end": np.array(ready_unassigned_at_end),
+        "overtime_minutes": np.array(overtime),
+    }
     return ModelOutput(metrics=metrics, series=series, replicate_facts=facts)
 
 
@@ -395,13 +411,15 @@ def finalize(params: DeliveryParams, output: ModelOutput) -> ModelOutput:
     empty = int((output.metrics["orders_placed"] == 0).sum())
     if empty:
         notes.append(f"{empty} of {params.replicates} replicates had no orders; their delivery times count as 0")
-    waiting_at_end = np.mean(output.replicate_facts["orders_waiting_at_end"])
-    # a backlog of more than five minutes of orders at closing time means the fleet fell behind
-    if waiting_at_end > params.orders_per_hour * BACKLOG_NOTE_HOURS:
+    ready_unassigned = np.mean(output.replicate_facts["orders_ready_unassigned_at_end"])
+    # orders being prepared or ridden at closing time are normal and need no note; only a backlog of
+    # ready food without a courier means the fleet fell behind
+    if ready_unassigned > params.orders_per_hour * BACKLOG_NOTE_HOURS:
         notes.append(
-            f"the couriers did not keep up: when the shift ended {waiting_at_end:.0f} orders (mean over "
-            f"replicates) were still waiting for a courier; the couriers worked on until every order was delivered, "
-            f"{np.mean(output.replicate_facts['overtime_minutes']):.0f} minutes after the end of the shift"
+            f"the couriers did not keep up: when the shift ended {ready_unassigned:.0f} orders (mean over "
+            f"replicates) had their food ready and were still waiting for a courier; the couriers worked on until "
+            f"every order was delivered, {np.mean(output.replicate_facts['overtime_minutes']):.0f} minutes after "
+            f"the end of the shift"
         )
     return replace(output, notes=notes)
 

@@ -164,6 +164,18 @@ def test_closures_silence_their_setting_while_active() -> None:
         assert sum(series[f"new_infections_{setting}"][61:]) > 0
 
 
+def test_a_travel_restriction_without_imports_changes_nothing_and_says_so() -> None:
+    restriction = [{"type": "travel_restriction", "start_day": 0, "effectiveness": 1.0}]
+    closed = {"population": 3_000, "days": 60, "replicates": 2, "seed": 6}  # imported_per_day 0 by default
+    untreated, treated = abm(closed), abm(closed, restriction)
+    assert treated.replicate_metrics == untreated.replicate_metrics  # nothing to cut
+    (note,) = [note for note in treated.notes if "travel_restriction" in note]
+    assert "no effect" in note and "imported_per_day is 0" in note and "set imported_per_day" in note
+    assert not any("travel_restriction" in note for note in untreated.notes)
+    importing = abm({**closed, "imported_per_day": 2.0}, restriction)
+    assert not any("travel_restriction" in note for note in importing.notes)
+
+
 def test_population_structure_follows_its_parameters() -> None:
     params = AbmParams.model_validate(
         {"population": 50_000, "mean_household_size": 3.0, "school_size": 400, "employment_rate": 0.6}

@@ -38,6 +38,11 @@ R0_VALUES = [1.4, 1.8, 2.2, 2.6, 3.0, 3.4]
 # One run of 16 replicates (about 0.5 s in all): on 2 single-thread workers (8 tasks) it goes out
 # as 8 pieces of 2 replicates.
 ABM_WIDE = {"model": "abm", "params": {"population": 5_000, "days": 120, "replicates": 16, "seed": 7}}
+# The longest wait for workers (or a scheduler) to come up: a worker process starts by importing
+# numpy, distributed and sim, which takes seconds on a quiet machine but has taken over 60 s on a loaded
+# one (a nanny restarting a killed worker). The waits return as soon as the workers are there, so
+# a generous limit costs nothing when the machine is quiet.
+CLUSTER_WAIT_S = 180
 
 
 def comparable(result: sim.Result) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def local_cluster() -> Iterator[Any]:
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):
-        client.wait_for_workers(2, timeout=60)
+        client.wait_for_workers(2, timeout=CLUSTER_WAIT_S)
         yield client
 
 
@@ -138,7 +143,7 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(local_cluster, i
     assert killed and killed["in_flight"] >= 1, "the kill must hit a worker holding tasks"
     assert [comparable(r) for r in results] == in_process_sweep
     assert sorted(cache.puts) == sorted(r["run_id"] for r in in_process_sweep)  # each run stored once
-    local_cluster.wait_for_workers(2, timeout=60)  # the nanny replaced it
+    local_cluster.wait_for_workers(2, timeout=CLUSTER_WAIT_S)  # the nanny replaced it
     assert killed["address"] not in local_cluster.nthreads()
 
 
@@ -191,7 +196,7 @@ def test_a_worker_killed_mid_split_loses_and_duplicates_no_replicate(local_clust
     # Every replicate once, in order: the per-replicate values are the in-process run's, all 16.
     assert comparable(result) == in_process_wide
     assert cache.puts == [result.run_id]
-    local_cluster.wait_for_workers(2, timeout=60)  # the nanny replaced it
+    local_cluster.wait_for_workers(2, timeout=CLUSTER_WAIT_S)  # the nanny replaced it
     assert killed["address"] not in local_cluster.nthreads()
 
 
@@ -252,8 +257,8 @@ def command_line_cluster(tmp_path) -> Iterator[str]:
                 "worker", address, "--name", name, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
                 "--no-dashboard", "--local-directory", str(tmp_path / name),
             )  # fmt: skip
-        with distributed.Client(address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=60)
+        with distributed.Client(address, timeout=CLUSTER_WAIT_S, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=CLUSTER_WAIT_S)
         yield address
     finally:
         _stop(procs)
