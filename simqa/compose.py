@@ -248,11 +248,11 @@ def _notes(kind: str, results: list[Result]) -> list[str]:
     for r in runs:
         days = r.scenario.params.get("days")
         peak = r.metrics.get("peak_day")
-        if isinstance(days, int | float) and isinstance(peak, int | float) and peak >= days - 0.5:
+        if isinstance(days, int | float) and isinstance(peak, int | float) and peak >= days - max(1, 0.02 * days):
             label = f"{r.label}: " if len(runs) > 1 else ""
             out.append(
-                f"{label}The peak falls on the last day simulated (day {days}): infections were still rising "
-                "when the run ended, so the true peak is later and higher; ask for more days."
+                f"{label}The peak falls at the end of the run (day {round(peak)} of {days}): infections may still "
+                "be rising when the run ends, so the true peak may be later and higher; ask for more days."
             )
     return out
 

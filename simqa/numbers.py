@@ -61,7 +61,18 @@ TENS = {
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mn": 1e6, "bn": 1e9}
 # Suffixes written straight after digits: "10k", "2m", "3bn".
 ADJACENT_SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
-FRACTION_WORDS = {"half": 0.5, "halves": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25}
+FRACTION_WORDS = {
+    "half": 0.5,
+    "halves": 0.5,
+    "third": 1 / 3,
+    "thirds": 1 / 3,
+    "quarter": 0.25,
+    "quarters": 0.25,
+    "fifth": 0.2,
+    "fifths": 0.2,
+    "tenth": 0.1,
+    "tenths": 0.1,
+}
 FACTOR_WORDS = {
     "halve": 0.5,
     "halved": 0.5,
@@ -75,9 +86,12 @@ FACTOR_WORDS = {
     "triple": 3.0,
     "tripled": 3.0,
     "tripling": 3.0,
+    "triples": 3.0,
     "thrice": 3.0,
     "quadruple": 4.0,
     "quadrupled": 4.0,
+    "quadrupling": 4.0,
+    "quadruples": 4.0,
 }
 
 UNIT_WORDS = {
@@ -234,8 +248,8 @@ class _Parser:
         if i >= n:
             return None
         w = self.word(i)
-        # Lone fractions: "a third", "half", "two thirds", "three quarters".
-        if w in ("a", "an", "one") and self.word(i + 1) in ("half", "third", "quarter"):
+        # Lone fractions: "a third", "half", "two thirds", "three quarters", "a fifth", "a tenth".
+        if w in ("a", "an", "one") and self.word(i + 1) in ("half", "third", "quarter", "fifth", "tenth"):
             frac = FRACTION_WORDS[self.word(i + 1) or ""]
             # "half a million" is handled by the "half" branch; "a half" alone is 0.5
             return frac, i + 2, "fraction"
@@ -308,7 +322,7 @@ class _Parser:
             value += 0.5
             j += 3
         elif (
-            self.word(j) in ("thirds", "quarters", "third", "quarter")
+            self.word(j) in ("thirds", "quarters", "third", "quarter", "fifths", "fifth", "tenths", "tenth")
             and toks[i].kind == "word"
             and value < 10
             and value >= 1

@@ -55,6 +55,15 @@ def _series_axis(ax: Any, results: Sequence[Result]) -> None:
         ax.legend(fontsize=8)
 
 
+def _param_value(result: Result, param: str) -> float:
+    """The value of a model parameter, or of an intervention field (`contact_reduction.effectiveness`)."""
+    if "." in param:
+        iv_type, _, field = param.partition(".")
+        iv = next(iv for iv in result.scenario.interventions if iv.type == iv_type)
+        return float(getattr(iv, field))
+    return float(result.scenario.params[param])
+
+
 def save_plot(answer: Answer, path: Path) -> Path | None:
     """Write the answer's plot to `path` (PNG); None when the answer ran nothing to plot."""
     results = answer.full_results
@@ -71,7 +80,7 @@ def save_plot(answer: Answer, path: Path) -> Path | None:
     if answer.kind == "calibrate" and answer.calibrate is not None and answer.calibration is not None:
         cal = answer.calibrate
         fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-        points = sorted((float(r.scenario.params[cal.param]), r.scalar(cal.metric)) for r in results)
+        points = sorted((_param_value(r, cal.param), r.scalar(cal.metric)) for r in results)
         ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color="0.5", label="runs of the search")
         ax.axhline(cal.target, color="tab:red", linestyle="--", label=f"target ({cal.relation} {cal.target:g})")
         ax.plot([answer.calibration.value], [answer.calibration.achieved], "o", color="tab:blue", ms=10, label="answer")

@@ -99,7 +99,7 @@ def render_answer(con: Console, answer: Answer, plot_path: Path | None = None) -
     title = f"{answer.kind}" + (f" · {answer.model}" if answer.model else "") + f" · {answer.translator}"
     con.print(Panel(answer.text, title=title, border_style=style, expand=False))
     table = results_table(answer)
-    if table is not None and len(answer.results) > 1:
+    if table is not None and len(answer.results) > 1 and answer.kind != "calibrate":  # the plot shows a search
         con.print(table)
     for res in answer.full_results[:4]:
         name = key_series(res)

@@ -117,15 +117,97 @@ def _fuzzy_targets() -> tuple[str, ...]:
     return tuple(sorted(set(vocab.FUZZY_VOCABULARY) | set(sim.model_names())))
 
 
+def _table_texts(value: Any) -> Iterator[str]:
+    """Every string inside a vocabulary table (regex fragments, cue dataclasses, dicts, tuples)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _table_texts(k)
+            yield from _table_texts(v)
+    elif isinstance(value, tuple | list | frozenset | set):
+        for item in value:
+            yield from _table_texts(item)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            yield from _table_texts(getattr(value, name))
+
+
+def _words_of(text: str) -> set[str]:
+    # "\bclos\w*" holds the stem "clos", not the word "bclos"
+    return set(_rx_findall(r"[a-z]{3,}", _rx_sub(r"\\[a-zA-Z]", " ", text.lower())))
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Real words, never corrected: common English, every word of the vocabulary tables, and every
+    word of the intervention types' names, fields and descriptions."""
+    words = set(vocab.COMMON_WORDS) | set(vocab.COMMON_SHORT_WORDS) | set(vocab.PROTECTED_WORDS) | set(_vocabulary())
+    for name in dir(vocab):
+        if name.isupper():
+            for text in _table_texts(getattr(vocab, name)):
+                words |= _words_of(text)
+    for iv_type, cls in INTERVENTION_TYPES.items():
+        texts = [iv_type.replace("_", " "), cls.__doc__ or ""]
+        for fld, info in cls.model_fields.items():
+            texts += [fld.replace("_", " "), info.description or ""]
+        words |= {w for t in texts for w in _words_of(t)}
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _model_words() -> frozenset[str]:
+    """Every word of each model's name, description, metrics and parameter names and descriptions.
+    Loading every model costs time, so this is consulted only before correcting a word."""
+    words: set[str] = set()
+    for model in sim.model_names():
+        try:
+            spec = sim.get_model(model)
+        except ScenarioError:
+            continue
+        texts = [model, spec.description, *spec.metrics, *spec.keywords, *spec.interventions]
+        for param, info in spec.params.model_fields.items():
+            texts += [param, info.description or ""]
+        words |= {w for t in texts for w in _words_of(t.replace("_", " "))}
+    return frozenset(words)
+
+
+def _word_forms(word: str) -> set[str]:
+    """The word, the stems it may be an inflection of ("closed" -> "close"), and its plurals."""
+    forms = {word, word + "s", word + "es"}
+    for suffix in ("s", "es", "ed", "ing", "er", "ers", "est", "ly", "ness", "ment", "ments"):
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= 3:
+            forms |= {base, base + "e"}
+            if base[-1] == base[-2]:
+                forms.add(base[:-1])  # "stopped" -> "stop"
+    if word.endswith(("ies", "ied")):
+        forms.add(word[:-3] + "y")
+    return forms
+
+
+def _is_real_word(word: str) -> bool:
+    return not _word_forms(word).isdisjoint(_known_words())
+
+
+def _same_word(word: str, other: str) -> bool:
+    """Whether one is an inflection of the other ("contact" / "contacts"): never a typo fix."""
+    return other in _word_forms(word) or word in _word_forms(other)
+
+
 @lru_cache(maxsize=4096)
 def _fix_word(word: str) -> str:
-    """The vocabulary word a misspelt `word` stands for (or `word` itself)."""
-    if len(word) < 5 or word in _vocabulary() or word in vocab.PROTECTED_WORDS or not word.isalpha():
+    """The vocabulary word a misspelt `word` stands for (or `word` itself, when it is a real word)."""
+    if len(word) < 5 or not word.isalpha() or _is_real_word(word):
         return word
     # typos rarely hit the first letter; requiring it keeps "borders" from becoming "orders"
-    candidates = [w for w in _fuzzy_targets() if w[0] == word[0] and abs(len(w) - len(word)) <= 2]
+    candidates = [
+        w for w in _fuzzy_targets() if w[0] == word[0] and abs(len(w) - len(word)) <= 2 and not _same_word(word, w)
+    ]
     match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
-    return match[0] if match else word
+    if not match or not _word_forms(word).isdisjoint(_model_words()):
+        return word
+    return match[0]
 
 
 def drop_injections(text: str) -> tuple[str, bool]:
@@ -205,6 +287,8 @@ def choose_model(text: str) -> str | None:
         abm += 2
     if delivery:
         scores["delivery"] = delivery + 0.5
+    elif not (epidemic or abm) and _count(vocab.DELIVERY_WEAK_WORDS, text):
+        scores["delivery"] = 0.5
     if epidemic or abm:
         if _rx_search(r"\babm\b", text):
             scores["abm"] = epidemic + abm + 10
@@ -293,7 +377,8 @@ def _generic_cues_cached(model: str, known: frozenset[str]) -> tuple[vocab.Param
         if name in known or name in ("replicates", "seed") or info.annotation not in (int, float):
             continue
         words = name.replace("_", " ")
-        stem = _rx_sub(r" (?:days|minutes|hours|kmh|km|per day|rate|fraction|size|weight)$", "", words)
+        # "school weight" keeps its "weight": a bare "school" names a setting, not this parameter
+        stem = _rx_sub(r" (?:days|minutes|hours|kmh|km|per day|rate|fraction|size)$", "", words)
         names = "|".join(sorted({re.escape(words), re.escape(stem), re.escape(name)}, key=len, reverse=True))
         convert = "count" if info.annotation is int else "float"
         units: tuple[str | None, ...] = (None, "x")
@@ -582,11 +667,18 @@ def _read_strengths(r: Reading) -> None:
             continue
         field_name = _strength_field(target.type) or ""
         before = text[max(0, q.start - 30) : q.start]
+        if q.unit == "x" and _scale_strength(r, q, target):
+            r.claimed.add(i)
+            continue
         if target.type == "vaccination":
             per_day = _rx_match(
                 r"\s*(?:of (?:the )?(?:population|people) )?(?:(?:a|per|each|every) day|daily|/\s*day)", after
             )
-            if q.unit in ("%", "fraction") and per_day:
+            # "150% of people are vaccinated per day": the rate's "per day" follows the intervention
+            per_day_after = target.start >= q.end and _rx_match(
+                r"\s*(?:(?:a|per|each|every) day|daily|/\s*day)", text[target.end : target.end + 20]
+            )
+            if q.unit in ("%", "fraction") and (per_day or per_day_after):
                 value = _share(q)
             elif _rx_search(r"\b(?:effective|efficacy|protect\w*|efficacious)\b", after[:20] + before[-15:]):
                 field_name, value = "efficacy", _share(q)
@@ -595,6 +687,8 @@ def _read_strengths(r: Reading) -> None:
                 after,
             ):
                 value = _share(q)
+            elif q.unit == "%" and q.value > 100:
+                value = _share(q)  # "vaccinate 150% of the population": refused by validation, never dropped
             else:
                 continue
         else:
@@ -610,6 +704,27 @@ def _read_strengths(r: Reading) -> None:
                     value = round(1.0 - value, 12)  # "reduce contacts to 70%" is a 30% reduction
         target.fields[field_name] = value
         r.claimed.add(i)
+
+
+def _scale_strength(r: Reading, q: Quantity, target: Mention) -> bool:
+    """A factor on a named intervention field: "the vaccination rate doubles", "double the compliance
+    with isolation" multiply the stated (or default) value, with a note. Whether it applied."""
+    span = r.text[max(0, min(q.start, target.start) - 15) : max(q.end, target.end) + 16]
+    named = _rx_search(r"\b(rate|pace|speed|strength|compliance|effectiveness|efficacy|uptake|coverage)\b", span)
+    if named is None:
+        return False
+    field_name = _strength_field(target.type)
+    if target.type == "vaccination" and named.group(1) in ("efficacy", "effectiveness"):
+        field_name = "efficacy"
+    if field_name is None:
+        return False
+    default = INTERVENTION_TYPES[target.type].model_fields[field_name].default
+    origin = "stated" if field_name in target.fields else "default"
+    base = target.fields.get(field_name, default)
+    value = round(float(base) * q.value, 10)
+    target.fields[field_name] = value
+    r.notes.append(f"{target.type}.{field_name} = {_fmt(value)}: {_fmt(q.value)} x the {origin} {_fmt(base)}")
+    return True
 
 
 def _share(q: Quantity) -> float:
@@ -691,7 +806,9 @@ def _read_calibration(r: Reading) -> None:
     m = _rx_search(vocab.CALIBRATE_CUES, text)
     if not m or not _rx_search(vocab.CALIBRATE_PURPOSE, text):
         return
-    phrase = next((g for g in m.groups() if g), "") or ""
+    group = next((name for name, g in m.groupdict().items() if g), None)
+    phrase = m.group(group) if group else ""
+    phrase_start = m.start(group) if group else m.start()
     # only the noun phrase names the parameter: "which age group gets hit hardest if r0 is 3" names none
     phrase = _rx_split(r"\b(?:if|when|while|whether|gets?|got|hit|happens?|and|but)\b", phrase)[0]
     cues = _param_cues(r.model)
@@ -702,6 +819,7 @@ def _read_calibration(r: Reading) -> None:
             hit = _rx_search(pattern, phrase) if pattern else None
             if hit and hit.start() < first_at:
                 param, first_at = cue.param, hit.start()
+    named_by_cue = param is not None
     if param is None:
         speed = {"fast": "speed_kmh", "quick": "speed_kmh", "quickly": "speed_kmh", "slow": "speed_kmh"}
         how = m.group("how") if "how" in m.groupdict() else None
@@ -720,6 +838,9 @@ def _read_calibration(r: Reading) -> None:
                 if cue.param in ("infectious_days", "incubation_days") and _rx_search(rf"\b(?:{cue.names})\b", text):
                     param = cue.param
                     break
+    named = _calibrated_intervention_field(r, m)
+    if named is not None and (param is None or (named_by_cue and named[1] < phrase_start + first_at)):
+        param = named[0]  # "what share of workplaces must close": the intervention is named first
     if param is None or param in ("replicates", "seed", "days"):
         return
     r.calibrate_param = param
@@ -729,6 +850,32 @@ def _read_calibration(r: Reading) -> None:
     metric, value, relation = target
     lower, upper = vocab.CALIBRATION_BOUNDS.get(param, (None, None))
     r.calibrate = CalibrateSpec(param=param, metric=metric, target=value, relation=relation, lower=lower, upper=upper)  # type: ignore[arg-type]
+
+
+def _calibrated_intervention_field(r: Reading, cue: re.Match[str]) -> tuple[str, int] | None:
+    """The intervention field a calibration question asks for, as `<type>.<field>`: its strength
+    ("what contact reduction keeps ...", "how strong a lockdown", "what vaccination rate", "what
+    compliance with isolation"), a vaccine's efficacy, how long it lasts or when it starts."""
+    group = next((name for name, g in cue.groupdict().items() if g), None)
+    if group and _rx_search(
+        r"\b(?:difference|effect|impact|benefit|change|happens?|results?|outcomes?)\b", cue.group(group)
+    ):
+        return None  # "what difference do workplace closures make" compares; it searches nothing
+    named = [m for m in r.mentions if not m.negated and cue.start() <= m.start < cue.end() + 25]
+    if not named:
+        return None
+    target = named[0]
+    asked = r.text[cue.start() : max(cue.end(), target.end)]
+    field_name: str | None
+    if _rx_search(r"\bhow (?:long|many (?:days|weeks|months))\b|\b(?:duration|length)\b", asked):
+        field_name = "duration_days"
+    elif _rx_search(r"\bhow (?:early|soon|late)\b|\b(?:latest|earliest|start(?:ing)?) day\b|\bwhat day\b", asked):
+        field_name = "start_day"
+    elif target.type == "vaccination" and _rx_search(r"\b(?:efficacy|effective\w*|efficacious|protect\w*)\b", asked):
+        field_name = "efficacy"
+    else:
+        field_name = _strength_field(target.type)
+    return (f"{target.type}.{field_name}", target.start) if field_name else None
 
 
 def _calibration_target(r: Reading) -> tuple[str, float, str] | None:
@@ -989,6 +1136,7 @@ def _read_params(r: Reading) -> None:
             first_at.setdefault(cue.param, i)
         r.params[cue.param] = stated
         r.claimed.add(i)
+    _read_current_cases(r)
     if r.model == "seir" and _rx_search(vocab.NO_INCUBATION, text):
         r.params.setdefault("incubation_days", 0)  # the documented way to run the model as SIR
     # one parameter given two values ("bikes at 20 km/h vs e-scooters at 25 km/h"): the values are compared
@@ -1011,6 +1159,39 @@ def _read_params(r: Reading) -> None:
             r.claimed.add(i)
 
 
+def _read_current_cases(r: Reading) -> None:
+    """Cases stated as the present state are the initial infections: "we've got 3 cases", "there are
+    12 infected people", "with 40 cases already" (not a target, a rate or a result)."""
+    if r.model not in ("seir", "abm") or "initial_infected" in r.params:
+        return
+    for i, q in r.free():
+        if q.unit not in (None, "people") or q.index or not float(q.value).is_integer():
+            continue
+        after = r.text[q.end : q.end + 60]
+        before = r.text[max(0, q.start - 30) : q.start]
+        stated = _rx_match(
+            r"\s*(?:people |persons )?(?:known |confirmed |active |current |reported |detected |existing )?"
+            r"(?:cases?|infections?|infected(?: people| persons)?|infectious (?:people|persons)|sick people)\b"
+            r"(?!\s*(?:a|per|each|every) day|\s*daily|\s*(?:at|by|in) (?:the )?(?:peak|end|total)|\s*imported)",
+            after,
+        )
+        target = _rx_search(
+            r"\b(?:reach\w*|hit\w*|exceed\w*|under|below|above|over|than|keep\w*|most|least|to|peak\w*|get|avoid\w*|"
+            r"prevent\w*|save\w*|cap\w*|limit\w*|stay\w*|max\w*)\s+(?:\w+\s+)?$",
+            before,
+        )
+        present = _rx_search(
+            r"\b(?:got|have|has|had|there are|there's|with|detected|confirmed|found|see|seeing|saw|reported|"
+            r"know of|already)\s+(?:about |around |roughly |only |just |already )?$",
+            before,
+        )
+        if stated is None or target is not None or (_metric_near(r, q) is not None and not present):
+            continue
+        r.params["initial_infected"] = int(q.value)
+        r.claimed.add(i)
+        return
+
+
 def _orders_per_hour(r: Reading, q: Quantity, value: float) -> float:
     """Orders as an hourly rate: "4 orders a minute" is 240; "1,200 orders over a 6-hour shift" is 200."""
     after = r.text[q.end : q.end + 40]
@@ -1031,6 +1212,50 @@ def _orders_per_hour(r: Reading, q: Quantity, value: float) -> float:
         return value
     r.notes.append(f"{_fmt(value)} orders over {_fmt(hours.value)} hours is {_fmt(value / hours.value)} an hour")
     return round(value / hours.value, 10)
+
+
+def _read_relative_to_stated(r: Reading) -> None:
+    """A value stated as a change from another: "30% more than 200 orders an hour" is 260,
+    "20% fewer than 50 couriers" is 40, "twice as many as 30 couriers" is 60."""
+    cues = _param_cues(r.model)
+    free = r.free()
+    for (i, q), (k, base) in itertools.pairwise(free):
+        between = r.text[q.end : base.start]
+        if q.unit == "%":
+            m = _rx_fullmatch(
+                r"\s*(?P<dir>more|higher|greater|larger|bigger|above|over|less|fewer|lower|smaller|below|under)"
+                r"\s+than\s+(?:the |a |an |our |current |today's |usual |normal )*",
+                between,
+            )
+            if m is None:
+                continue
+            share = q.value / 100
+            up = m.group("dir") in ("more", "higher", "greater", "larger", "bigger", "above", "over")
+            factor = 1 + share if up else 1 - share
+            how = f"{_fmt(q.value)}% {m.group('dir')} than"
+        elif q.unit == "x":
+            m = _rx_fullmatch(
+                r"\s*(?:(?:more|higher|greater|larger|bigger) than|as (?:many|much|high|fast|large|big|long)"
+                r"(?: \w+)? as)\s+(?:the |a |an |our |current |today's |usual |normal )*",
+                between,
+            )
+            if m is None:
+                continue
+            factor, how = q.value, f"{_fmt(q.value)} x"
+        else:
+            continue
+        cue = _attach(r.text, base, cues) or _nearest_cue(r.text, q, cues)
+        if cue is None or cue.param in ("replicates", "seed"):
+            continue
+        stated = _convert(cue.convert, base)
+        if cue.param == "orders_per_hour":
+            stated = _orders_per_hour(r, base, stated)
+        value = _as_param_value(cue.convert, round(stated * factor, 10))
+        if cue.convert == "count":
+            value = round(stated * factor)
+        r.params[cue.param] = value
+        r.claimed |= {i, k}
+        r.notes.append(f"{cue.param} = {_fmt(value)}: {how} {_fmt(stated)}")
 
 
 def _read_deltas(r: Reading) -> None:
@@ -1123,6 +1348,7 @@ def read_question(text: str, model: str | None) -> Reading:
     _read_value_lists(r)
     _read_timing(r)
     _read_strengths(r)
+    _read_relative_to_stated(r)
     _read_deltas(r)
     _read_params(r)
     for mention, people in r.people_a_day:
@@ -1254,6 +1480,14 @@ def _build(r: Reading, kind: str, question: str) -> Request:
         assert r.calibrate is not None
         params = _apply_factors(r, base_params)
         params.pop(r.calibrate.param, None)
+        if "." in r.calibrate.param:
+            # the searched intervention field is left to the search, never set to a value nobody stated
+            iv_type, _, fld = r.calibrate.param.partition(".")
+            if not any(iv["type"] == iv_type for iv in interventions):
+                interventions.append({"type": iv_type})
+            for iv in interventions:
+                if iv["type"] == iv_type:
+                    iv.pop(fld, None)
         sc = _scenario("baseline", model, params, interventions)
         return Request(kind="calibrate", model=model, scenarios=[sc], calibrate=r.calibrate)
     if kind == "sweep":
@@ -1369,33 +1603,41 @@ class _NeedClarify(Exception):
 # --------------------------------------------------------------------------- 5. validation
 
 
-def _impossible(field_name: str, value: Any) -> bool:
+def _impossible(field_name: str, value: Any) -> str | None:
+    """Why a value can never be right (negative, a share over 100%, more people than on Earth), or None."""
     if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
+        return None
     leaf = field_name.split(".")[-1]
     if value < 0:
-        return True
-    if leaf in SHARE_FIELDS or (leaf.endswith(("fraction", "rate")) and leaf != "orders_per_hour"):
-        return (value > 1 and leaf != "daily_rate") or (leaf == "daily_rate" and value > 1)
-    return leaf in ("population", "initial_infected") and value > WORLD_POPULATION
+        return "it cannot be negative"
+    if (leaf in SHARE_FIELDS or (leaf.endswith(("fraction", "rate")) and leaf != "orders_per_hour")) and value > 1:
+        return f"it is a share, and {value:.4g} is {value * 100:.4g}%: a share cannot be over 100%"
+    if leaf in ("population", "initial_infected") and value > WORLD_POPULATION:
+        return f"more people than the {WORLD_POPULATION / 1e9:g} billion who live on Earth"
+    return None
 
 
 def _bound_message(exc: ScenarioError, model: str) -> tuple[str, str]:
-    field_name = (exc.field or "").replace("params.", "")
+    # "interventions[0].vaccination.daily_rate" reads as "vaccination.daily_rate"
+    field_name = _rx_sub(r"^(?:params\.|interventions(?:\[\d+\])?\.)", "", exc.field or "")
     value = exc.value
     allowed = exc.allowed or ""
     shown = f"{value:,}" if isinstance(value, int | float) and not isinstance(value, bool) else repr(value)
-    if _impossible(field_name, value):
+    reason = _impossible(field_name, value)
+    if reason is not None:
         return "refuse", (
-            f"{field_name} = {shown} is impossible, so nothing was run: the {model} model allows {field_name} "
-            f"{allowed}".rstrip()
+            f"{field_name} = {shown} is impossible ({reason}), so nothing was run: the {model} model allows "
+            f"{field_name} {allowed}".rstrip()
             + "."
         )
+    if field_name.endswith("start_day") and "run ends" in str(exc):
+        # an intervention that would start after the run ends changes nothing: ask which to move
+        return "clarify", f"{exc}. When should it start, or for how many days should the run go on?"
     if field_name in ("params", ""):
         return "clarify", f"Those values do not fit together: {exc}. Which values did you mean?"
     if exc.field == "work":
         return "clarify", f"That run is too large ({exc}). Can I use fewer people, days or replicates?"
-    if field_name == "interventions.type":
+    if exc.field == "interventions.type":
         return "clarify", f"{exc}. Shall I use a model that supports it, or drop that intervention?"
     return "clarify", (
         f"{field_name} = {shown} is outside what the {model} model allows ({allowed or str(exc)}). "
@@ -1417,7 +1659,16 @@ def _validate(request: Request) -> tuple[Request, list[str]]:
         if request.calibrate is not None:
             spec = resolved[0].spec
             cal = request.calibrate
-            if cal.param not in spec.params.model_fields:
+            iv_type, _, iv_field = cal.param.partition(".")
+            if iv_field:
+                if iv_type not in spec.interventions or iv_field not in INTERVENTION_TYPES[iv_type].model_fields:
+                    raise ScenarioError(
+                        f"cannot calibrate {cal.param!r} with the {model} model",
+                        field="interventions.type",
+                        value=iv_type,
+                        allowed=", ".join(sorted(spec.interventions)),
+                    )
+            elif cal.param not in spec.params.model_fields:
                 raise ScenarioError(f"unknown parameter {cal.param!r}", field=cal.param, value=cal.param)
             if cal.metric not in spec.metrics:
                 raise ScenarioError(
@@ -1559,8 +1810,8 @@ class OfflineTranslator(Translator):
             return Request(
                 kind="refuse",
                 model=own_model,
-                message=f"The {own_model} model does not compute "
-                f"{missing.group(0)}; it reports {', '.join(sim.get_model(own_model).metrics)}.",
+                message=f"The {own_model} model does not compute {_output_noun(missing.group(0))}; it reports "
+                f"{', '.join(sim.get_model(own_model).metrics)}.",
             )
         r = read_question(text, own_model)
         notes.extend(r.notes)
@@ -1569,6 +1820,14 @@ class OfflineTranslator(Translator):
             named = {m for m in sim.model_names() if _rx_search(rf"\b{re.escape(m)}\b", text)}
             return Request(kind="explain", model=None if len(named) > 1 else own_model, message=question.strip()[:2000])
         return _decide(r, text, notes)
+
+
+def _output_noun(words: str) -> str:
+    """What an unsupported output is called: "die" -> "deaths", "hospitals" -> "hospital admissions or beds"."""
+    for pattern, noun in vocab.UNSUPPORTED_OUTPUT_NOUNS:
+        if _rx_fullmatch(rf"(?:{pattern})", words):
+            return noun
+    return words
 
 
 def _decide(r: Reading, text: str, notes: list[str]) -> Request:
@@ -1623,7 +1882,8 @@ def _decide(r: Reading, text: str, notes: list[str]) -> Request:
     except ScenarioError as exc:
         kind, message = _bound_message(exc, r.model or "")
         return Request(kind=kind, model=r.model, message=message, notes=notes)  # type: ignore[arg-type]
-    request.notes = notes + _default_notes(r, request)
+    # relative changes are applied while building, and say so in notes of their own
+    request.notes = list(dict.fromkeys(notes + r.notes + _default_notes(r, request)))
     validated, extra = _validate(request)
     validated.notes += extra
     return validated
@@ -1661,10 +1921,11 @@ def _default_notes(r: Reading, request: Request) -> list[str]:
     if request.model in ("seir", "abm") and "population" not in r.params and request.scenarios:
         default = _default(request.model, "population")
         notes.append(f"population not stated: used the default {default:,}")
+    searched = request.calibrate.param if request.calibrate else request.sweep.param if request.sweep else ""
     for m in r.interventions:
-        if "start_day" not in m.fields:
+        if "start_day" not in m.fields and searched != f"{m.type}.start_day":
             notes.append(f"{m.type}: no start given, starts on day 0")
-        if "duration_days" not in m.fields:
+        if "duration_days" not in m.fields and searched != f"{m.type}.duration_days":
             notes.append(f"{m.type}: no duration given, lasts to the end of the run")
     return notes
 
@@ -1771,6 +2032,7 @@ def _follow_up(text: str, previous: Request, own_model: str | None, notes: list[
     def refit(sc: Scenario, ivs: list[dict[str, Any]], params: dict[str, Any]) -> Scenario:
         p = {**sc.params, **params}
         p = _apply_factors(r, p)
+        notes.extend(note for note in r.notes if note not in notes)
         if model != sc.model:
             allowed = sim.get_model(model).params.model_fields
             p = {k: v for k, v in p.items() if k in allowed}
@@ -1903,7 +2165,7 @@ def _loose_timing(r: Reading, text: str) -> dict[str, Any]:
 
 
 def _finish(request: Request, notes: list[str]) -> Request:
-    request.notes = list(notes)
+    request.notes = list(dict.fromkeys(notes))
     validated, extra = _validate(request)
     validated.notes += extra
     return validated

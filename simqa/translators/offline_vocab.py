@@ -66,6 +66,8 @@ DELIVERY_WORDS = (
     r"deliver\w*|couriers?|orders?|restaurants?|food|meals?|kitchens?|dispatch\w*|batch\w*|sla|late|"
     r"last[- ]mile|fleet|shifts?|prep\w*|p90|p50|takeaway|take-away|e-?commerce|utiliz\w*|customers?|demand"
 )
+# Words that suggest delivery only when nothing else names a system ("what if speed doubles?").
+DELIVERY_WEAK_WORDS = r"speeds?|km/h|e-?bikes?|bikes?|bicycles?|scooters?|mopeds?|cyclists?|cycling"
 
 # Words only a question about the model's own system uses. A question whose only model cues are
 # generic ("customers arriving", "spreads") and that names another system (OTHER_SYSTEMS) is out of scope.
@@ -153,7 +155,9 @@ COMPARE_CUES = (
     r"\bwithout (?:any |the )?(?:interventions?|measures|action|it|them|restrictions)\b|\bagainst (?:a |the )?"
     r"baseline\b|\bmake a difference\b|\bworth it\b|\bdoes (?:it|that|this) help\b|\bhow many (?:infections|"
     r"cases|people|orders|deliveries) (?:would|could|does|do|will|are|is) (?:be )?(?:prevented|averted|saved)\b|"
-    r"\b(?:prevent|avert|save)s? how many\b|\bchange (?:in|to) the\b|\bdelay the peak\b|\bflatten\b"
+    r"\b(?:prevent|avert|save)s? how many\b|\bchange (?:in|to) the\b|\bdelay the peak\b|\bflatten\b|"
+    r"\bhow (?:does|do|would|will|did|much does|much would) (?:the |our |that |this )?[a-z0-9_]+(?: [a-z0-9_]+)? "
+    r"(?:change|move|shift|respond|react)\b"
 )
 # Words that state the present value of something a question then changes ("currently 200 orders an
 # hour", "prep is 20 min now"): the change is compared against it.
@@ -174,8 +178,9 @@ CALIBRATE_CUES = (
     r"\b(?:what|which) (?!if\b|happens\b|would happen\b)(?:value of |level of |size of |number of )?(?:the )?(?P<what>[a-z0-9_ /]{1,40}?) "
     r"(?:would|will|do|does|is|are|should|must|could|can|gives?|makes?|produces?|yields?|leads?|results?|"
     r"reproduces?|matches|keeps?|brings?|needed|required|necessary|needs?|to)\b|"
-    r"\bhow (?:many|much|high|low|large|big|small|fast|slow|long|short|quick|quickly|few) (?P<how>[a-z0-9_ /]{0,40}?)"
-    r"\b(?:do|does|would|will|should|must|can|could|is|are|need|needed|to|so|before|until|keeps?|gives?)\b|"
+    r"\bhow (?:many|much|high|low|large|big|small|fast|slow|long|short|quick|quickly|few|strong|strict|"
+    r"effective|tough|hard|tight|widespread|early|soon|late|soon) (?P<how>[a-z0-9_ /]{0,40}?)"
+    r"\b(?:do|does|would|will|should|must|can|could|is|are|need|needed|to|so|before|until|keeps?|gives?|for|if (?:we|i|you|they) (?:want|need|aim|must|have to))\b|"
     r"\b(?:minimum|maximum|min|max|fewest|least|most|largest|smallest|highest|lowest|biggest|optimal|right) "
     r"(?:number of |value of |level of |)(?P<ext>[a-z0-9_ /]{1,40}?) (?:that|to|so|which|for|needed|required|"
     r"we|i|can|could|would|keeps?|gives?|such|where|at which|before)\b|"
@@ -195,7 +200,7 @@ CALIBRATE_PURPOSE = (
     r"sustain|manage|absorb)\b|"
     r"\bcan (?:we|i|they) (?:handle|serve|cope|take|sustain|support)\b|\bhandle\b|\bat which\b|"
     r"\b(?:can|could) (?:\w+ )?(?:take|handle|serve|manage|cope with|absorb|sustain|process|deliver)\b|"
-    r"\bwith (?:the |a |an |our )?[a-z0-9_ ]{1,30}? (?:under|below|over|above|at most|at least|less than|"
+    r"\b(?:with|for|and) (?:the |a |an |our )?[a-z0-9_ ]{1,30}? (?:under|below|over|above|at most|at least|less than|"
     r"more than|within|no more than)\b|"
     r"\bfor (?:the |a |an |our )?[a-z0-9_ ]{1,30}? to (?:be|stay|reach|fall|drop|get|hit|remain|come|go|exceed|match|"
     r"equal|land|occur|happen|arrive)\b"
@@ -215,6 +220,19 @@ UNSUPPORTED_OUTPUTS = (
     r"lives lost|killed|ventilators?|"
     r"economic|economy|gdp|costs?|revenue|profits?|tips|wages?|salar\w*|emissions|fuel|shares|stocks?|invest\w*|"
     r"inflation|stock market)\b"
+)
+# What each unsupported output is called in an answer ("die" -> "deaths"), first match wins.
+UNSUPPORTED_OUTPUT_NOUNS: tuple[tuple[str, str], ...] = (
+    (r"hospital\w*|beds?", "hospital admissions or beds"),
+    (r"icu|intensive care|ventilators?", "intensive care (ICU) use"),
+    (r"deaths?|die|dies|died|dying|death toll|mortality|fatal\w*|lives lost|killed", "deaths"),
+    (r"gdp", "GDP or other economic effects"),
+    (r"economic|economy|inflation", "economic effects"),
+    (r"costs?", "costs"),
+    (r"revenue|profits?", "revenue or profit"),
+    (r"tips|wages?|salar\w*", "pay (wages or tips)"),
+    (r"emissions|fuel", "emissions or fuel use"),
+    (r"shares|stocks?|invest\w*|stock market", "financial markets"),
 )
 
 # Questions with no model cue made only of these words are vague: ask which system is meant.
@@ -416,6 +434,18 @@ VAGUE_WORDS = frozenset(
         "quicker",
         "happen",
         "wait",
+        "reduce",
+        "increase",
+        "decrease",
+        "raise",
+        "stop",
+        "start",
+        "add",
+        "remove",
+        "improve",
+        "fix",
+        "tweak",
+        "adjust",
     ]
 )
 OUT_OF_SCOPE_HINT = (
@@ -585,11 +615,11 @@ DELIVERY_PARAMS: tuple[ParamCue, ...] = (
     ),
     ParamCue(
         "max_batch",
-        r"batch(?:es|ing)?(?: size)?(?: of)?(?: up to)?|carry(?: up to)?|max(?:imum)? batch|up to|bundle",
+        r"batch(?:es|ing)?(?: size)?(?: of)?(?: up to)?|carr(?:y|ies|ying)(?: up to)?|max(?:imum)? batch|up to|bundle",
         (None, "order"),
         "count",
-        after=r"(?:orders? )?(?:per (?:trip|batch|courier at once|run)|at (?:a|one) time|"
-        r"at once|batch)",
+        after=r"(?:orders? )?(?:per (?:trip|batch|courier at once|run|bag|box)|at (?:a|one) time|"
+        r"at once|batch|each(?! (?:hour|day|minute|week|month)))",
     ),
     ParamCue(
         "sla_minutes",
@@ -637,7 +667,8 @@ INTERVENTIONS: tuple[InterventionCue, ...] = (
         r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|of|every|each|local|public|primary|secondary|"
         r"high|most|some|its|their) )*(?:schools?|the schools|classrooms?)|"
         r"schools? (?:closures?|closed|shut\w*|closing|holidays?|break)|(?:no|without) schools?|"
-        r"schools? (?:are |were |will |would |stay |remain |get |being )?(?:clos\w*|shut\w*)|"
+        r"schools? (?:are |were |will |would |stay |remain |get |being |must |should |need to |have to |to )*"
+        r"(?:be )?(?:clos\w*|shut\w*)|"
         r"keep(?:ing)? (?:the )?schools? (?:closed|shut)|(?:schools?|classes) (?:go |move |switch )?(?:online|remote)",
         None,
     ),
@@ -645,7 +676,8 @@ INTERVENTIONS: tuple[InterventionCue, ...] = (
         "workplace_closure",
         r"(?:clos\w*|shut\w*|shutting) (?:(?:all|the|down|our|some|of|non-essential) )*(?:\S+ ){0,2}(?:of )?(?:the )?"
         r"(?:workplaces?|offices?|businesses|work ?places?|factories)|(?:workplaces?|offices?|businesses|factories) "
-        r"(?:are |were |will |would |stay |remain |get |being )?(?:closures?|clos\w*|shut\w*)|workplace closures?|"
+        r"(?:are |were |will |would |stay |remain |get |being |must |should |need to |have to |to )*(?:be )?"
+        r"(?:closures?|clos\w*|shut\w*)|workplace closures?|"
         r"close (?:\S+ )?(?:of )?workplaces",
         "fraction",
     ),
@@ -1010,3 +1042,164 @@ FUZZY_VOCABULARY = [
     "through",
     "until",
 ]
+
+# Common short words: never corrected themselves (too short), but the stems of longer words
+# ("sorting" is "sort" + "ing", not a typo of "starting").
+_COMMON_SHORT_WORDS_TEXT = """
+    able ache acid act add age aged aid aim air all also and ant any ape area arm army art ask away baby back
+    bad bag bake ball ban band bank bar base bat bath bay bear beat bed bee been beer beg bell belt bend best
+    bet bid big bike bill bin bind bird bit bite blow blue boat body boil bold bolt bomb bond bone book boom
+    boot bore born boss both bowl box boy bud bug burn bus bush busy buy cab cafe cage cake call calm came camp
+    can cap car card care cart case cash cast cat cell chat chef chip city clay clip club coal coat code cold
+    come cook cool cope copy cord core cost cow crew crop cry cup cure cut dad dare dark data date dawn day dead
+    deal dear debt deck deep den deny desk dew did die diet dig dim dip dirt dish dock does dog done door dose
+    dot down drag draw drew drop drug drum dry dual duck due dug dull dump dust duty dye each ear earn ease east
+    easy eat edge egg else end era even ever exit eye face fact fade fail fair fall fame fan far farm fast fat
+    fate fear fee feed feel feet fell felt few fig file fill film find fine fire firm fish fist fit five fix
+    flag flat flew flow fly fog folk food foot for form fort foul four fox free from fry fuel full fun fund fur
+    gain game gap gas gate gave gear get gift gig girl give glad glow goal god goes gold golf gone good grab
+    gray grew grey grid grip grow gulf gum gun gut guy gym had hair half hall ham hand hang hard harm has hat
+    hate have hay head heal hear heat held hell help hen her here hero hid hide high hill him hint hip hire his
+    hit hog hold hole holy home hop hope horn host hot hour how hub hug huge hum hung hunt hurt hut ice idea ill
+    inch ink inn into iron item jam jar jaw jet job jog join joke joy jump jury just keen keep kept key kick kid
+    kill kind king kiss kit knee knew know lab lack lad lady lag laid lake land lane lap last late law lay lead
+    leaf lean led left leg lend less let lid lie life lift like line link lip list lit live load loan lock log
+    long look lord lose loss lost lot loud love low luck mad made mail main make male mall man many map mark
+    mass mat may meal mean meat meet men menu mere mess mild mile milk mind mine miss mix mob mode mom mood moon
+    mop more most move much mud mug must name nap navy near neat neck need net new news next nice nine nod none
+    norm nose not note now nut oak odd odds off oil okay old once one only onto open oral our out over owe own
+    pace pack pad page paid pain pair pale palm pan park part pass past pat path paw pay pea peak pen pet pick
+    pie pig pile pin pink pipe pit plan play plot plug plus poll pool poor pop port pose post pot pour pray pull
+    pump pure push put quit race rack rag rage raid rail rain ram ran rank rare rat rate raw ray read real rear
+    red rely rent rest rice rich rid ride rig rim ring rip rise risk road rob rock rod role roll roof room root
+    rope rose rot row rub rug rule run rush sad safe said sake sale salt same sand sat save saw say sea seat see
+    seed seek seem seen self sell send sent set sew she ship shoe shop shot show shut shy sick side sign sin
+    sing sink sip sit site six size ski skin sky slip slow sly snow sob soft soil sold sole some son song soon
+    sort soul sow spa spot spy star stay step stop such suit sum sun sure swim tab tag tail take tale talk tall
+    tan tank tap tape tar task tax tea team tear tell ten tend tent term test text than that the them then they
+    thin this thus tide tidy tie tile till time tin tiny tip tire toe told toll ton tone too took tool top tour
+    tow town toy tree trip true try tub tube tug tune turn twin two type unit upon use used user van vary vast
+    very vet via view vote wage wait wake walk wall want war warm warn was wash wave wax way weak wear web wed
+    week well went were west wet what when who whom why wide wife wig wild will win wind wine wing wire wise
+    wish wit with won woo wood word wore work worm wrap yard yeah year yes yet you your zero zip zone zoo
+"""
+COMMON_SHORT_WORDS = frozenset(_COMMON_SHORT_WORDS_TEXT.split())
+
+# Common English words (five letters or more: shorter words are never corrected). A word in this
+# list, in a table above, or in a parameter, metric or intervention name or description is a real
+# word and is never "corrected" towards the vocabulary ("setting" is not a typo of "starting").
+_COMMON_WORDS_TEXT = """
+    sorting contract contracts scholar scholars incubator incubators restaurateur restaurateurs vaccinator vaccinators
+    about above absolute absolutely absorb accept acceptable accepted access according account accurate achieve
+    across action actions active actual actually added adding addition additional address adequate adjust
+    admission admissions admit adult adults advance advice advise affect affected afford afraid after afternoon
+    afterwards again against ageing agency agent agents aggressive agree ahead aimed airport alert allow
+    allowance allowed allowing almost alone along already alright although always ambulance among amongst amount
+    amounts analyse analysis analyst analyze annual another answer answers anticipate anxious anybody anyhow
+    anyone anything anyway anywhere apart appear apple apply approach approximate approximately april areas
+    argue around arrange arrangement arrival arrivals arrive arrived arrives arriving article aside asked asking
+    assess assign assistance assistant assume assumed assuming assumption attempt attend attention august
+    authorities authority autumn available average avoid avoided aware awful background bakery balance based
+    baseline basic basically basis beach became because become becomes becoming before beforehand began begin
+    beginning begins behave behavior behaviour behind being believe below benefit benefits beside besides better
+    between beyond bicycle bicycles bigger biggest bikes billion birth black blame block blood board booster
+    border borders bottleneck bottom bought bound boundary brain branch break breaks brief briefly bring brings
+    broad broken brought budget build building built burden burst business buyer cabinet cafes calculate
+    calculated calculation calendar called calling calls campaign cannot capacity capital capped capture careful
+    carefully careless carried carriers carry carrying cases catch catering cause caused causes causing cautious
+    cautiously ceased ceiling center central centre certain certainly chain chair challenge chance chances
+    change changed changes changing channel chart cheap cheaper check checked checking cheese chicken chief
+    child childhood children choice choose choosing chose chosen church cinema cities citizen citizens citywide
+    civil claim claims class classes classic classroom clean clear clearly client clients climate clinic clock
+    close closed closely closer closest closing closures cloud clusters coach coast coffee cohort collapse
+    colleague collect college color colour combine combined comes comfort coming common community commute
+    commuters commuting company compare compared comparing comparison complete completely complex compliance
+    comply compute computed concern concerned concert concerts condition conditions confirm confirmed congestion
+    connect consider considered considering constant contact contacts contagion contain content context continue
+    continues control controlled controls convert copies corner correct correctly could couldn council count
+    counted counter counting countries country county couple courier couriers course court cover covered crash
+    crazy create created creating crisis critical cross crowd crowded crowding crowds curfew curve customer
+    customers cutting cycle cycling cyclists daily damage danger dangerous dated deadline dealing dealt death
+    deaths decade decide decided decision decisions decline deeper default defined definitely degree delay
+    delayed delays deliberate deliveries delivery demand demands dense density depend depends deploy deployed
+    describe design desired detail details detect determine develop developed device differ difference different
+    differently difficult dinner direct direction directly discuss disease dispatch dispatcher distance district
+    districts divide doctor doctors doesn doing dollars double doubled doubt downtown dozen draft drama drastic
+    drastically drawn dream dress drink drive driven drivers driving dropped dropping during earlier earliest
+    early earth easier easily eating economy effect effects efficacy effort eight either elder elderly elders
+    election element elsewhere email emergency employee employees enable ended endemic ending enforce enforced
+    enforcement engine enjoy enormous enough ensure enter entire entirely epidemic equal equally error escape
+    especially essential estimate estimated estimates evening evenings event events eventually every everybody
+    everyday everyone everything everywhere evidence exact exactly example examples excellent except expand
+    expect expected expensive experience experiment explain explained exposure extend extended extent extra
+    extreme extremely facility facing factor factors fails failure fairly false familiar family famous farther
+    faster fastest father fault favor favour fewer field fifth fight figure figures final finally finance
+    financial finding finds finish finished first fixed fleet flight floor focus follow followed following
+    footfall force forced forecast forest forget formal former forward found fourth frame framework france
+    freedom fresh friday friend friends front frontline fully funding further future gained games gather
+    gatherings general generally generate getting given gives giving global going goods gotten government grade
+    grand great greater greatest green groceries grocery ground group groups growing grown growth guess guidance
+    guide habit happen happened happening happens happy haven healthcare heavy hello helped helpful helping
+    hence higher highest highly hiring history holding holiday holidays honest hopefully horizon hospital hotel
+    hours house houses however human hundred hungry ideal ideas identify ignore image imagine immediate
+    immediately immune immunity impact important imported improve improved incidence including income increase
+    increased increases increasing indeed index indicate individual indoor indoors industry infection infections
+    infectious influenza inform information inoculate input inputs inside instance instead intend interest
+    interested internal isolation issue issues itself joint judge kitchen knowing known label labor labour large
+    largely larger largest later latest latter launch layer leader learn learned least leave leaves leaving
+    leeds length lesson letter level levels light likely limit limited limits linear links listen little local
+    locally location lockdown lockdowns longer longest looked looking looks loose losing lower lowest lunch
+    lunchtime machine mainly major majority makes making manage managed management manager manual market masks
+    massive match matter maximum maybe meals meant measles measure measures media medical medicine medium
+    meeting member members mention method middle might mightn miles million minimum minor minus mitigation mixed
+    mobility model modeled modeling modelled modelling models moderate modern moment monday money month monthly
+    months morning mostly mother motor moved moves movie moving multiple music mustn myself named names narrow
+    nation national natural nature nearby nearly necessary needed needs negative neighborhood neighbourhood
+    neither network never night nobody noise normal normally north nothing notice novel number numbers nurse
+    nurses obvious obviously occur occurs office offices often older online opening option options order ordered
+    orders organise organize original other others otherwise ought outbreak outbreaks outcome outcomes outdoor
+    outdoors output outputs outside overall overload overloaded overtime owner package packages pandemic paper
+    parcel parcels parent parents particular partly party passed passengers pathogen patient patients pattern
+    pause payment peace peaks people perfect perhaps period permanent person personal phase phone physical
+    picture piece pizza place placed places plain planned planning plans plant plays please pleased point points
+    police policy popular portion position positive possible possibly potential pound pounds power practical
+    practice predict prediction prefer prepare prepared present president press pressure pretty prevalence
+    prevent previous previously price prices primary print prior private probably problem problems process
+    produce product profile program programme progress project proper properly propose protect protected
+    protection proud prove provide provided public purpose quality quarantine quarter question questions queue
+    queues quick quickly quiet quite radio raise raised random range ranges rapid rapidly rather reach reached
+    reaching react ready realistic reality really reason reasonable reasons receive recent recently record
+    recovered recovery reduce reduced reduces reducing reduction region regular related relative relatively
+    release relevant remain remaining remains remember remote remove removed reopen reopening repeat replace
+    report reported represent reproductive request require required requires research resident residents
+    resource resources respect respond response restaurant restaurants restriction restrictions result resulting
+    results return review riders right rising river robust rollout rough roughly round route routes ruled rumor
+    rumors rumour rumours rural safer safety salary sample saturday scale scenario scenarios schedule scheme
+    school schools science scooter scooters score scratch screen season seasonal seating seats second secondary
+    section sector security seeing seems selected sense sensible separate serious serve served service services
+    session setting settings setup seven several severe shape share shared sharp shift shifts shipment shipments
+    shipping shock short shorter should shouldn shown shows shutdown sight signal significant significantly
+    similar simple simply simulate simulated simulation simulations since single situation sixty sized skill
+    skills slight slightly slower slowly small smaller smallest social society solid solve somebody someone
+    something sometime sometimes somewhat somewhere sorry sound source south space speak special specific spend
+    spending spent spike split sport spread spreading spring square stadium staff staffing stage stand standard
+    start started starting starts state stated states station statistics steady still stock stocks stone stopped
+    store stores stories story straight strain strange strategy street strength stress strict strong stronger
+    strongest student students study stuff style subject succeed success successful sudden suddenly suggest
+    summer sunday supermarket supply support suppose supposed surely surge surges surprise symptoms system
+    systems table takeaway taken takes taking talking target targets teacher teachers teaching teams technical
+    tells temporary tends terms testing thank thanks theater theatre their theirs theme themselves theory there
+    therefore these thing things think thinking third those though thought thousand three threshold through
+    throughout throughput thursday tickets tight timeline timing title today together tomorrow tonight total
+    totally touch tough toward towards tower tracing trade traffic train training transmission transport travel
+    treat treatment trend trial trips trouble truck trucks truly trust truth tuesday twelve twice typical
+    typically under understand unique units unless unlike until unusual upper uptake urban usage useful users
+    usual usually utilisation utilise utilization utilize vaccinate vaccinated vaccination vaccine vaccines
+    valid value values variant variants various vehicle vehicles version versus video village visit visits voice
+    volume voters vulnerable waiting walking wanted wants warehouse warehouses warning watch water waves weather
+    weekday weekend weekends weekly weeks weight welcome weren whatever wheel where whereas whether which while
+    whole whose widely wider width wildfire window winter within without woman women wonder wondering words
+    worker workers working world worried worry worse worst worth would wouldn write written wrong yearly years
+    yesterday young yourself youth
+"""
+COMMON_WORDS = frozenset(_COMMON_WORDS_TEXT.split())

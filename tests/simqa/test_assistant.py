@@ -200,3 +200,15 @@ def test_cli_docs_are_current():
 
     docs = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
     assert docs.read_text(encoding="utf-8") == cli_reference(), "run `make docs` to regenerate docs/cli.md"
+
+
+def test_plot_of_an_intervention_field_calibration(tmp_path):
+    from simqa.plot import save_plot
+
+    answer = Assistant(translator="offline", retrieval=False).ask(
+        "What contact reduction is needed to keep the peak under 1000?"
+    )
+    assert answer.kind == "calibrate" and answer.calibrate.param == "contact_reduction.effectiveness"
+    assert answer.calibration.met and answer.calibration.achieved <= 1000
+    path = save_plot(answer, tmp_path / "cal.png")
+    assert path is not None and path.stat().st_size > 5000

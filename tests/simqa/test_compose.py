@@ -84,6 +84,6 @@ def test_share_differences_are_in_percentage_points_and_carry_their_interval():
 def test_peak_on_the_last_day_is_flagged():
     request, outcome = _simulate("q", {"model": "seir", "params": {"r0": 1.3, "days": 60}})
     assert outcome.results[0].metrics["peak_day"] == 60
-    assert "peak falls on the last day simulated (day 60)" in compose_template("q", request, outcome)
+    assert "peak falls at the end of the run (day 60 of 60)" in compose_template("q", request, outcome)
     request, outcome = _simulate("q", {"model": "seir", "params": {"r0": 3, "days": 200}})
-    assert "last day" not in compose_template("q", request, outcome)
+    assert "end of the run" not in compose_template("q", request, outcome)

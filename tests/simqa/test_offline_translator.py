@@ -719,6 +719,157 @@ CASES += [
 ]
 
 
+CASES += [
+    # --- a review's unseen phrasings: real words are not typos; results by setting need the abm
+    ("Show infections by setting with R0 2", {"kind": "simulate", "model": "abm", "params": {"r0": 2}}),
+    # --- a value stated relative to another: "30% more than 200"
+    (
+        "demand is 30% more than 200 orders per hour with 20 riders",
+        {"kind": "simulate", "model": "delivery", "params": {"orders_per_hour": 260, "couriers": 20}},
+    ),
+    (
+        "20% fewer than 50 couriers, 150 orders an hour",
+        {"kind": "simulate", "params": {"couriers": 40, "orders_per_hour": 150}},
+    ),
+    # --- calibration: "for <metric> under <target>", and intervention fields
+    (
+        "How many couriers for late rate under 5%?",
+        {"kind": "calibrate", "model": "delivery", "calibrate": ("couriers", "late_rate", 0.05, "le")},
+    ),
+    (
+        "What contact reduction is needed to keep the peak under 1000?",
+        {
+            "kind": "calibrate",
+            "model": "seir",
+            "calibrate": ("contact_reduction.effectiveness", "peak_infected", 1000, "le"),
+        },
+    ),
+    (
+        "how strong a lockdown keeps the attack rate below 30%?",
+        {"kind": "calibrate", "calibrate": ("contact_reduction.effectiveness", "attack_rate", 0.3, "le")},
+    ),
+    (
+        "what vaccination rate keeps the peak under 2000?",
+        {"kind": "calibrate", "calibrate": ("vaccination.daily_rate", "peak_infected", 2000, "le")},
+    ),
+    (
+        "what compliance with isolation is needed to keep the attack rate under 40%?",
+        {"kind": "calibrate", "calibrate": ("case_isolation.compliance", "attack_rate", 0.4, "le")},
+    ),
+    (
+        "what share of workplaces must close to keep the peak under 3000 in a town of 50k?",
+        {
+            "kind": "calibrate",
+            "model": "abm",
+            "params": {"population": 50_000},
+            "calibrate": ("workplace_closure.fraction", "peak_infected", 3000, "le"),
+        },
+    ),
+    (
+        "How long must schools stay closed from day 20 to keep the peak under 5000?",
+        {
+            "kind": "calibrate",
+            "model": "abm",
+            "interventions": {"school_closure": {"start_day": 20}},
+            "calibrate": ("school_closure.duration_days", "peak_infected", 5000, "le"),
+        },
+    ),
+    # --- a share over 100% is refused, never dropped to the default
+    ("what if 150% of people are vaccinated per day", {"kind": "refuse", "message_has": ("daily_rate", "100%")}),
+    ("vaccinate 150% of the population from day 10", {"kind": "refuse", "message_has": ("100%",)}),
+    # --- "carrying 3 orders each" is a batch, not a demand
+    ("2 riders carrying 3 orders each", {"kind": "simulate", "params": {"couriers": 2, "max_batch": 3}}),
+    # --- "X doubles / halves / triples" for a parameter
+    ("What if speed doubles?", {"kind": "simulate", "model": "delivery", "params": {"speed_kmh": 36}}),
+    ("what if demand triples with 60 couriers?", {"kind": "simulate", "params": {"orders_per_hour": 360}}),
+    ("what if car speed doubles on the motorway?", {"kind": "refuse"}),
+    (
+        "what if the vaccination rate doubles from day 20?",
+        {"kind": "simulate", "interventions": {"vaccination": {"daily_rate": 0.02, "start_day": 20}}},
+    ),
+    # --- cases stated as the present state are the initial infections; "a fifth" is a share
+    (
+        "We've got 3 cases in a village of 1,500 people, R0 around 2. When does it peak?",
+        {"kind": "simulate", "params": {"initial_infected": 3, "population": 1500, "r0": 2}},
+    ),
+    ("what r0 gives 5000 cases at the peak?", {"kind": "calibrate", "absent": ("initial_infected",)}),
+    (
+        "Masks from day 14 cut transmission by a fifth",
+        {"kind": "simulate", "interventions": {"contact_reduction": {"effectiveness": 0.2, "start_day": 14}}},
+    ),
+    # --- "how does X change" with a change stated is a comparison; a verb with no object is vague
+    (
+        "Restrict travel by 90% from day 0 with 5 imported cases a day - how does the peak change?",
+        {"kind": "compare", "model": "abm", "labels": ["baseline", "travel_restriction"]},
+    ),
+    ("What happens if we reduce it?", {"kind": "clarify"}),
+    # --- unsupported outputs are named as nouns
+    ("How many people die if R0 is 3?", {"kind": "refuse", "message_has": ("deaths",)}),
+    ("will hospitals overflow with r0 2.5", {"kind": "refuse", "message_has": ("hospital admissions",)}),
+    # --- an intervention after the run ends is a question, not a run that changes nothing
+    ("What if schools close from day 200?", {"kind": "clarify", "message_has": ("school_closure", "day 200", "180")}),
+]
+
+
+@pytest.mark.parametrize(
+    ("word", "read_as"),
+    [
+        ("setting", "setting"),
+        ("contact", "contact"),
+        ("settings", "settings"),
+        ("sorting", "sorting"),
+        ("contract", "contract"),
+        ("scholars", "scholars"),
+        ("populations", "populations"),
+        ("though", "though"),
+        ("media", "media"),
+        ("house", "house"),
+        ("reproductive", "reproductive"),
+        ("vacinate", "vaccinate"),
+        ("populaton", "population"),
+        ("schols", "schools"),
+        ("transmision", "transmission"),
+        ("lockdwon", "lockdown"),
+    ],
+)
+def test_typo_fixer_corrects_only_words_that_are_not_words(word: str, read_as: str) -> None:
+    from simqa.translators.offline import _fix_word
+
+    assert _fix_word(word) == read_as
+
+
+def test_real_words_raise_no_misspelling_note() -> None:
+    for question in ("Show infections by setting with R0 2", "What contact reduction keeps the peak under 1000?"):
+        assert not any("misspelt" in note for note in ask(question).notes), question
+    assert any("misspelt" in note for note in ask("If we vacinate 2% a day, whats the peak?").notes)
+
+
+@pytest.mark.parametrize(
+    ("question", "note_has"),
+    [
+        ("30% more demand with 40 couriers", ("orders_per_hour = 156", "default 120")),
+        ("What if speed doubles?", ("speed_kmh = 36", "default 18")),
+        ("vaccinating 1% a day, what if the rate doubles?", ("vaccination.daily_rate = 0.02", "stated 0.01")),
+        ("demand is 30% more than 200 orders per hour with 20 riders", ("orders_per_hour = 260", "200")),
+    ],
+)
+def test_relative_changes_say_what_they_were_relative_to(question: str, note_has: tuple[str, ...]) -> None:
+    notes = ask(question).notes
+    assert any(all(part in note for part in note_has) for note in notes), notes
+
+
+def test_a_calibrated_intervention_field_is_left_to_the_search() -> None:
+    req = ask("What contact reduction is needed to keep the peak under 1000?")
+    (iv,) = req.scenarios[0].interventions
+    assert iv.type == "contact_reduction"
+    assert "effectiveness" not in iv.model_fields_set  # no 0.5 invented: the search sets it
+
+
+def test_calibrating_an_intervention_the_model_lacks_is_not_run() -> None:
+    req = ask("with the delivery model, what lockdown strength keeps p90 under 40 minutes?")
+    assert req.kind == "refuse" and "contact_reduction" in (req.message or "")
+
+
 @pytest.mark.parametrize(("question", "expect"), CASES, ids=[q[:60] for q, _ in CASES])
 def test_translates(question: str, expect: dict[str, Any]) -> None:
     check(ask(question), expect)
