@@ -509,6 +509,8 @@ def grounding_sources(answer: Answer) -> list[float]:
                     add([n.value for n in extract_numbers(str(part))])
     for diff in answer.differences:
         add([diff.baseline, diff.value, diff.difference, diff.relative, *(diff.ci or ())])
+        if 0 <= diff.baseline <= 1 and 0 <= diff.value <= 1:  # a share: its change in percentage points
+            add([100 * x for x in (diff.difference, *(diff.ci or ()))])
     if answer.calibration is not None:
         add([answer.calibration.value, answer.calibration.achieved])
     if answer.calibrate is not None:

@@ -341,3 +341,23 @@ def test_latency_percentiles_and_cost_with_a_price_table() -> None:
     assert usage["cost"] == pytest.approx(0.1 + 0.1)
     assert S.usage_and_cost(outs)["cost"] is None
     assert S.usage_and_cost(outs, {"other": {"prompt_per_million": 1.0}})["unpriced_models"] == ["m"]
+
+
+def test_grounding_traces_percentage_points_of_a_share():
+    from evals.scorers import grounding_sources
+    from sim.experiments import Difference
+    from simqa.answer import Answer, ResultSummary
+
+    answer = Answer(
+        question="q",
+        kind="compare",
+        text="attack rate 30.5 percentage points lower",
+        translator="offline",
+        results=[ResultSummary(label="baseline", metrics={"attack_rate": 0.893}, run_id="x")],
+        differences=[
+            Difference(label="b", metric="attack_rate", baseline=0.893, value=0.588, difference=-0.305, relative=-0.34)
+        ],
+    )
+    assert any(abs(v - 30.5) < 1e-9 for v in grounding_sources(answer))
+    answer.differences[0] = answer.differences[0].model_copy(update={"baseline": 3590.0, "value": 1064.0})
+    assert not any(abs(v - 30.5) < 1e-9 for v in grounding_sources(answer))
