@@ -37,7 +37,7 @@ class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     param: str
-    values: list[float] = Field(min_length=1, max_length=MAX_SWEEP_VALUES)
+    values: list[int | float] = Field(min_length=1, max_length=MAX_SWEEP_VALUES)
 
 
 class CalibrateSpec(BaseModel):

@@ -1,6 +1,6 @@
 """Interventions are data: a pydantic model per type, a discriminated union on `type`.
 
-Each model applies the interventions it supports in its own step function; `ACTIVE` helpers here
+Each model applies the interventions it supports in its own step function; `active_mask` and `is_active`
 turn the timing fields into a per-day on/off mask so that every model reads them the same way.
 """
 

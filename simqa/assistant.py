@@ -162,7 +162,7 @@ class Assistant:
             kind=request.kind,
             model=request.model,
             scenarios=_scenarios_run(request, outcome),
-            sweep=request.sweep,
+            sweep=_typed_sweep(request),
             calibrate=request.calibrate,
             results=[
                 ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id, notes=r.notes)
@@ -289,6 +289,19 @@ class Conversation:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _typed_sweep(request: Request) -> Any:
+    """The sweep with whole-number parameters written as whole numbers (couriers 20, not 20.0)."""
+    sweep, model = request.sweep, request.model
+    if sweep is None or model is None or "." in sweep.param:
+        return sweep
+    from sim.registry import get_model
+
+    info = get_model(model).params.model_fields.get(sweep.param)
+    if info is None or info.annotation is not int:
+        return sweep
+    return sweep.model_copy(update={"values": [int(v) if float(v).is_integer() else v for v in sweep.values]})
 
 
 def _stated_params(request: Request) -> list[str]:

@@ -57,7 +57,8 @@ def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[st
     chunks = _pick([*wanted, *candidates], allowed, models)
     if not chunks:
         return NO_DOCS, []
-    parts = [f"From {c.source}:\n{quote(c)}" for c in chunks]
+    terms = [term for model in models for _, term in _defined_terms(model, text)]
+    parts = [f"From {c.source}:\n{quote(c, terms=terms)}" for c in chunks]
     return "\n\n".join(parts), [Citation(source=c.source, chunk_id=c.chunk_id) for c in chunks]
 
 
@@ -98,13 +99,33 @@ def _pick(chunks: list[Chunk], allowed: set[str | None] | None, models: list[str
     return picked[:MAX_QUOTES]
 
 
-def quote(chunk: Chunk, limit: int = QUOTE_CHARS) -> str:
-    """The chunk's prose: without the heading breadcrumb and heading lines, from a sentence start."""
+def quote(chunk: Chunk, limit: int = QUOTE_CHARS, terms: Iterable[str] = ()) -> str:
+    """The chunk's prose: without the heading breadcrumb and heading lines, from a sentence start.
+
+    Table rows read as "name: unit; bounds; default; source", and only the rows about `terms` are
+    kept when the question named some.
+    """
     lines = chunk.text.splitlines()
     if chunk.heading and lines and lines[0].strip() == chunk.heading:
         lines = lines[1:]
-    body = " ".join(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
-    if body[:1].islower():
+    rows = [line for line in lines if line.lstrip().startswith("|")]
+    wanted = [t.replace(" ", "_") for t in terms]
+    about = [r for r in rows if any(t in r for t in wanted)]
+    kept = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("|"):
+            if set(stripped) <= set("|-: ") or (about and line not in about) or line is rows[0]:
+                continue  # separators, the header row, rows about other things
+            cells = [c.strip().strip("`") for c in stripped.strip("|").split("|")]
+            header = [c.strip() for c in rows[0].strip().strip("|").split("|")]
+            named = [f"{h}: {c}" if h else c for h, c in zip(header[1:], cells[1:], strict=False) if c]
+            stripped = f"{cells[0]} ({'; '.join(named)})."
+        kept.append(stripped)
+    body = " ".join(kept)
+    if body[:1].islower() and not about:
         cut = body.find(". ")
         body = body[cut + 2 :] if 0 <= cut < 200 else body
     if len(body) > limit:
