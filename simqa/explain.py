@@ -111,7 +111,8 @@ def quote(chunk: Chunk, limit: int = QUOTE_CHARS, terms: Iterable[str] = ()) -> 
     rows = [line for line in lines if line.lstrip().startswith("|")]
     wanted = [t.replace(" ", "_") for t in terms]
     about = [r for r in rows if any(t in r for t in wanted)]
-    kept = []
+    kept: list[str] = []
+    from_rows: set[str] = set()
     for line in lines:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -123,9 +124,11 @@ def quote(chunk: Chunk, limit: int = QUOTE_CHARS, terms: Iterable[str] = ()) -> 
             header = [c.strip() for c in rows[0].strip().strip("|").split("|")]
             named = [f"{h}: {c}" if h else c for h, c in zip(header[1:], cells[1:], strict=False) if c]
             stripped = f"{cells[0]} ({'; '.join(named)})."
+            from_rows.add(stripped)
         kept.append(stripped)
     body = " ".join(kept)
-    if body[:1].islower() and not about:
+    starts_mid_sentence = bool(kept) and kept[0] not in from_rows and body[:1].islower()
+    if starts_mid_sentence:
         cut = body.find(". ")
         body = body[cut + 2 :] if 0 <= cut < 200 else body
     if len(body) > limit:
