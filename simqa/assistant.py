@@ -184,7 +184,7 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=list(dict.fromkeys([*request.notes, *translation.notes, *notes])),
+            notes=list(dict.fromkeys([*request.notes, *translation.notes, *_default_field_notes(request), *notes])),
         )
         answer._full_results = outcome.results
         return answer, request
@@ -289,6 +289,23 @@ class Conversation:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _default_field_notes(request: Request) -> list[str]:
+    """A note for each intervention strength the question left to its default ("lockdown" -> 0.5)."""
+    notes = []
+    for scenario in request.scenarios:
+        for iv in scenario.interventions:
+            for name, info in type(iv).model_fields.items():
+                if name in ("type", "start_day", "duration_days") or name in iv.model_fields_set:
+                    continue
+                swept = request.sweep is not None and request.sweep.param == f"{iv.type}.{name}"
+                searched = request.calibrate is not None and request.calibrate.param == f"{iv.type}.{name}"
+                if not (swept or searched):
+                    notes.append(
+                        f"{iv.type}.{name} not stated: used the default {info.default}; say the value you mean"
+                    )
+    return list(dict.fromkeys(notes))
 
 
 def _typed_sweep(request: Request) -> Any:

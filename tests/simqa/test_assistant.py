@@ -212,3 +212,10 @@ def test_plot_of_an_intervention_field_calibration(tmp_path):
     assert answer.calibration.met and answer.calibration.achieved <= 1000
     path = save_plot(answer, tmp_path / "cal.png")
     assert path is not None and path.stat().st_size > 5000
+
+
+def test_an_intervention_strength_left_to_its_default_is_said():
+    a = Assistant(translator="offline", retrieval=False)
+    note = "contact_reduction.effectiveness not stated: used the default 0.5"
+    assert any(n.startswith(note) for n in a.ask("what if we lock down from day 20?").notes)
+    assert not any(n.startswith(note) for n in a.ask("what if we lock down from day 20, 60% effective?").notes)
