@@ -161,25 +161,12 @@ def compare(
 
 
 def _with_value(scenario: Scenario, param: str, value: float) -> Scenario:
-    """A copy of `scenario` with one model parameter or intervention field set to `value`."""
+    """A copy of `scenario` with one model parameter or intervention field (checked by
+    `_target_field`) set to `value`; an intervention the scenario lacks is added with its defaults."""
     if "." in param:
         iv_type, _, field = param.partition(".")
-        cls = INTERVENTION_TYPES.get(iv_type)
-        if cls is None:
-            raise ScenarioError(
-                f"unknown intervention {iv_type!r} in {param!r}; allowed: {', '.join(INTERVENTION_TYPES)}",
-                field="sweep.param",
-                value=param,
-            )
-        if field not in cls.model_fields or field == "type":
-            allowed = ", ".join(f for f in cls.model_fields if f != "type")
-            raise ScenarioError(
-                f"{iv_type} has no field {field!r}; fields: {allowed}", field="sweep.param", value=param
-            )
-        ivs = [iv for iv in scenario.interventions if iv.type == iv_type]
-        if not ivs:
-            new = cls.model_validate({field: value})
-            interventions = [*scenario.interventions, new]
+        if not any(iv.type == iv_type for iv in scenario.interventions):
+            interventions = [*scenario.interventions, INTERVENTION_TYPES[iv_type].model_validate({field: value})]
         else:
             interventions = [
                 iv.model_validate({**iv.model_dump(), field: value}) if iv.type == iv_type else iv
@@ -191,16 +178,6 @@ def _with_value(scenario: Scenario, param: str, value: float) -> Scenario:
 
 def _format_value(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _cast(resolved_cls: Any, param: str, value: float) -> float | int:
-    """Integer parameters take integer values (couriers=20, not 20.0)."""
-    info = resolved_cls.model_fields.get(param)
-    if info is not None and info.annotation is int:
-        if not float(value).is_integer():
-            raise ScenarioError(f"{param} takes whole numbers, got {value}", field=param, value=value)
-        return int(value)
-    return value
 
 
 def sweep(
@@ -216,19 +193,13 @@ def sweep(
     """One result per value, labelled `param=value`; keep_series=False as in `compare`."""
     base = parse_scenario(scenario)
     check_count(len(spec.values), MAX_SWEEP_VALUES, "sweep values")
-    params_cls = prepare(base).spec.params
+    cls, field = _target_field(prepare(base).spec.params, spec.param, "sweep")
+    whole = _is_int(cls.model_fields[field].annotation)
     variants = []
     for value in spec.values:
-        v = value if "." in spec.param else _cast(params_cls, spec.param, value)
-        if "." not in spec.param and spec.param not in params_cls.model_fields:
-            allowed = ", ".join(params_cls.model_fields)
-            raise ScenarioError(
-                f"unknown parameter {spec.param!r} to sweep; allowed: {allowed}",
-                field="sweep.param",
-                value=spec.param,
-                allowed=allowed,
-            )
-        variant = _with_value(base, spec.param, v)
+        if whole and not float(value).is_integer():
+            raise ScenarioError(f"{spec.param} takes whole numbers, got {value}", field="sweep.values", value=value)
+        variant = _with_value(base, spec.param, int(value) if whole else value)
         variants.append(variant.model_copy(update={"label": f"{spec.param}={_format_value(value)}"}))
     resolved = _prepare_all(variants, replicates, seed)
     model = resolved[0].spec
@@ -311,7 +282,7 @@ def calibrate(
     """
     base = parse_scenario(scenario)
     first = prepare(base, replicates, seed)
-    bounds_cls, field = _calibrated_field(first.spec.params, spec.param)
+    bounds_cls, field = _target_field(first.spec.params, spec.param, "calibrate")
     if spec.metric not in first.spec.metrics:
         allowed = ", ".join(first.spec.metrics)
         raise ScenarioError(
@@ -404,25 +375,31 @@ def calibrate(
     )
 
 
-def _calibrated_field(params_cls: Any, param: str) -> tuple[Any, str]:
-    """The pydantic class and field that `param` names: a model parameter or `intervention.field`."""
+def _target_field(params_cls: Any, param: str, role: str) -> tuple[Any, str]:
+    """The pydantic class and field that a sweep or calibration `param` names: a model parameter
+    (`r0`) or an intervention field (`contact_reduction.effectiveness`)."""
     if "." in param:
         iv_type, _, field = param.partition(".")
         cls = INTERVENTION_TYPES.get(iv_type)
-        numeric = [f for f, i in cls.model_fields.items() if f != "type"] if cls else []
-        if cls is None or field not in numeric:
+        fields = [f for f in cls.model_fields if f != "type"] if cls else []
+        if cls is None or field not in fields:
+            hint = (
+                f"{iv_type} has the fields {', '.join(fields)}"
+                if cls
+                else f"interventions: {', '.join(INTERVENTION_TYPES)}"
+            )
             raise ScenarioError(
-                f"cannot calibrate {param!r}: name a model parameter or an intervention field like "
-                "'contact_reduction.effectiveness'",
-                field="calibrate.param",
+                f"cannot {role} {param!r}: name a model parameter or an intervention field like "
+                f"'contact_reduction.effectiveness' ({hint})",
+                field=f"{role}.param",
                 value=param,
             )
         return cls, field
     if param not in params_cls.model_fields or param in ("replicates", "seed"):
         allowed = ", ".join(f for f in params_cls.model_fields if f not in ("replicates", "seed"))
         raise ScenarioError(
-            f"cannot calibrate unknown parameter {param!r}; allowed: {allowed}",
-            field="calibrate.param",
+            f"cannot {role} unknown parameter {param!r}; allowed: {allowed}",
+            field=f"{role}.param",
             value=param,
             allowed=allowed,
         )
