@@ -474,6 +474,17 @@ class ParamCue:
 
 
 _DAYS = (None, "day", "week", "month", "year")
+# Every model's run controls, as people name them: "with 50 replicates", "seed 7".
+RUN_CONTROL: tuple[ParamCue, ...] = (
+    ParamCue(
+        "replicates",
+        r"replicates?|realisations?|realizations?|repetitions?|runs?",
+        (None,),
+        "count",
+        after=r"(?:replicates?|realisations?|realizations?|repetitions?|stochastic runs|runs|times|simulations)",
+    ),
+    ParamCue("seed", r"(?:random )?seed", (None,), "count"),
+)
 EPIDEMIC_PARAMS: tuple[ParamCue, ...] = (
     ParamCue(
         "r0",
@@ -523,14 +534,7 @@ EPIDEMIC_PARAMS: tuple[ParamCue, ...] = (
         ("day", "week", "month", "year"),
         "days",
     ),
-    ParamCue(
-        "replicates",
-        r"replicates?|realisations?|realizations?|repetitions?|runs?",
-        (None,),
-        "count",
-        after=r"(?:replicates?|realisations?|realizations?|repetitions?|stochastic runs|runs|times|simulations)",
-    ),
-    ParamCue("seed", r"(?:random )?seed", (None,), "count"),
+    *RUN_CONTROL,
 )
 # Population-structure parameters of the agent-based model, as people name them.
 ABM_PARAMS: tuple[ParamCue, ...] = (
@@ -630,14 +634,7 @@ DELIVERY_PARAMS: tuple[ParamCue, ...] = (
         after=r"(?:-minute |minute |-hour |hour )?(?:delivery |delivery time |on-time |on time )?"
         r"(?:sla|promise|guarantee|deadline|target|window)",
     ),
-    ParamCue(
-        "replicates",
-        r"replicates?|realisations?|realizations?|repetitions?|runs?",
-        (None,),
-        "count",
-        after=r"(?:replicates?|realisations?|realizations?|repetitions?|stochastic runs|runs|times|simulations)",
-    ),
-    ParamCue("seed", r"(?:random )?seed", (None,), "count"),
+    *RUN_CONTROL,
 )
 # Words a bare number may sit between and its parameter's name: "r0 of about 2.5", "population is 10k".
 CONNECTORS = (
