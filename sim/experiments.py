@@ -22,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.caps import MAX_CALIBRATION_RUNS, MAX_COMPARE_SCENARIOS, MAX_SWEEP_VALUES, check_count, check_work
 from sim.errors import ScenarioError
-from sim.executors import Executor, Progress, default_executor, run_scenarios
+from sim.executors import Executor, Progress
 from sim.interventions import INTERVENTION_TYPES
 from sim.result import Result, summarise
-from sim.runner import RunCache, execute, prepare
+from sim.runner import RunCache, prepare, run_all
 from sim.scenario import ResolvedScenario, Scenario, describe_allowed, parse_scenario
 
 Relation = Literal["eq", "le", "ge"]
@@ -156,7 +156,7 @@ def compare(
     shared_seed = seed if seed is not None else int(parsed[0].params.get("seed", 0))
     shared_reps = replicates if replicates is not None else parsed[0].params.get("replicates")
     resolved = _prepare_all(parsed, shared_reps, shared_seed)
-    results = _run_all(resolved, executor, progress, cache, keep_series)
+    results = run_all(resolved, executor, progress, cache, keep_series)
     return CompareOutcome(results=results, differences=differences(results))
 
 
@@ -210,34 +210,7 @@ def sweep(
         if progress is not None:
             progress(len(resolved), len(resolved))
         return [summarise(r, o, wall_ms) for r, o in zip(resolved, outputs, strict=True)]
-    return _run_all(resolved, executor, progress, cache, keep_series)
-
-
-def _run_all(
-    resolved: list[ResolvedScenario],
-    executor: Executor | None,
-    progress: Progress | None,
-    cache: RunCache | None,
-    keep_series: bool = True,
-) -> list[Result]:
-    """Cached runs come from the cache; the rest go to the executor, as data (`run_scenarios`: whole
-    runs, or replicate ranges of large ones), grouped by their work units. Results without series
-    are not cached: the run store keeps whole runs."""
-    results: list[Result | None] = [None] * len(resolved)
-    todo = []
-    for i, r in enumerate(resolved):
-        hit = execute(r, cache) if cache is not None and cache.get(r.run_id()) is not None else None
-        if hit is not None:
-            results[i] = hit
-        else:
-            todo.append(i)
-    runner = executor or default_executor()
-    fresh = run_scenarios([resolved[i] for i in todo], runner, progress, keep_series) if todo else []
-    for i, res in zip(todo, fresh, strict=True):
-        results[i] = res
-        if cache is not None and keep_series:
-            cache.put(res)
-    return [r for r in results if r is not None]
+    return run_all(resolved, executor, progress, cache, keep_series)
 
 
 def _bounds(params_cls: Any, field: str, spec: CalibrateSpec) -> tuple[float, float]:
@@ -307,7 +280,7 @@ def calibrate(
             _with_value(base, spec.param, x).model_copy(update={"label": f"{spec.param}={_format_value(x)}"})
             for x in new
         ]
-        fresh = _run_all([prepare(v, replicates, seed) for v in variants], executor, None, cache) if new else []
+        fresh = run_all([prepare(v, replicates, seed) for v in variants], executor, None, cache) if new else []
         for x, res in zip(new, fresh, strict=True):
             runs[x] = res
             order.append(res)

@@ -40,14 +40,19 @@ class RunCache(Protocol):
     def put(self, result: Result) -> None: ...
 
 
+def cached(resolved: ResolvedScenario, cache: RunCache | None) -> Result | None:
+    """The stored result of the identical run, under this scenario's label; None when not stored."""
+    hit = cache.get(resolved.run_id()) if cache is not None else None
+    if hit is None:
+        return None
+    return hit.model_copy(update={"label": resolved.label, "meta": hit.meta.model_copy(update={"cached": True})})
+
+
 def execute(resolved: ResolvedScenario, cache: RunCache | None = None) -> Result:
-    """Run an already validated scenario, or return the cached result of the identical run."""
-    if cache is not None:
-        hit = cache.get(resolved.run_id())
-        if hit is not None:
-            return hit.model_copy(
-                update={"label": resolved.label, "meta": hit.meta.model_copy(update={"cached": True})}
-            )
+    """Run an already validated scenario here, or return the cached result of the identical run."""
+    hit = cached(resolved, cache)
+    if hit is not None:
+        return hit
     start = time.perf_counter()
     output = resolved.spec.run(resolved.params, resolved.interventions)
     wall_ms = (time.perf_counter() - start) * 1000
@@ -55,6 +60,27 @@ def execute(resolved: ResolvedScenario, cache: RunCache | None = None) -> Result
     if cache is not None:
         cache.put(result)
     return result
+
+
+def run_all(
+    resolved: list[ResolvedScenario],
+    executor: Executor | None,
+    progress: Progress | None,
+    cache: RunCache | None,
+    keep_series: bool = True,
+) -> list[Result]:
+    """Cached runs come from the cache; the rest go to the executor, as data (`run_scenarios`: whole
+    runs, or replicate ranges of large ones), grouped by their work units. Results without series
+    are not cached: the run store keeps whole runs."""
+    results = [cached(r, cache) for r in resolved]
+    todo = [i for i, res in enumerate(results) if res is None]
+    runner = executor or default_executor()
+    fresh = run_scenarios([resolved[i] for i in todo], runner, progress, keep_series) if todo else []
+    for i, res in zip(todo, fresh, strict=True):
+        results[i] = res
+        if cache is not None and keep_series:
+            cache.put(res)
+    return [r for r in results if r is not None]
 
 
 def run(
@@ -76,9 +102,4 @@ def run(
     runner = executor or default_executor()
     if isinstance(runner, InProcessExecutor) and task_count(runner) == 1:
         return execute(resolved, cache)
-    if cache is not None and cache.get(resolved.run_id()) is not None:
-        return execute(resolved, cache)  # the cached run, under this scenario's label
-    result = run_scenarios([resolved], runner, progress)[0]
-    if cache is not None:
-        cache.put(result)
-    return result
+    return run_all([resolved], runner, progress, cache)[0]
