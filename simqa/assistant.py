@@ -146,12 +146,12 @@ class Assistant:
         timings["simulate"] = _ms(start)
 
         start = time.perf_counter()
-        text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
         if request.kind == "explain":
             from simqa.explain import explain
 
             text, citations = explain(question, request, context.docs)
         else:
+            text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
         text = self._maybe_llm_text(question, request, outcome, text, notes)
         citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in outcome.results]
