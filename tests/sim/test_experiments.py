@@ -53,7 +53,7 @@ def test_sweep_over_intervention_field_adds_it_when_missing():
 def test_sweep_rejects_fractional_integer_and_unknown_param():
     with pytest.raises(sim.ScenarioError, match="whole numbers"):
         sweep({"model": "toy"}, SweepSpec(param="servers", values=[1.5]))
-    with pytest.raises(sim.ScenarioError, match="cannot sweep unknown parameter .srvers."):
+    with pytest.raises(sim.ScenarioError, match="cannot sweep unknown parameter 'srvers'"):
         sweep({"model": "toy"}, SweepSpec(param="srvers", values=[1]))
 
 
