@@ -33,6 +33,9 @@ class Assistant:
       "offline" force one.
     retrieval: look up model cards, past runs and worked examples (off: faster, no citations).
     cache: reuse stored runs of identical scenarios (same scenario + seed + engine version).
+    store: keep every run the answer cites in the run store, so `simqa runs show ID` finds it.
+    index_runs: offer the stored runs to later questions' retrieval as similar past runs (an eval
+      keeps its runs, so that its answers can be checked, but does not offer them).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class Assistant:
         retrieval: bool = True,
         cache: bool = True,
         store: bool = True,
+        index_runs: bool = True,
         llm_cache_dir: str | Path | None = None,
     ) -> None:
         if translator not in TRANSLATOR_NAMES:
@@ -50,6 +54,7 @@ class Assistant:
         self.retrieval = retrieval
         self.cache = cache
         self.store = store
+        self.index_runs = index_runs
         self.llm_cache_dir = llm_cache_dir
         self._lock = threading.Lock()
         self._offline: Translator | None = None
@@ -121,13 +126,7 @@ class Assistant:
         start = time.perf_counter()
         context = TranslationContext(history=list(history))
         if self.retrieval:
-            try:
-                from rag import retrieve
-
-                found = retrieve(question, k=5, exclude_case=exclude_case)
-                context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
-            except StoreError as exc:
-                notes.append(f"retrieval unavailable: {exc}")
+            self._retrieve(question, context, exclude_case, notes)
         timings["retrieve"] = _ms(start)
 
         start = time.perf_counter()
@@ -149,7 +148,7 @@ class Assistant:
         if request.kind == "explain":
             from simqa.explain import explain
 
-            text, citations = explain(question, request, context.docs)
+            text, citations = explain(question, request, context.docs, notes)
         else:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
@@ -189,6 +188,27 @@ class Assistant:
         answer._full_results = outcome.results
         return answer, request
 
+    @staticmethod
+    def _retrieve(question: str, context: TranslationContext, exclude_case: str | None, notes: list[str]) -> None:
+        """Docs, past runs and examples into `context`; without the vector store (a Chroma server
+        down or silent) by keywords alone, and without any store with a note: the answer goes on."""
+        from rag import retrieve
+        from rag.vectorstore import chroma_url
+
+        try:
+            found = retrieve(question, k=5, exclude_case=exclude_case)
+        except StoreError as exc:
+            if not chroma_url():
+                notes.append(f"retrieval unavailable: {exc}")
+                return
+            try:
+                found = retrieve(question, k=5, exclude_case=exclude_case, mode="bm25")
+            except StoreError as again:
+                notes.append(f"retrieval unavailable: {again}")
+                return
+            notes.append(f"the vector store failed ({exc}); the model cards were searched by keywords alone")
+        context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
+
     def _translate(self, question: str, context: TranslationContext, notes: list[str]) -> Translation:
         if self.translator_name != "offline":
             llm = self._llm_translator()
@@ -223,7 +243,7 @@ class Assistant:
         store = self._store()
         if store is None:
             return None
-        return _StoreCache(store, read=self.cache, write=self.store)
+        return _StoreCache(store, read=self.cache, write=self.store, searchable=self.index_runs)
 
     def _maybe_llm_text(
         self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str]
@@ -255,15 +275,15 @@ class Assistant:
 class _StoreCache:
     """The run store seen as the engine's run cache, with reading and writing switchable."""
 
-    def __init__(self, store: Any, read: bool, write: bool) -> None:
-        self.store, self.read, self.write = store, read, write
+    def __init__(self, store: Any, read: bool, write: bool, searchable: bool = True) -> None:
+        self.store, self.read, self.write, self.searchable = store, read, write, searchable
 
     def get(self, run_id: str) -> Result | None:
         return self.store.get(run_id) if self.read else None
 
     def put(self, result: Result) -> None:
         if self.write:
-            self.store.put(result)
+            self.store.put(result, searchable=self.searchable)
 
 
 class Conversation:

@@ -1,13 +1,15 @@
 """The `simqa` command line: ask, chat, run, eval, index, runs.
 
 Exit codes: 0 success; 2 a user mistake (bad scenario, bad JSON, unknown option) with one line
-saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint, store).
+saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint, store), one line;
+1 a bug in simqa, one line (`SIMQA_DEBUG=1` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from typing import Any
 
 from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
 
+EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
 
@@ -108,6 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`simqa run f.json | head`): nothing left to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug, not a user mistake: still one line, the traceback on request
+        if os.environ.get("SIMQA_DEBUG"):
+            raise
+        _error(
+            f"unexpected {type(exc).__name__}: {exc}; this is a bug in simqa: rerun with SIMQA_DEBUG=1 "
+            "for the traceback and report it"
+        )
+        return EXIT_BUG
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 
@@ -122,8 +137,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+MAX_ERROR_CHARS = 2000
+
+
 def _error(message: str) -> None:
-    print(f"simqa: error: {message}", file=sys.stderr)
+    """One line on stderr, however long or many-lined the message it reports."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[:MAX_ERROR_CHARS] + f"… ({len(line):,} characters)"
+    print(f"simqa: error: {line}", file=sys.stderr)
 
 
 def _eval(argv: list[str]) -> int:
@@ -152,34 +174,18 @@ def _ask(args: argparse.Namespace) -> int:
     if not args.no_plot and answer.full_results:
         from simqa.plot import save_plot
 
-        plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+        try:
+            plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+        except (OSError, StoreError) as exc:  # the answer stands without its picture
+            answer.notes.append(f"the plot could not be saved ({getattr(exc, 'strerror', None) or exc})")
     render_answer(console(), answer, plot_path)
     return 0
 
 
 def _read_json(path: str) -> Any:
-    where = "standard input" if path == "-" else path
-    try:
-        if path == "-":
-            raw = sys.stdin.read()
-        else:
-            p = Path(path)
-            if p.is_dir():
-                raise SimqaError(f"{path} is a folder: give a scenario JSON file, or - for standard input")
-            if not p.is_file():
-                raise SimqaError(f"no such file: {path}")
-            raw = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SimqaError(f"{where} is not UTF-8 text: give a scenario JSON file") from None
-    except OSError as exc:
-        raise SimqaError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SimqaError(
-            f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            'expected a scenario like {"model": "seir", "params": {"r0": 2.5}}'
-        ) from None
+    from simqa.json_input import read_json
+
+    return read_json(path)
 
 
 def run_payload(data: Any, replicates: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -187,9 +193,11 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
     from sim import experiments
     from sim.runner import run
     from sim.scenario import parse_scenario
+    from simqa.json_input import check_payload
 
     if not isinstance(data, dict):
         raise SimqaError(f"expected a JSON object (a scenario or a request), got {type(data).__name__}")
+    check_payload(data)
     if "kind" not in data:
         result = run(parse_scenario(data), replicates=replicates, seed=seed)
         return {"kind": "simulate", "results": [result.model_dump(mode="json")]}
@@ -230,8 +238,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.no_series:
         for r in payload["results"]:
             r.pop("series", None)
-    print(json.dumps(payload, indent=2))
+    print(json.dumps(_finite(payload), indent=2, allow_nan=False))
     return 0
+
+
+def _finite(value: Any) -> Any:
+    """The results with a non-finite float (a metric of zero orders, say) as null: the output is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _index(force: bool) -> int:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Literal
 
 from rag.types import Chunk
+from sim.errors import StoreError
 from sim.registry import get_model
 from simqa.answer import Citation
 from simqa.request import Request
@@ -35,10 +37,15 @@ NO_DOCS = (
 )
 
 
-def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[str, list[Citation]]:
-    """The answer text quoting up to three card sections, and their citations."""
-    from rag import retrieve
+def explain(
+    question: str, request: Request, found: Iterable[Chunk], notes: list[str] | None = None
+) -> tuple[str, list[Citation]]:
+    """The answer text quoting up to three card sections, and their citations.
 
+    When the vector store fails (a Chroma server down or silent), the cards are searched by
+    keywords alone and a line saying so is added to `notes`.
+    """
+    search = _DocSearch(notes if notes is not None else [])
     text = f" {question.lower()} "
     models = (
         [request.model] if request.model else [m for m, words in MODEL_WORDS.items() if any(w in text for w in words)]
@@ -46,13 +53,13 @@ def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[st
     candidates = list(found)
     scopes: list[str | None] = [*models] or [None]
     for scope in scopes:
-        candidates += retrieve(question, model=scope, k=5).docs
+        candidates += search(question, model=scope, k=5)
     wanted: list[Chunk] = []
     for model in models:
         for section, term in _defined_terms(model, text):
-            wanted += _section(retrieve(term, model=model, k=10).docs, section)
+            wanted += _section(search(term, model=model, k=10), section)
         if GENERAL_QUESTION.search(question) or len(models) > 1:
-            wanted += _section(retrieve("overview", model=model, k=10).docs, "overview")
+            wanted += _section(search("overview", model=model, k=10), "overview")
     allowed = {None, *models} if models else None
     chunks = _pick([*wanted, *candidates], allowed, models)
     if not chunks:
@@ -60,6 +67,32 @@ def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[st
     terms = [term for model in models for _, term in _defined_terms(model, text)]
     parts = [f"From {c.source}:\n{quote(c, terms=terms)}" for c in chunks]
     return "\n\n".join(parts), [Citation(source=c.source, chunk_id=c.chunk_id) for c in chunks]
+
+
+class _DocSearch:
+    """Doc search for one explanation: fused (keywords and vectors), or keywords alone from the
+    first failure of the vector store on, so a silent server costs one deadline, not one each."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+        self.mode: Literal["fused", "bm25"] = "fused"
+
+    def __call__(self, query: str, *, model: str | None, k: int) -> list[Chunk]:
+        from rag import search_docs
+
+        if self.mode == "fused":
+            try:
+                return search_docs(query, model=model, k=k)
+            except StoreError as exc:
+                self.mode = "bm25"
+                self.notes.append(f"the vector store failed ({exc}); the model cards were searched by keywords alone")
+        try:
+            return search_docs(query, model=model, k=k, mode="bm25")
+        except StoreError as exc:
+            note = f"retrieval unavailable: {exc}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return []
 
 
 def _defined_terms(model: str, text: str) -> list[tuple[str, str]]:
