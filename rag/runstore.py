@@ -51,6 +51,12 @@ _COLUMNS = (
 )
 
 
+_INSERT_SEARCH = (
+    "INSERT OR IGNORE INTO run_search (run_id, summary, interventions, embedding_space, embedding) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+
 class SeriesUnavailable(StoreError):
     """A run's series file is missing or damaged. The run itself can be made again: `get` treats
     it as a miss, and storing the new result writes the file back."""
@@ -120,13 +126,10 @@ class RepairReport(BaseModel):
             return f"the run store is healthy ({self.kept} runs)"
         text = f"repaired the run store: kept {self.kept} runs, dropped {self.dropped}"
         if not self.complete:
-            text += (
-                "; the damaged file could not be read in full, so more runs may be lost"
-                + (
-                    f": {self.orphan_series} series files belong to no kept run (at most one lost run each)"
-                    if self.orphan_series
-                    else " (no series files are left to count them by)"
-                )
+            text += "; the damaged file could not be read in full, so more runs may be lost" + (
+                f": {self.orphan_series} series files belong to no kept run (at most one lost run each)"
+                if self.orphan_series
+                else " (no series files are left to count them by)"
             )
         if self.problems:
             text += f"; found: {self.problems[0]}"
@@ -222,8 +225,10 @@ class RunStore:
                 f"the run store {self.path} is a folder, not a database file: move it out of {self.path.parent} "
                 "(a new store is created in its place), or set SIMQA_HOME to another folder"
             )
-        if "readonly" in text or "read-only" in text or (
-            "unable to open" in text and not os.access(self.path.parent, os.W_OK)
+        if (
+            "readonly" in text
+            or "read-only" in text
+            or ("unable to open" in text and not os.access(self.path.parent, os.W_OK))
         ):
             return StoreError(
                 f"the run store {self.path} is read-only ({text}): make {self.path.parent} writable, "
@@ -263,8 +268,9 @@ class RunStore:
                 raise StoreError(f"the run store {self.path} could not switch to WAL mode (got {mode!r})")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            with self._transaction(db):
-                migrate(db)
+            if not _migrated(db):  # a store already up to date opens without writing (read-only copies too)
+                with self._transaction(db):
+                    migrate(db)
         except sqlite3.Error as exc:
             db.close()
             raise self._error(exc) from None
@@ -360,16 +366,7 @@ class RunStore:
             series_hash,
         ]
         row = [*fields, _checksum(fields)]
-        summary = run_summary(result)
-        interventions = " ".join(iv["type"] for iv in scenario["interventions"])
-        from rag.embeddings import HashingEmbedding, default_backend
-
-        backend = default_backend()
-        try:
-            vector = backend.embed_array([summary])[0]
-        except StoreError:  # a remote embeddings endpoint down: the run is stored, found by BM25 only
-            backend = HashingEmbedding()
-            vector = backend.embed_array([summary])[0]
+        search_row = self._search_row(result)
         db = self.db
         try:
             with self._transaction(db):
@@ -385,14 +382,37 @@ class RunStore:
                             [*row[1:], result.run_id],
                         )
                 if searchable:
-                    db.execute(
-                        "INSERT OR IGNORE INTO run_search (run_id, summary, interventions, embedding_space, embedding) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (result.run_id, summary, interventions, backend.space_id, vector.astype(np.float32).tobytes()),
-                    )
+                    db.execute(_INSERT_SEARCH, search_row)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         return inserted
+
+    @staticmethod
+    def _search_row(result: Result) -> tuple[Any, ...]:
+        summary = run_summary(result)
+        interventions = " ".join(iv.type for iv in result.scenario.interventions)
+        from rag.embeddings import HashingEmbedding, default_backend
+
+        backend = default_backend()
+        try:
+            vector = backend.embed_array([summary])[0]
+        except StoreError:  # a remote embeddings endpoint down: the run is stored, found by BM25 only
+            backend = HashingEmbedding()
+            vector = backend.embed_array([summary])[0]
+        return (result.run_id, summary, interventions, backend.space_id, vector.astype(np.float32).tobytes())
+
+    def offer(self, result: Result) -> None:
+        """Offer a stored run to retrieval as a similar past run, when it is not yet (a run an eval
+        kept, asked again by a person). Writes only then."""
+        db = self.db
+        try:
+            if db.execute("SELECT 1 FROM run_search WHERE run_id = ?", (result.run_id,)).fetchone() is not None:
+                return
+            search_row = self._search_row(result)
+            with self._transaction(db):
+                db.execute(_INSERT_SEARCH, search_row)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
 
     # -- reading --------------------------------------------------------------------------
 
@@ -738,6 +758,16 @@ class RunStore:
                 dropped += 1
         old.close()
         return salvaged, searchable, dropped, complete
+
+
+def _migrated(db: sqlite3.Connection) -> bool:
+    from rag.migrations import MIGRATIONS
+
+    try:
+        done = {row[0] for row in db.execute("SELECT name FROM migrations")}
+    except sqlite3.OperationalError:
+        return False  # a new file: no migrations table yet
+    return all(m.__name__ in done for m in MIGRATIONS)
 
 
 def _series_hash_of(result: Result) -> str:

@@ -6,6 +6,7 @@ warm in-process query does not need it (see `rag.index`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -166,7 +167,8 @@ class VectorStore:
         for start in range(0, len(ids), batch):
             stop = start + batch
             self._call(
-                lambda start=start, stop=stop: col.upsert(
+                functools.partial(
+                    col.upsert,
                     ids=list(ids[start:stop]),
                     documents=list(texts[start:stop]),
                     metadatas=[_clean_meta(m) for m in metadatas[start:stop]],

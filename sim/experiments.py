@@ -213,9 +213,10 @@ def sweep(
             outputs = model.batch_run([resolved[i].params for i in todo], resolved[0].interventions)
             wall_ms = (time.perf_counter() - start) * 1000 / len(todo)
             for i, output in zip(todo, outputs, strict=True):
-                results[i] = summarise(resolved[i], output, wall_ms)
+                result = summarise(resolved[i], output, wall_ms)
+                results[i] = result
                 if cache is not None:
-                    cache.put(results[i])
+                    cache.put(result)
         if progress is not None:
             progress(len(resolved), len(resolved))
         return [r for r in results if r is not None]

@@ -7,6 +7,7 @@ scenario. Both are thread-safe: an Assistant holds only lazily built, shared, re
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -279,7 +280,11 @@ class _StoreCache:
         self.store, self.read, self.write, self.searchable = store, read, write, searchable
 
     def get(self, run_id: str) -> Result | None:
-        return self.store.get(run_id) if self.read else None
+        hit = self.store.get(run_id) if self.read else None
+        if hit is not None and self.write and self.searchable:
+            with contextlib.suppress(StoreError):  # a read-only store still serves its runs
+                self.store.offer(hit)  # a run an eval kept unoffered is now one a person asked
+        return hit
 
     def put(self, result: Result) -> None:
         if self.write:

@@ -14,19 +14,35 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
+from simqa.json_input import MAX_DEPTH, MAX_INPUT_BYTES, MAX_NUMBER_DIGITS
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line reported in one line (not usage, then the error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (`{self.prog} --help` says what is allowed)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="simqa",
         description="Ask simulation models questions in plain language, offline or with any OpenAI-compatible LLM.",
+        epilog=(
+            "exit codes: 0 done; 2 a mistake in what was given (a bad scenario, value or option): one line "
+            "saying what is wrong and what is allowed; 3 a service failed (the LLM endpoint, the run store, "
+            "the Chroma server, the Dask cluster): one line saying what to do; 1 a bug in simqa: one line "
+            "(SIMQA_DEBUG=1 shows the traceback). When retrieval or the LLM fails, `ask` and `chat` answer "
+            "without it and say so in the answer's notes. Every call to a service has a deadline "
+            "(SIMQA_CHROMA_TIMEOUT_S, default 15 s, for a Chroma server)."
+        ),
     )
     parser.add_argument(
         "--dask",
@@ -54,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
             "Run a scenario JSON ({model, params, interventions}) or a request JSON "
             "({kind, scenarios, sweep, calibrate}) with no LLM and no retrieval; print results JSON."
         ),
+        epilog=(
+            'The file is strict JSON, each value of the type its field declares: "2.5" is a string, not a '
+            'number, and 1 or "yes" is not true; numbers are finite (no NaN or Infinity) with at most '
+            f"{MAX_NUMBER_DIGITS} digits; nesting at most {MAX_DEPTH} deep; at most {MAX_INPUT_BYTES:,} bytes; "
+            "UTF-8, with or without a byte-order mark; a regular file or standard input (a named pipe or a "
+            "device is refused). Any mistake is one line on stderr, exit 2, and nothing runs."
+        ),
     )
     run.add_argument("file", help="path to the JSON file, or - for standard input")
     run.add_argument("--replicates", type=int, default=None, help="override the scenario's replicates")
@@ -75,7 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     runs_list.add_argument("--model", default=None)
     runs_show = runs_sub.add_parser("show", help="show one run")
     runs_show.add_argument("run_id", help="a run id or a unique prefix of one")
-    runs_sub.add_parser("repair", help="check the run store and repair it (damaged files are moved aside)")
+    runs_sub.add_parser(
+        "repair",
+        help="check the run store and repair it (damaged files are moved aside)",
+        description=(
+            "Check the run store and repair it: every intact run is kept, the damaged file is moved aside "
+            "(never deleted), and the report says how many runs were kept and dropped, and when the damage "
+            "hides how many were lost (a truncated or emptied file), how many series files belong to no kept run."
+        ),
+    )
     return parser
 
 

@@ -21,11 +21,12 @@ import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, SimqaError, brief
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MAX_INPUT_BYTES = 1_000_000  # a scenario is a few hundred bytes; a 1000-value sweep about 10 KB
 MAX_DEPTH = 32  # a request nests 5 deep (request > scenarios > scenario > interventions > fields)
@@ -268,7 +269,7 @@ def _json_kinds(annotation: Any) -> set[str] | None:
         return {"string"}
     if origin in (list, tuple) or annotation in (list, tuple):
         return {"array"}
-    if origin is dict or annotation is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+    if origin is dict or annotation is dict or _is_model(annotation):
         return {"object"}
     return None
 
@@ -294,9 +295,13 @@ def _model_annotation(annotation: Any) -> type[BaseModel] | None:
     if origin in (typing.Union, types.UnionType):
         models = [m for m in (_model_annotation(a) for a in typing.get_args(annotation)) if m is not None]
         return models[0] if len(models) == 1 else None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
+    return annotation if _is_model(annotation) else None
+
+
+def _is_model(annotation: Any) -> bool:
+    from pydantic import BaseModel
+
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 _WORDS = {
