@@ -66,7 +66,7 @@ def _search_docs_server(
     url = chroma_url() or ""
     failed = _server_down.get(url)
     if failed is not None and time.monotonic() - failed[0] < SERVER_RETRY_S:
-        raise failed[1]  # it failed moments ago: do not wait for its deadline again
+        raise StoreError(str(failed[1]))  # it failed moments ago: do not wait for its deadline again
     where = {"model": {"$in": [model, ""]}} if model else None
     depth = max(CANDIDATES, k)
     try:
