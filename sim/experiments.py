@@ -389,6 +389,18 @@ def _target_field(params_cls: Any, param: str, role: str) -> tuple[Any, str]:
     return params_cls, param
 
 
+def check_target(scenario: Scenario, param: str, role: str) -> None:
+    """A `ScenarioError` unless `param` names a parameter or intervention field a sweep or calibration can vary."""
+    from sim.scenario import resolve
+
+    _target_field(resolve(scenario).spec.params, param, role)
+
+
+def with_value(scenario: Scenario, param: str, value: float) -> Scenario:
+    """The scenario with `param` (a parameter or `type.field`) set to `value`."""
+    return _with_value(scenario, param, value)
+
+
 def _is_int(annotation: Any) -> bool:
     return annotation is int or annotation == (int | None)
 
