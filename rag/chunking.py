@@ -209,5 +209,25 @@ def chunk_markdown(text: str, source: str, model: str | None, kind: str = "doc")
     return chunks
 
 
+def section_texts(text: str, source: str) -> dict[str, str]:
+    """Each heading's own text, up to the next heading, keyed like the chunks' sources
+    (`docs/models/seir.md#parameters`): what a quote reads whole when a chunk holds only part of it."""
+    seen: dict[str, int] = {}
+    out: dict[str, list[str]] = {}
+    where = source
+    in_fence = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_fence = not in_fence
+        match = None if in_fence else re.match(r"^(#{1,4})\s+(.*?)\s*#*$", stripped)
+        if match:
+            anchor = _anchor(match.group(2), seen)
+            where = f"{source}#{anchor}" if anchor else source
+            continue
+        out.setdefault(where, []).append(line.rstrip())
+    return {k: "\n".join(v).strip("\n") for k, v in out.items() if "".join(v).strip()}
+
+
 def chunk_file(doc: DocFile) -> list[Chunk]:
     return chunk_markdown(doc.path.read_text(encoding="utf-8"), doc.source, doc.model, doc.kind)

@@ -230,6 +230,9 @@ def units(chunk: Chunk) -> list[Unit]:
         if re.match(r"^(?:[-*]|\d+\.)\s+", stripped):
             close()
             current_kind = "bullet"
+        elif current and current_kind == "bullet" and not line[:1].isspace():
+            close()  # a bullet's own lines are indented: this line is a new paragraph
+            current_kind = "prose"
         elif not current:
             current_kind = "prose"
         current.append(stripped)
@@ -281,18 +284,15 @@ def _sentences(chunk: Chunk) -> list[tuple[str, Unit]]:
     return out
 
 
-def quote(
-    chunk: Chunk, limit: int = QUOTE_CHARS, terms: Iterable[str] = (), pool: Sequence[Chunk] | None = None
-) -> str:
+def quote(chunk: Chunk, limit: int = QUOTE_CHARS, terms: Iterable[str] = (), whole: bool = False) -> str:
     """Whole sentences of the chunk, up to `limit` characters (a longer first sentence stays whole).
 
-    With `pool` (the indexed chunks), a sentence the chunk begins or ends inside is completed from
-    the neighbouring pieces of the same section. With `terms`, the table rows about other things are
+    With `whole`, a sentence the chunk begins or ends inside is read whole from its doc. With `terms`, the table rows about other things are
     left out and the sentences that name a term come first; table rows read as
     "name (column: cell; ...)." with the table's own column names.
     """
     wanted = [t.replace(" ", "_").lower() for t in terms]
-    items = _whole_sentences(chunk, pool)
+    items = _whole_sentences(chunk, whole)
     rows = [(s, u) for s, u in items if u.kind == "row"]
     if wanted and rows:
         about = [(s, u) for s, u in rows if any(_names(u.cells[0][1], t) for t in wanted)]
@@ -300,7 +300,7 @@ def quote(
     if wanted:
         named = [(s, u) for s, u in items if any(_mentions(s, t) for t in wanted)]
         items = named + [x for x in items if x not in named]
-    return _join_within([s if u.kind != "code" else _code(s) for s, u in items], limit)
+    return _join_within(items, limit)
 
 
 def _body(chunk: Chunk) -> str:
@@ -310,82 +310,94 @@ def _body(chunk: Chunk) -> str:
     return "\n".join(lines)
 
 
-def _ordinal(chunk: Chunk) -> int:
-    tail = chunk.chunk_id.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+_sections_cache: dict[tuple[str, int], dict[str, str]] = {}
 
 
-def _overlap(text: str, body: str, longest: int = 400, shortest: int = 10) -> int:
-    """How many leading characters of `body` repeat the end of `text` (the splitter's overlap)."""
-    for k in range(min(longest, len(text), len(body)), shortest - 1, -1):
-        if text.endswith(body[:k]):
-            return k
-    return 0
+def section_text(source: str) -> str | None:
+    """The whole text of the section a chunk's source names, read from its doc file."""
+    from rag.chunking import doc_files, section_texts
+
+    file_source = source.split("#", 1)[0]
+    doc = next((d for d in doc_files() if d.source == file_source), None)
+    if doc is None:
+        return None
+    try:
+        key = (str(doc.path), doc.path.stat().st_mtime_ns)
+        if key not in _sections_cache:
+            _sections_cache[key] = section_texts(doc.path.read_text(encoding="utf-8"), doc.source)
+    except OSError:
+        return None
+    return _sections_cache[key].get(source)
 
 
-def whole_section(chunk: Chunk, pool: Sequence[Chunk]) -> tuple[Chunk, int]:
-    """The chunk's anchor as one chunk (its pieces joined, overlaps and repeated table headers
-    dropped) and the offset at which this chunk's own text starts in it."""
-    pieces = sorted((c for c in pool if c.source == chunk.source), key=_ordinal)
-    if len(pieces) <= 1 or chunk.chunk_id not in {c.chunk_id for c in pieces}:
+def whole_section(chunk: Chunk) -> tuple[Chunk, int]:
+    """The chunk's whole section as one chunk, and the offset at which this chunk's own text starts
+    in it (the chunk itself, at 0, when its doc cannot be read)."""
+    text = section_text(chunk.source)
+    if text is None:
         return chunk, 0
-    text, start = "", 0
-    for c in pieces:
-        body = _body(c)
-        if text:
-            lines = body.splitlines()
-            repeated_header = len(lines) > 2 and lines[0].lstrip().startswith("|") and lines[0] in text
-            if repeated_header and set(lines[1].strip()) <= set("|-: "):
-                body = "\n".join(lines[2:])
-            k = _overlap(text, body)
-            at = len(text) - k if k else len(text) + 1
-            text = text + body[k:] if k else text + "\n" + body
-        else:
-            at, text = 0, body
-        if c.chunk_id == chunk.chunk_id:
-            start = at
-    return chunk.model_copy(update={"text": text, "heading": ""}), start
+    lines = [line.strip() for line in _body(chunk).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    probe = lines[0][:40] if lines else ""
+    start = text.find(probe) if probe else 0
+    return chunk.model_copy(update={"text": text, "heading": ""}), max(start, 0)
 
 
-def _whole_sentences(chunk: Chunk, pool: Sequence[Chunk] | None) -> list[tuple[str, Unit]]:
-    """The sentences from the one the chunk starts in to the end of its section (or of the chunk
-    without a pool, less a fragment it starts with)."""
-    if pool is None:
+def _whole_sentences(chunk: Chunk, whole: bool = True) -> list[tuple[str, Unit]]:
+    """The sentences from the one the chunk starts in to the end of its section (with `whole`; else
+    those of the chunk itself, less a fragment it starts with)."""
+    if not whole:
         items = _sentences(chunk)
         body = _body(chunk).lstrip()
         if items and items[0][1].kind == "prose" and body[:1].islower() and len(items) > 1:
             items = items[1:]  # it starts inside a sentence that is not here
         return items
-    merged, start = whole_section(chunk, pool)
+    merged, start = whole_section(chunk)
     if start == 0:
         return _sentences(merged)
     prefix = merged.text[:start]
     before = len(_sentences(merged.model_copy(update={"text": prefix})))
-    clean = not prefix.strip() or bool(re.search(r"(?:[.!?|]|\n\s*\n)\s*$", prefix))
-    return _sentences(merged)[before if clean else max(before - 1, 0) :]
+    opens_unit = bool(re.match(r"\s*(?:[-*|#]|\d+\.|```)", merged.text[start:]))
+    clean = not prefix.strip() or opens_unit or bool(re.search(r"(?:[.!?|]|\n\s*\n)\s*$", prefix))
+    items = _sentences(merged)
+    first = before if clean else max(before - 1, 0)
+    # a quote that opens inside a list starts with the sentence that introduces it ("It does not represent:")
+    intro = first
+    while intro > 0 and items[intro - 1][1].kind == "bullet" and items[first][1].kind == "bullet":
+        intro -= 1
+    lead_in = [items[intro - 1]] if intro < first and intro > 0 and items[intro - 1][0].endswith(":") else []
+    if not lead_in and intro == first and first > 0 and items[first][1].kind == "bullet":
+        lead_in = [items[first - 1]] if items[first - 1][0].endswith(":") else []
+    return [*lead_in, *items[first:]]
 
 
-def _code(text: str) -> str:
-    return "\n" + "\n".join(f"    {line}" for line in text.splitlines()) + "\n"
+PROSE = Unit("prose", "")
 
 
-def _join_within(sentences: Sequence[str], limit: int) -> str:
-    """Sentences joined up to `limit` characters; a code block (starting with a newline) keeps its lines."""
-    kept: list[str] = []
+def _join_within(items: Sequence[tuple[str, Unit] | str], limit: int) -> str:
+    """Sentences joined up to `limit` characters, as they read in the doc: a bullet starts a line
+    ("- "), a code block keeps its lines (indented), prose runs on."""
+    pairs = [(x, PROSE) if isinstance(x, str) else x for x in items]
+    kept: list[tuple[str, Unit]] = []
     used = 0
-    for s in sentences:
-        if kept and used + len(s) > limit:
+    for text, unit in pairs:
+        if kept and used + len(text) > limit:
             break
-        kept.append(s)
-        used += len(s) + 1
-    while len(kept) > 1 and kept[-1].rstrip().endswith(":"):
+        kept.append((text, unit))
+        used += len(text) + 1
+    while len(kept) > 1 and kept[-1][0].rstrip().endswith(":"):
         kept.pop()  # "It runs in two ways:" without the ways
     out = ""
-    for s in kept:
-        if s.startswith("\n"):
-            out = out.rstrip(" ") + s
+    previous: Unit | None = None
+    for text, unit in kept:
+        if unit.kind == "code":
+            out = out.rstrip(" ") + "\n" + "\n".join(f"    {line}" for line in text.splitlines()) + "\n"
+        elif unit.kind == "bullet" and unit is not previous:
+            out = out.rstrip(" ") + ("\n" if out else "") + "- " + text
+        elif previous is not None and previous.kind in ("bullet", "code") and unit is not previous:
+            out = out.rstrip(" ") + "\n" + text
         else:
-            out += ("" if not out or out.endswith("\n") else " ") + s
+            out += ("" if not out or out.endswith("\n") else " ") + text
+        previous = unit
     return out.lstrip("\n").rstrip()
 
 
@@ -471,12 +483,12 @@ def _card_chunks(model: str, pool: Sequence[Chunk] | None = None) -> list[Chunk]
     return [c for c in (_pool() if pool is None else pool) if c.model == model]
 
 
-def _sections(chunks: Sequence[Chunk], pool: Sequence[Chunk]) -> list[Chunk]:
+def _sections(chunks: Sequence[Chunk]) -> list[Chunk]:
     """One whole chunk per anchor of `chunks`, in their order."""
     out: dict[str, Chunk] = {}
     for c in chunks:
         if c.source not in out:
-            out[c.source] = whole_section(c, pool)[0]
+            out[c.source] = whole_section(c)[0]
     return list(out.values())
 
 
@@ -592,7 +604,7 @@ def _about(term: Term, sentence: str) -> int:
 
 def _term_answer(term: Term, pool: Sequence[Chunk]) -> tuple[list[str], list[Chunk]]:
     """The paragraphs that answer "what is `term`?" and the chunks they quote."""
-    chunks = _sections(_card_chunks(term.model, pool), pool)
+    chunks = _sections(_card_chunks(term.model, pool))
     paragraphs: list[str] = []
     used: list[Chunk] = []
     defined = card_definition(term, chunks)
@@ -607,20 +619,20 @@ def _term_answer(term: Term, pool: Sequence[Chunk]) -> tuple[list[str], list[Chu
         used.append(defined[1])
         skip = {defined[0].split(": ", 1)[-1]}
     # whole sentences about the term: any in its own section, elsewhere only those that name it
-    ranked: list[tuple[int, int, str, Chunk]] = []
+    ranked: list[tuple[int, int, int, tuple[str, Unit], Chunk]] = []
     own = _in_section(chunks, term.section)
     for rank, chunk in enumerate([*own, *[c for c in chunks if c not in own]]):
-        for sentence, unit in _sentences(chunk):
+        for position, (sentence, unit) in enumerate(_sentences(chunk)):
             score = _about(term, sentence)
             if unit.kind not in ("prose", "bullet") or not score or (chunk not in own and score < 3):
                 continue
             if not any(sentence in s or s in sentence for s in skip):
-                ranked.append((-score, rank, sentence, chunk))
-    ranked.sort(key=lambda x: (x[0], x[1]))
+                ranked.append((-score, rank, position, (sentence, unit), chunk))
+    ranked.sort(key=lambda x: (x[0], x[1], x[2]))
     if ranked:
-        chunk = ranked[0][3]
-        same = [s for _, _, s, c in ranked if c is chunk]
-        paragraphs.append(f"From {chunk.source}:\n{_join_within(same, QUOTE_CHARS)}")
+        chunk = ranked[0][4]
+        same = sorted((r for r in ranked if r[4] is chunk and r[0] == ranked[0][0]), key=lambda r: r[2])
+        paragraphs.append(f"From {chunk.source}:\n{_join_within([r[3] for r in same], QUOTE_CHARS)}")
         used.append(chunk)
     return paragraphs, used
 
@@ -656,17 +668,17 @@ def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[st
         chunks = _pick([*wanted, *candidates], allowed, models)
         if not chunks:
             return NO_DOCS, []
-        lead = None if wanted else _best_sentence(question, [whole_section(chunks[0], pool)[0]])
+        lead = None if wanted else _best_sentence(question, [whole_section(chunks[0])[0]])
         if lead:
             paragraphs.append(lead)
         asked = set(_words(question))
         for c in chunks:
             items = [
                 (s, u)
-                for s, u in _whole_sentences(c, pool)
+                for s, u in _whole_sentences(c)
                 if s != lead and (u.kind != "row" or _unquote(u.cells[0][1]).lower() in asked)
             ]
-            text = _join_within([s if u.kind != "code" else _code(s) for s, u in items], QUOTE_CHARS)
+            text = _join_within(items, QUOTE_CHARS)
             if text:
                 paragraphs.append(f"From {c.source}:\n{text}")
                 used.append(c)
@@ -737,16 +749,15 @@ def explain_usage(question: str) -> tuple[str, list[Citation]]:
     """A how-to answer from the user docs: the sentence that answers first, then the passages quoted."""
     from rag import search_docs
 
-    pool = _pool()
     guides = list({c.source: c for c in reversed(search_docs(question, k=8, guides=True)) if c.kind == GUIDE}.values())
     guides = sorted(guides, key=lambda c: -c.score)[:2]
     if not guides:
         return NO_DOCS, []
-    lead = _best_sentence(question, [whole_section(guides[0], pool)[0]]) or ""
+    lead = _best_sentence(question, [whole_section(guides[0])[0]]) or ""
     paragraphs = [lead] if lead else []
     for c in guides:
-        items = [(s, u) for s, u in _whole_sentences(c, pool) if s != lead]
-        text = _join_within([s if u.kind != "code" else _code(s) for s, u in items], QUOTE_CHARS)
+        items = [(s, u) for s, u in _whole_sentences(c) if s != lead]
+        text = _join_within(items, QUOTE_CHARS)
         if text:
             paragraphs.append(f"From {c.source}:\n{text}")
     return "\n\n".join(paragraphs), [Citation(source=c.source, chunk_id=c.chunk_id) for c in guides]
@@ -781,7 +792,7 @@ def explain_run(question: str, request: Request | None, previous: Answer) -> tup
     model = previous.model or (request.model if request else None) or ""
     spec = get_model(model)
     pool = _pool()
-    chunks = _sections(_card_chunks(model, pool), pool)
+    chunks = _sections(_card_chunks(model, pool))
     results = previous.results
     full = {r.run_id: r for r in previous.full_results}
     ids = ", ".join(r.run_id for r in results)
