@@ -200,7 +200,7 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=list(dict.fromkeys([*request.notes, *translation.notes, *_default_field_notes(request), *notes])),
+            notes=_notes_for(request, [*request.notes, *translation.notes, *_default_field_notes(request), *notes]),
         )
         answer._full_results = outcome.results
         return answer, request
@@ -311,6 +311,13 @@ class Conversation:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _notes_for(request: Request, notes: list[str]) -> list[str]:
+    """The answer's notes, once each; an answer that ran nothing used no default, so it says none."""
+    if request.kind not in RUN_KINDS:
+        notes = [n for n in notes if "used the default" not in n]
+    return list(dict.fromkeys(notes))
 
 
 def _default_field_notes(request: Request) -> list[str]:

@@ -34,7 +34,7 @@ A request JSON runs one experiment. Its fields are those of the Answer JSON:
               of P at which M meets X; relation "eq" (within 1%, the default), "le" (at most X) or
               "ge" (at least X); lower / upper (optional) narrow the search within P's bounds
 The results JSON has kind and results (one per run), plus differences (compare), sweep, or
-calibration (value, achieved, met, note). Examples: docs/methods.md."""
+calibration (value, achieved, met, note). Examples: docs/requests.md."""
 
 
 def build_parser() -> argparse.ArgumentParser:

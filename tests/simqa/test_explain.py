@@ -90,7 +90,9 @@ def test_quotes_are_whole_sentences() -> None:
                 continue
             # a list item ("- where restaurants ...") is whole too: it starts a line of its own
             # a table row reads "name (column: cell; ...)."
-            assert re.match(r"- |[A-Z0-9`\"(*]|[\w.]+ \(\w+: ", prose[0]), f"{question}: starts inside a sentence: {prose[0][:60]}"
+            assert re.match(r"- |[A-Z0-9`\"(*]|[\w.]+ \(\w+: ", prose[0]), (
+                f"{question}: starts inside a sentence: {prose[0][:60]}"
+            )
             assert re.search(r"[.!?);]$", prose[-1].rstrip()), f"{question}: ends inside a sentence: {prose[-1][-60:]}"
             assert "…" not in passage
 
@@ -201,3 +203,11 @@ def test_a_why_about_the_model_is_not_about_the_run() -> None:
     assert not is_why_about_last_run("why?", None)
     explained = conv.ask("what does R0 mean?")
     assert not is_why_about_last_run("why?", explained)  # the last turn ran nothing
+
+
+def test_an_answer_that_ran_nothing_names_no_default_it_used() -> None:
+    assistant = Assistant(translator="offline")
+    for question in ("what is the peak with R0 -2", "What if R0 is 50?"):
+        answer = assistant.ask(question)
+        assert answer.kind in ("refuse", "clarify") and answer.results == []
+        assert not [n for n in answer.notes if "used the default" in n], answer.notes
