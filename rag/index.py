@@ -12,6 +12,7 @@ not re-embedded or re-sent to Chroma.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -71,8 +72,15 @@ def _snapshot_paths(backend: EmbeddingBackend) -> tuple[Path, Path]:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot write the docs index {path} ({exc.strerror or exc}): set SIMQA_HOME to a writable folder"
+        ) from None
 
 
 class Snapshot:
@@ -230,17 +238,25 @@ def index_docs(
         store = _store_location()
         digest = snapshot.digest()
         local = not store.startswith("http")
+        if local:
+            from rag.vectorstore import local_store_problem
+
+            problem = local_store_problem(Path(store))
+            if problem is not None:
+                raise StoreError(
+                    f"the embedded Chroma store is damaged: {problem}; move {store} aside and run `simqa index` "
+                    "again to rebuild it (it holds only derived data)"
+                )
         up_to_date = not force and local and Path(store).exists() and snapshot.synced.get(store) == digest
         if not up_to_date:
             from rag.vectorstore import DOCS, VectorStore
 
             vs = VectorStore(backend)
             held = vs.hashes(DOCS)
-            if not old_hashes or force:
-                # Counts against what the store holds: a fresh store reports everything as added.
-                added = sum(1 for c in chunks if c.chunk_id not in held)
-                updated = sum(1 for c in chunks if c.chunk_id in held and held[c.chunk_id] != c.content_hash)
-                removed = sum(1 for cid in held if cid not in new_ids)
+            # Counts against what the store holds: a fresh (or rebuilt) store reports everything as added.
+            added = sum(1 for c in chunks if c.chunk_id not in held)
+            updated = sum(1 for c in chunks if c.chunk_id in held and held[c.chunk_id] != c.content_hash)
+            removed = sum(1 for cid in held if cid not in new_ids)
             send = [i for i, c in enumerate(chunks) if held.get(c.chunk_id) != c.content_hash]
             vs.upsert(
                 DOCS,

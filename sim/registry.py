@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, brief
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def get_model(name: str) -> ModelSpec:
         return _models[name]
     hint = f" (plugin failed to load: {_plugin_errors[name]})" if name in _plugin_errors else ""
     raise ScenarioError(
-        f"unknown model {name!r}{hint}; known models: {', '.join(model_names())}",
+        f"unknown model {brief(name)}{hint}; known models: {', '.join(model_names())}",
         field="model",
         value=name,
         allowed=", ".join(model_names()),

@@ -1,27 +1,34 @@
 """The `simqa` command line: ask, chat, run, eval, index, runs.
 
 Exit codes: 0 success; 2 a user mistake (bad scenario, bad JSON, unknown option) with one line
-saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint, store).
+saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint, store), one line;
+1 a bug in simqa, one line (`SIMQA_DEBUG=1` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
+from simqa.json_input import MAX_DEPTH, MAX_INPUT_BYTES, MAX_NUMBER_DIGITS
 
+EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
-EXIT_CODES = (
-    "exit codes: 0 success; 1 an eval quality gate failed (`simqa eval`); 2 a user mistake (a bad "
-    "scenario, bad JSON, an unknown option), said on one line; 3 a service failed (the LLM endpoint, "
-    "the run store, the Chroma server, the Dask cluster); 130 interrupted."
+RUN_FILE_RULES = (
+    'The file is strict JSON, each value of the type its field declares: "2.5" is a string, not a '
+    'number, and 1 or "yes" is not true; numbers are finite (no NaN or Infinity) with at most '
+    f"{MAX_NUMBER_DIGITS} digits; nesting at most {MAX_DEPTH} deep; at most {MAX_INPUT_BYTES:,} bytes; "
+    "UTF-8, with or without a byte-order mark; a regular file or standard input (a named pipe or a "
+    "device is refused). Any mistake is one line on stderr, exit 2, and nothing runs."
 )
 REQUEST_FIELDS = """\
 A request JSON runs one experiment. Its fields are those of the Answer JSON:
@@ -37,13 +44,27 @@ The results JSON has kind and results (one per run), plus differences (compare),
 calibration (value, achieved, met, note). Examples: docs/requests.md."""
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line reported in one line (not usage, then the error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (`{self.prog} --help` says what is allowed)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from simqa import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="simqa",
         description="Ask simulation models questions in plain language, offline or with any OpenAI-compatible LLM.",
-        epilog=EXIT_CODES,
+        epilog=(
+            "exit codes: 0 done; 2 a mistake in what was given (a bad scenario, value or option): one line "
+            "saying what is wrong and what is allowed; 3 a service failed (the LLM endpoint, the run store, "
+            "the Chroma server, the Dask cluster): one line saying what to do; 1 a bug in simqa: one line "
+            "(SIMQA_DEBUG=1 shows the traceback). When retrieval or the LLM fails, `ask` and `chat` answer "
+            "without it and say so in the answer's notes. Every call to a service has a deadline "
+            "(SIMQA_CHROMA_TIMEOUT_S, default 15 s, for a Chroma server)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"simqa {__version__}")
     parser.add_argument(
@@ -75,11 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run a scenario JSON without any LLM",
-        description=(
+        description=textwrap.fill(
             "Run a scenario JSON ({model, params, interventions}) or a request JSON "
-            "({kind, scenarios, sweep, calibrate}) with no LLM and no retrieval; print results JSON."
+            "({kind, scenarios, sweep, calibrate}) with no LLM and no retrieval; print results JSON.",
+            100,
         ),
-        epilog=REQUEST_FIELDS,
+        epilog=textwrap.fill(RUN_FILE_RULES, 100) + "\n\n" + REQUEST_FIELDS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("file", help="path to the JSON file, or - for standard input")
@@ -113,7 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs_sub.add_parser(
         "repair",
         help="check the run store and repair it (damaged files are moved aside)",
-        description="Check the run store and repair it; damaged files are moved aside, never deleted.",
+        description=(
+            "Check the run store and repair it: every intact run is kept, the damaged file is moved aside "
+            "(never deleted), and the report says how many runs were kept and dropped, and when the damage "
+            "hides how many were lost (a truncated or emptied file), how many series files belong to no kept run."
+        ),
     )
     return parser
 
@@ -150,6 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`simqa run f.json | head`): nothing left to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug, not a user mistake: still one line, the traceback on request
+        if os.environ.get("SIMQA_DEBUG"):
+            raise
+        _error(
+            f"unexpected {type(exc).__name__}: {exc}; this is a bug in simqa: rerun with SIMQA_DEBUG=1 "
+            "for the traceback and report it"
+        )
+        return EXIT_BUG
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 
@@ -164,8 +202,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+MAX_ERROR_CHARS = 2000
+
+
 def _error(message: str) -> None:
-    print(f"simqa: error: {message}", file=sys.stderr)
+    """One line on stderr, however long or many-lined the message it reports."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[:MAX_ERROR_CHARS] + f"… ({len(line):,} characters)"
+    print(f"simqa: error: {line}", file=sys.stderr)
 
 
 def _eval(argv: list[str]) -> int:
@@ -194,9 +239,16 @@ def _ask(args: argparse.Namespace) -> int:
         answer = assistant.ask(args.question, progress=progress)
     plot_path = None
     if not args.no_plot and answer.full_results:
-        target = Path(args.plot) if args.plot else simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png"
-        saved = _save_plot(answer, target)
-        plot_path = Path(saved) if saved else None
+        if args.plot:
+            saved = _save_plot(answer, Path(args.plot))  # the path asked for: a path that cannot be written is an error
+            plot_path = Path(saved) if saved else None
+        else:
+            from simqa.plot import save_plot
+
+            try:
+                plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+            except (OSError, StoreError) as exc:  # the answer stands without its picture
+                answer.notes.append(f"the plot could not be saved ({getattr(exc, 'strerror', None) or exc})")
     render_answer(console(), answer, plot_path)
     return 0
 
@@ -215,28 +267,9 @@ def _save_plot(answer: Any, path: Path) -> str | None:
 
 
 def _read_json(path: str) -> Any:
-    where = "standard input" if path == "-" else path
-    try:
-        if path == "-":
-            raw = sys.stdin.read()
-        else:
-            p = Path(path)
-            if p.is_dir():
-                raise SimqaError(f"{path} is a folder: give a scenario JSON file, or - for standard input")
-            if not p.is_file():
-                raise SimqaError(f"no such file: {path}")
-            raw = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SimqaError(f"{where} is not UTF-8 text: give a scenario JSON file") from None
-    except OSError as exc:
-        raise SimqaError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SimqaError(
-            f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            'expected a scenario like {"model": "seir", "params": {"r0": 2.5}}'
-        ) from None
+    from simqa.json_input import read_json
+
+    return read_json(path)
 
 
 def run_payload(data: Any, replicates: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -244,9 +277,11 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
     from sim import experiments
     from sim.runner import run
     from sim.scenario import parse_scenario
+    from simqa.json_input import check_payload
 
     if not isinstance(data, dict):
         raise SimqaError(f"expected a JSON object (a scenario or a request), got {type(data).__name__}")
+    check_payload(data)
     if "kind" not in data:
         result = run(parse_scenario(data), replicates=replicates, seed=seed)
         return {"kind": "simulate", "results": [result.model_dump(mode="json")]}
@@ -287,8 +322,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.no_series:
         for r in payload["results"]:
             r.pop("series", None)
-    print(json.dumps(payload, indent=2))
+    print(json.dumps(_finite(payload), indent=2, allow_nan=False))
     return 0
+
+
+def _finite(value: Any) -> Any:
+    """The results with a non-finite float (a metric of zero orders, say) as null: the output is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _index(force: bool) -> int:

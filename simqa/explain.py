@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from rag.chunking import GUIDE
 from rag.types import Chunk
+from sim.errors import StoreError
 from sim.registry import get_model, model_names
 from simqa.answer import Citation
 from simqa.request import RUN_KINDS, Request
@@ -437,11 +438,19 @@ def models_named(question: str, model: str | None = None) -> list[str]:
         if re.search(rf"(?<![\w-]){re.escape(m)}(?![\w-])", text):
             found.append(m)
             continue
-        words = [w for w in get_model(m).keywords if re.search(rf"\b{re.escape(w)}\b", text)]
+        words = [w for w in _model_words(m) if re.search(rf"\b{re.escape(w)}\b", text)]
         # a word of its own ("agent based"): another model does not declare it too
-        if any(not any(w in get_model(o).keywords for o in names if o != m) for w in words):
+        if any(not any(w in _model_words(o) for o in names if o != m) for w in words):
             found.append(m)
     return found
+
+
+def _model_words(model: str) -> tuple[str, ...]:
+    """The words that route a question to a model: its language declaration's names and words, or its keywords."""
+    spec = get_model(model)
+    language = getattr(spec, "language", None)
+    declared = (*getattr(language, "names", ()), *getattr(language, "words", ())) if language is not None else ()
+    return tuple(w.lower() for w in (*declared, *spec.keywords))
 
 
 def terms_named(model: str, question: str) -> list[Term]:
@@ -473,10 +482,20 @@ def terms_named(model: str, question: str) -> list[Term]:
     return list(dict.fromkeys(t for _, _, t in kept))
 
 
-def _pool() -> list[Chunk]:
+def _pool(notes: list[str] | None = None) -> list[Chunk]:
+    """The indexed chunks; when the index cannot be read or written, the docs chunked afresh (no
+    vectors needed to quote them), with a note saying retrieval was unavailable."""
     from rag.index import doc_index
 
-    return doc_index().chunks
+    try:
+        return doc_index().chunks
+    except StoreError as exc:
+        from rag.chunking import chunk_file, doc_files
+
+        note = f"retrieval unavailable: {exc}"
+        if notes is not None and note not in notes:
+            notes.append(note)
+        return [c for f in doc_files() for c in chunk_file(f)]
 
 
 def _card_chunks(model: str, pool: Sequence[Chunk] | None = None) -> list[Chunk]:
@@ -640,13 +659,18 @@ def _term_answer(term: Term, pool: Sequence[Chunk]) -> tuple[list[str], list[Chu
 # ----------------------------------------------------------------------------------- explain
 
 
-def explain(question: str, request: Request, found: Iterable[Chunk]) -> tuple[str, list[Citation]]:
-    """The answer to a question about a term, a model or how to use simqa, and the chunks it quotes."""
-    from rag import search_docs
+def explain(
+    question: str, request: Request, found: Iterable[Chunk], notes: list[str] | None = None
+) -> tuple[str, list[Citation]]:
+    """The answer to a question about a term, a model or how to use simqa, and the chunks it quotes.
 
-    if is_usage_question(question):
-        return explain_usage(question)
-    pool = _pool()
+    When the vector store fails (a Chroma server down or silent), the docs are searched by
+    keywords alone and a line saying so is added to `notes`.
+    """
+    search_docs = _DocSearch(notes if notes is not None else [])
+    if is_usage_question(question, search_docs):
+        return explain_usage(question, search_docs)
+    pool = _pool(search_docs.notes)
     models = models_named(question, request.model)
     terms = [t for m in models for t in terms_named(m, question)][:MAX_TERMS]
     paragraphs: list[str] = []
@@ -735,20 +759,43 @@ def _stem(word: str) -> str:
 # ------------------------------------------------------------------------------------ how-to
 
 
-def is_usage_question(question: str) -> bool:
+class _DocSearch:
+    """Doc search for one explanation: fused (keywords and vectors), or keywords alone from the
+    first failure of the vector store on, so a silent server costs one deadline, not one each."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+        self.mode: Literal["fused", "bm25"] = "fused"
+
+    def __call__(self, query: str, *, model: str | None = None, k: int = 5, guides: bool = False) -> list[Chunk]:
+        from rag import search_docs
+
+        if self.mode == "fused":
+            try:
+                return search_docs(query, model=model, k=k, guides=guides)
+            except StoreError as exc:
+                self.mode = "bm25"
+                self.notes.append(f"the vector store failed ({exc}); the docs were searched by keywords alone")
+        try:
+            return search_docs(query, model=model, k=k, mode="bm25", guides=guides)
+        except StoreError as exc:
+            note = f"retrieval unavailable: {exc}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return []
+
+
+def is_usage_question(question: str, search_docs: _DocSearch | None = None) -> bool:
     """A how-to question about using simqa: it opens like one and the user docs match it best."""
     if not HOW_TO.search(question):
         return False
-    from rag import search_docs
-
-    hits = search_docs(question, k=3, guides=True)
+    hits = (search_docs or _DocSearch([]))(question, k=3, guides=True)
     return bool(hits) and hits[0].kind == GUIDE
 
 
-def explain_usage(question: str) -> tuple[str, list[Citation]]:
+def explain_usage(question: str, search_docs: _DocSearch | None = None) -> tuple[str, list[Citation]]:
     """A how-to answer from the user docs: the sentence that answers first, then the passages quoted."""
-    from rag import search_docs
-
+    search_docs = search_docs or _DocSearch([])
     guides = list({c.source: c for c in reversed(search_docs(question, k=8, guides=True)) if c.kind == GUIDE}.values())
     guides = sorted(guides, key=lambda c: -c.score)[:2]
     if not guides:
@@ -784,14 +831,16 @@ def is_why_about_last_run(question: str, previous: Answer | None) -> bool:
     return any(w.rstrip("s") in metric_words or w in metric_words for w in words)
 
 
-def explain_run(question: str, request: Request | None, previous: Answer) -> tuple[str, list[Citation]]:
+def explain_run(
+    question: str, request: Request | None, previous: Answer, notes: list[str] | None = None
+) -> tuple[str, list[Citation]]:
     """Why the last run came out as it did, from its own results: where infections happened and
     what an intervention removed, or what limits a fleet (preparation, travel, queueing)."""
     from simqa.compose import headline_metrics
 
     model = previous.model or (request.model if request else None) or ""
     spec = get_model(model)
-    pool = _pool()
+    pool = _pool(notes)
     chunks = _sections(_card_chunks(model, pool))
     results = previous.results
     full = {r.run_id: r for r in previous.full_results}
