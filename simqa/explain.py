@@ -156,15 +156,15 @@ DEFINING_WORDS = frozenset(
         "metric",
     ]
 )
-# The parts of a delivery-like delay, found by the words the card's metric definitions and the
+# The parts of a delay of a served queue, found by the words the card's metric definitions and the
 # parameters' declarations use (no parameter or metric is named here).
 QUEUEING_WORDS = re.compile(r"\bqueu\w*", re.I)
 PREPARATION_WORDS = re.compile(r"\bpreparation\b", re.I)
 TRAVEL_WORDS = re.compile(r"\b(?:speed|distance|square city|km)\b", re.I)
 BUSY_WORDS = re.compile(r"\bshare of \w+ time\b|\bbusy\b", re.I)
 FLOOR_QUERY = "the floor of the time no fleet can beat: preparation plus the ride"
-QUEUE_SHARE_LIMIT = 0.25  # waiting for a courier is over a quarter of the median time: the fleet limits
-BUSY_LIMIT = 0.9  # couriers busy 90% of the shift or more: the fleet limits
+QUEUE_SHARE_LIMIT = 0.25  # the wait for a server is over a quarter of the median time: the fleet limits
+BUSY_LIMIT = 0.9  # servers busy 90% of the time or more: the fleet limits
 
 
 # --------------------------------------------------------------------------------------- units
@@ -244,7 +244,7 @@ def units(chunk: Chunk) -> list[Unit]:
 
 
 def _row_text(cells: Sequence[tuple[str, str]]) -> str:
-    """A table row as a sentence: "household_weight (unit: relative; bounds: >= 0, <= 10; default: 1.0)."."""
+    """A table row as a sentence: "name (unit: ...; bounds: ...; default: ...)." with its own column names."""
     if not cells:
         return ""
     first = _unquote(cells[0][1])
@@ -253,7 +253,7 @@ def _row_text(cells: Sequence[tuple[str, str]]) -> str:
 
 
 def _unquote(cell: str) -> str:
-    """`max_batch` -> max_batch; a cell with code inside ("<= `population`") keeps its quotes."""
+    """`name` -> name; a cell with code inside ("<= `other_name`") keeps its quotes."""
     cell = cell.strip()
     return cell[1:-1] if cell.startswith("`") and cell.endswith("`") and cell.count("`") == 2 else cell
 
@@ -407,7 +407,7 @@ def _names(cell: str, term: str) -> bool:
 
 
 def _mentions(sentence: str, term: str) -> bool:
-    """The sentence names `term` (as `max_batch`, or as "max batch")."""
+    """The sentence names `term` (as `some_name`, or as "some name")."""
     low = sentence.lower()
     spaced = term.replace("_", " ")
     return bool(re.search(rf"(?<!\w){re.escape(term)}(?!\w)", low) or re.search(rf"\b{re.escape(spaced)}\b", low))
@@ -462,7 +462,7 @@ def terms_named(model: str, question: str) -> list[Term]:
         ("intervention", sorted(spec.interventions)),
     ]
     text = question.lower()
-    # a plain word ("days", "population") is a term only when the question is about little else
+    # a plain word as a name is a term only when the question is about little else
     short = len([w for w in _words(text) if w not in DEFINING_WORDS]) <= 2
     found: list[tuple[int, int, Term]] = []
     for kind, names in groups:
@@ -474,7 +474,7 @@ def terms_named(model: str, question: str) -> list[Term]:
                 if m:
                     found.append((m.start(), m.end(), Term(model, kind, name)))
                     break
-    # a name inside a longer one the question names ("days" in "incubation days") is not asked about
+    # a name inside a longer one the question names ("x" in "y x") is not asked about
     kept = [
         (s, e, t) for s, e, t in found if not any((s2 <= s and e <= e2) and (e2 - s2) > (e - s) for s2, e2, _ in found)
     ]
@@ -816,7 +816,7 @@ def explain_usage(question: str, search_docs: _DocSearch | None = None) -> tuple
 def is_why_about_last_run(question: str, previous: Answer | None) -> bool:
     """A "why" question ("why?", "why did the peak fall?") in a conversation whose last turn ran something.
 
-    A "why" about the model in general ("why does the seir model assume random mixing?") is not
+    A "why" about the model in general ("why does the model assume random mixing?") is not
     about the run: it names no result and points back at nothing.
     """
     if previous is None or previous.kind not in RUN_KINDS or not previous.results:
@@ -948,7 +948,7 @@ def _change(metric: str, before: Any, after: Any) -> str:
 
 
 def _definition_body(definition: str) -> str:
-    """ "`school_closure` (abm): school transmission is zero while active." -> the part after the name."""
+    """A card definition "`name` (model): what it is." -> the part after the name."""
     return definition.split("): ", 1)[-1] if definition.startswith("`") else definition
 
 

@@ -69,7 +69,7 @@ def _series_axis(ax: Any, results: Sequence[Result]) -> None:
 
 
 def param_value(result: Result, param: str) -> float:
-    """The value of a model parameter, or of an intervention field (`contact_reduction.effectiveness`)."""
+    """The value of a model parameter, or of an intervention field (`type.field`)."""
     if "." in param:
         iv_type, _, field = param.partition(".")
         iv = next(iv for iv in result.scenario.interventions if iv.type == iv_type)
