@@ -25,14 +25,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from rag.chunking import DocFile, chunk_file, doc_files
+from rag.chunking import GUIDE, DocFile, chunk_file, doc_files, doc_kind
 from rag.embeddings import EmbeddingBackend, default_backend
 from rag.hybrid import HybridIndex
 from rag.paths import index_dir, simqa_home
 from rag.types import Chunk
 from sim.errors import StoreError
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: user docs indexed (kind "guide"), split tables repeat their header
 
 
 class IndexReport(BaseModel):
@@ -169,7 +169,7 @@ def _doc_files_from(paths: Iterable[str | Path]) -> list[DocFile]:
         for p in found:
             model = p.stem if p.parent.name == "models" else None
             source = f"docs/models/{p.name}" if model else f"docs/{p.name}"
-            out.append(DocFile(p, source, model))
+            out.append(DocFile(p, source, model, doc_kind(p, model)))
     return out
 
 
@@ -186,7 +186,7 @@ def index_docs(
     force: bool = False,
     backend: EmbeddingBackend | None = None,
 ) -> IndexReport:
-    """(Re)index the model cards and the methods page (or `paths`: files or folders of Markdown).
+    """(Re)index the model cards, the methods page and the user docs (or `paths`: files or folders of Markdown).
 
     sync_store: also bring Chroma in step (skipped when the mirror records that Chroma already holds
       exactly these chunks, unless `force`); retrieval calls this with False for a stale mirror.
@@ -321,16 +321,41 @@ def _sync_runs(vs: Any) -> int:
 
 
 class DocIndex:
-    """The docs, searchable: chunks plus a `HybridIndex` over their text and vectors."""
+    """The docs, searchable: chunks plus a `HybridIndex` over their text and vectors.
+
+    Two indexes: one over the model cards and the methods page (what questions about a model are
+    answered from, and what a translator gets as context), one over every doc, the user docs
+    included (how-to questions). Each has its own BM25 statistics, so indexing the user docs
+    changes nothing in how the cards rank among themselves.
+    """
 
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, backend: EmbeddingBackend) -> None:
         self.chunks = chunks
         self.backend = backend
         self.hybrid = HybridIndex([c.text for c in chunks], vectors, [c.model for c in chunks], backend)
+        self.doc_positions = [i for i, c in enumerate(chunks) if c.kind != GUIDE]
+        self.cards = HybridIndex(
+            [chunks[i].text for i in self.doc_positions],
+            vectors[self.doc_positions] if len(chunks) else vectors,
+            [chunks[i].model for i in self.doc_positions],
+            backend,
+        )
 
-    def search(self, question: str, k: int = 5, model: str | None = None, mode: str = "fused") -> list[Chunk]:
-        hits = self.hybrid.search(question, k, model, mode)  # type: ignore[arg-type]
-        return [self.chunks[i].model_copy(update={"score": round(score, 6)}) for i, score in hits]
+    def search(
+        self, question: str, k: int = 5, model: str | None = None, mode: str = "fused", guides: bool = False
+    ) -> list[Chunk]:
+        """The best `k` chunks; the user docs only with `guides`."""
+        if guides:
+            hits = self.hybrid.search(question, k, model, mode)  # type: ignore[arg-type]
+            return [self.chunks[i].model_copy(update={"score": round(score, 6)}) for i, score in hits]
+        hits = self.cards.search(question, k, model, mode)  # type: ignore[arg-type]
+        return [self.chunks[self.doc_positions[i]].model_copy(update={"score": round(score, 6)}) for i, score in hits]
+
+    def bm25(self, question: str, n: int, model: str | None = None, guides: bool = False) -> list[tuple[int, float]]:
+        """Lexical hits as (position in `chunks`, score)."""
+        if guides:
+            return self.hybrid.bm25(question, n, model)
+        return [(self.doc_positions[i], s) for i, s in self.cards.bm25(question, n, model)]
 
 
 _loaded: dict[str, tuple[DocIndex, Snapshot]] = {}

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.chunking import GUIDE
 from rag.embeddings import EmbeddingBackend, default_backend
 from rag.examples import example_index
 from rag.hybrid import CANDIDATES, HybridIndex, Mode, rrf
@@ -47,18 +48,21 @@ def search_docs(
     model: str | None = None,
     mode: Mode = "fused",
     backend: EmbeddingBackend | None = None,
+    guides: bool = False,
 ) -> list[Chunk]:
+    """The `k` best chunks of the model cards and the methods page; with `guides`, of the user
+    docs (docs/llm.md, docs/cli.md, ...) too, for questions on how to use simqa."""
     backend = backend or default_backend()
     from rag.vectorstore import chroma_url
 
     index = doc_index(backend)
     if chroma_url() and mode != "bm25":
-        return _search_docs_server(question, index, k, model, mode, backend)
-    return index.search(question, k, model, mode)
+        return _search_docs_server(question, index, k, model, mode, backend, guides)
+    return index.search(question, k, model, mode, guides=guides)
 
 
 def _search_docs_server(
-    question: str, index: Any, k: int, model: str | None, mode: Mode, backend: EmbeddingBackend
+    question: str, index: Any, k: int, model: str | None, mode: Mode, backend: EmbeddingBackend, guides: bool
 ) -> list[Chunk]:
     """Dense neighbours from the shared Chroma server, fused with local BM25."""
     from rag.vectorstore import DOCS, chroma_url
@@ -67,7 +71,10 @@ def _search_docs_server(
     failed = _server_down.get(url)
     if failed is not None and time.monotonic() - failed[0] < SERVER_RETRY_S:
         raise StoreError(str(failed[1]))  # it failed moments ago: do not wait for its deadline again
-    where = {"model": {"$in": [model, ""]}} if model else None
+    filters: list[dict[str, Any]] = [{"model": {"$in": [model, ""]}}] if model else []
+    if not guides:
+        filters.append({"kind": {"$ne": GUIDE}})
+    where = filters[0] if len(filters) == 1 else {"$and": filters} if filters else None
     depth = max(CANDIDATES, k)
     try:
         store = _server_store(backend)
@@ -94,7 +101,7 @@ def _search_docs_server(
     if mode == "dense":
         ranking = dense_ranking[:k]
     else:
-        lexical = [(index.chunks[i].chunk_id, s) for i, s in index.hybrid.bm25(question, depth, model)]
+        lexical = [(index.chunks[i].chunk_id, s) for i, s in index.bm25(question, depth, model, guides)]
         for cid, _ in lexical:
             found.setdefault(cid, by_id[cid])
         ranking = rrf([lexical, dense_ranking], k)

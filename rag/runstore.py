@@ -82,6 +82,7 @@ class RunSummary(BaseModel):
     created_at: str
     summary: str
     metrics: dict[str, Any] = Field(default_factory=dict)
+    scenario: dict[str, Any] = Field(default_factory=dict)
 
 
 class StoredRun(BaseModel):
@@ -170,6 +171,12 @@ def _series_hash(series: dict[str, np.ndarray]) -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _dumps_ordered(value: Any) -> str:
+    """Results as the model wrote them: a breakdown's parts keep their order (age groups youngest
+    first), so a run read from the store prints like a fresh one."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def canonical_json(result: Result) -> str:
@@ -355,9 +362,9 @@ class RunStore:
             int(result.meta.seed),
             int(result.meta.replicates),
             result.meta.engine_version,
-            _dumps(result.metrics),
-            _dumps({k: list(v) for k, v in result.ci.items()}),
-            _dumps(result.replicate_metrics),
+            _dumps_ordered(result.metrics),
+            _dumps_ordered({k: list(v) for k, v in result.ci.items()}),
+            _dumps_ordered(result.replicate_metrics),
             _dumps(result.notes),
             result.time_unit,
             float(result.meta.wall_ms),
@@ -528,7 +535,7 @@ class RunStore:
     def list(self, limit: int = 20, model: str | None = None) -> list[RunSummary]:
         """The most recent runs first."""
         sql = (
-            "SELECT r.run_id, r.model, r.label, r.created_at, s.summary, r.metrics_json FROM runs r "
+            "SELECT r.run_id, r.model, r.label, r.created_at, s.summary, r.metrics_json, r.scenario_json FROM runs r "
             "LEFT JOIN run_search s ON s.run_id = r.run_id"
         )
         args: tuple[Any, ...] = ()
@@ -541,9 +548,10 @@ class RunStore:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         out = []
-        for run_id, model_name, label, created, summary, metrics in rows:
+        for run_id, model_name, label, created, summary, metrics, scenario in rows:
             try:
                 parsed = json.loads(metrics)
+                scenario_data = json.loads(scenario)
             except ValueError:
                 raise self._corrupt(f"run {run_id} is unreadable") from None
             out.append(
@@ -554,6 +562,7 @@ class RunStore:
                     created_at=created,
                     summary=summary or "",
                     metrics=parsed,
+                    scenario=scenario_data,
                 )
             )
         return out

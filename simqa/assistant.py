@@ -117,6 +117,7 @@ class Assistant:
         *,
         exclude_case: str | None = None,
         progress: Progress | None = None,
+        previous: Answer | None = None,
     ) -> tuple[Answer, Request]:
         question = question.strip()
         if not question:
@@ -133,6 +134,14 @@ class Assistant:
         start = time.perf_counter()
         translation = self._translate(question, context, notes)
         request = translation.request
+        # Until the translator tells these apart itself: "why?" about the run just made, and how to use simqa.
+        from simqa.explain import is_usage_question, is_why_about_last_run
+
+        why_last_run = previous is not None and is_why_about_last_run(question, previous)
+        if why_last_run and previous is not None:
+            request = Request(kind="explain", model=previous.model, message=question[:2000])
+        elif request.kind in ("refuse", "clarify") and request.model is None and is_usage_question(question):
+            request = Request(kind="explain", message=question[:2000])
         timings["translate"] = _ms(start)
 
         start = time.perf_counter()
@@ -146,10 +155,17 @@ class Assistant:
         timings["simulate"] = _ms(start)
 
         start = time.perf_counter()
-        if request.kind == "explain":
+        if request.kind == "explain" and why_last_run and previous is not None:
+            from simqa.explain import explain_run
+
+            text, citations = explain_run(question, history[-1].request if history else None, previous, notes)
+        elif request.kind == "explain":
             from simqa.explain import explain
 
             text, citations = explain(question, request, context.docs, notes)
+        elif request.kind == "refuse":
+            text = compose_template(question, request, outcome)
+            citations = []  # a refusal uses no doc: it cites none
         else:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
@@ -184,7 +200,7 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=list(dict.fromkeys([*request.notes, *translation.notes, *_default_field_notes(request), *notes])),
+            notes=_notes_for(request, [*request.notes, *translation.notes, *_default_field_notes(request), *notes]),
         )
         answer._full_results = outcome.results
         return answer, request
@@ -302,7 +318,13 @@ class Conversation:
 
     def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
         with self._lock:
-            answer, request = self.assistant._answer(question, self.turns, exclude_case=exclude_case, progress=progress)
+            answer, request = self.assistant._answer(
+                question,
+                self.turns,
+                exclude_case=exclude_case,
+                progress=progress,
+                previous=self.answers[-1] if self.answers else None,
+            )
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer
@@ -314,6 +336,13 @@ class Conversation:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _notes_for(request: Request, notes: list[str]) -> list[str]:
+    """The answer's notes, once each; an answer that ran nothing used no default, so it says none."""
+    if request.kind not in RUN_KINDS:
+        notes = [n for n in notes if "used the default" not in n]
+    return list(dict.fromkeys(notes))
 
 
 def _default_field_notes(request: Request) -> list[str]:

@@ -1,7 +1,7 @@
 """`simqa chat`: a multi-turn conversation in the terminal; follow-ups refine the last scenario.
 
-Commands: /scenario shows the last scenario run, /runs lists stored runs, /save [PATH] writes the
-conversation's Answer JSON, /quit ends.
+Commands: /scenario shows the scenario the next question refines, /runs lists stored runs,
+/save [PATH] writes the conversation's Answer JSON, /help lists the commands, /quit ends.
 
 A conversation survives any one turn: a question that fails (a bad value, a failing service, a
 bug), a `/save` to a path that cannot be written, or Ctrl-C during an answer prints one line and
@@ -14,9 +14,11 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from rag.paths import simqa_home
 from sim.errors import LLMError, SimqaError, StoreError
@@ -24,14 +26,29 @@ from simqa.assistant import Assistant, Conversation, TranslatorName
 from simqa.plot import save_plot
 from simqa.render import console, render_answer, runs_table, with_progress
 
-HELP = "Ask about a model (seir, abm, delivery, plugins). Commands: /scenario  /runs  /save [PATH]  /quit"
+COMMANDS = (
+    ("/scenario", "the scenario the next question refines"),
+    ("/runs", "the last stored runs"),
+    ("/save [PATH]", "write the conversation's answers as JSON"),
+    ("/help", "this list"),
+    ("/quit", "end (or Ctrl-D)"),
+)
+HELP = "Commands: " + "  ".join(name for name, _ in COMMANDS)
 DEFAULT_SAVE = "simqa-conversation.json"
+
+
+def _help_text() -> str:
+    from sim.registry import model_names
+
+    lines = [f"Ask about a model ({', '.join(model_names())}), or how to use simqa. Commands:"]
+    lines += [f"  {name:<14} {what}" for name, what in COMMANDS]
+    return "\n".join(lines)
 
 
 def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # type: ignore[no-untyped-def]
     con = console()
     conv = Assistant(translator=translator).conversation()
-    con.print(f"[bold]simqa chat[/bold] — {HELP}")
+    con.print(Text.assemble(("simqa chat", "bold"), f" — ask a question; {HELP}"))
     while True:
         try:
             line = input_fn("you> ").strip()
@@ -76,13 +93,14 @@ def _turn(con: Console, conv: Conversation, line: str) -> None:
 
 def _command(con: Console, conv: Conversation, line: str) -> None:
     if line == "/help":
-        con.print(HELP)
+        con.print(_help_text(), markup=False)
     elif line == "/scenario":
-        last = conv.answers[-1] if conv.answers else None
-        if last is None or not last.scenarios:
-            con.print("no scenario yet")
+        turn, scenarios = _scenario_refined_next(conv)
+        if not scenarios:
+            con.print("no scenario yet: ask a question that runs a model")
         else:
-            con.print_json(json.dumps([s.model_dump(mode="json") for s in last.scenarios]))
+            con.print(f"the scenario the next question refines (from turn {turn}):")
+            con.print_json(json.dumps([s.model_dump(mode="json") for s in scenarios]))
     elif line == "/runs":
         from rag.runstore import RunStore
 
@@ -99,7 +117,7 @@ def _command(con: Console, conv: Conversation, line: str) -> None:
             return
         con.print(f"saved {len(conv.answers)} answers to {escape(str(target))}")
     else:
-        con.print(f"unknown command {escape(line.split()[0])}; {HELP}")
+        con.print(f"unknown command {line.split()[0]}; {HELP}", markup=False)
 
 
 def _save(conv: Conversation, target: Path) -> None:
@@ -114,3 +132,12 @@ def _save(conv: Conversation, target: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def _scenario_refined_next(conv: Conversation) -> tuple[int, list[Any]]:
+    """The turn number and scenarios of the last turn that ran something: what a follow-up refines,
+    even after an explanation or a clarifying question in between."""
+    for i in range(len(conv.answers) - 1, -1, -1):
+        if conv.answers[i].scenarios:
+            return i + 1, list(conv.answers[i].scenarios)
+    return 0, []

@@ -37,7 +37,7 @@ def _eval_then_show_every_run(cli, out: Path, *extra: str) -> int:  # type: igno
     cited = _run_ids([r["answer"] for r in log["results"]])
     assert cited
     for run_id in sorted(cited):
-        shown = cli("runs", "show", run_id)
+        shown = cli("runs", "show", run_id, "--series")
         assert shown.code == 0, (run_id, shown.err)
         assert json.loads(shown.out)["run_id"] == run_id
     # Kept, not offered: none of them is a "similar past run" for a later question.

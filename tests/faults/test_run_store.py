@@ -39,7 +39,7 @@ def test_every_run_a_single_replicate_seir_sweep_cites_can_be_shown(cli) -> None
     answer = _ask_json(cli, SWEEP)
     assert answer["kind"] == "sweep" and answer["model"] == "seir" and len(answer["results"]) == 4
     for run_id in _cited(answer):
-        shown = cli("runs", "show", run_id)
+        shown = cli("runs", "show", run_id, "--series")
         assert shown.code == 0, shown.err
         stored = json.loads(shown.out)
         assert stored["run_id"] == run_id
@@ -119,7 +119,7 @@ def test_a_read_only_home_is_one_line_exit_3_and_reads_still_work(cli) -> None:
         # What needs a write fails in one line that names the fix ...
         cli("ask", "--translator", "offline", "What if R0 is 3.3 in a town of 30,000?").one_line_error(3, "SIMQA_HOME")
         # ... what only reads goes on: the run already stored is shown, and asked again is served.
-        shown = cli("runs", "show", run_id)
+        shown = cli("runs", "show", run_id, "--series")
         assert shown.code == 0, shown.err
         assert json.loads(shown.out)["run_id"] == run_id
         listed = cli("runs", "list")
@@ -222,7 +222,7 @@ def test_a_missing_series_file_means_a_rerun(cli) -> None:
     assert again["results"][0]["metrics"] == first["results"][0]["metrics"]
     assert list((home() / "series").rglob("*.npz"))
     assert RunStore().check() == []
-    shown = cli("runs", "show", first["results"][0]["run_id"])
+    shown = cli("runs", "show", first["results"][0]["run_id"], "--series")
     assert shown.code == 0 and json.loads(shown.out)["series"]
 
 
