@@ -218,6 +218,7 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         fields={
             "effectiveness": FieldLanguage(
                 phrases=("effective", "effectiveness", "strength", "strict", "efficacy"),
+                reduces=True,
             )
         },
     ),
@@ -377,7 +378,8 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         fields={
             "effectiveness": FieldLanguage(
                 phrases=("effective", "effectiveness", "stop", "stops", "block", "blocks", "of imports", "fewer imports",
-                         "of them")
+                         "of them"),
+                reduces=True,
             )
         },
     ),

@@ -18,7 +18,6 @@ LANGUAGE = ModelLanguage(
         "individual based model",
         "the agent one",
         "the agent-based one",
-        "agents",
         "synthetic population",
     ),
     words=(

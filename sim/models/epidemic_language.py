@@ -73,8 +73,10 @@ POPULATION = ParamLanguage(
         "municipality",
         "district",
         "people in town",
+        "agents",
     ),
     dimension="count",
+    key=True,
     more=("larger", "bigger"),
     less=("smaller",),
 )
@@ -108,6 +110,7 @@ R0 = ParamLanguage(
         "contagiousness",
     ),
     dimension="number",
+    key=True,
 )
 
 INCUBATION = ParamLanguage(
@@ -235,6 +238,8 @@ METRICS = {
             "peak of ... infections",
             "peak of ... cases",
             "peak of ... sick",
+            "cases at the peak",
+            "infections at the peak",
             "peak infections",
             "peak infected",
             "peak infectious",

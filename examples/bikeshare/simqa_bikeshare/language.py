@@ -40,6 +40,7 @@ LANGUAGE = ModelLanguage(
                      "degree days", "temp"),
             dimension="temperature",
             unit="degC",
+            key=True,
             more=("warmer", "hotter"),
             less=("colder", "cooler"),
         ),

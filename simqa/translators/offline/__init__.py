@@ -102,10 +102,13 @@ def parse(question: str) -> Parsed:
     reserved = {a for m in literal for a in m.anchors}
     quantities = find_quantities(tokens, text, reserved)
     runs = find_runs(tokens, quantities)
-    blocked = reserved | {k for q in quantities for k in range(q.first, q.last)} | {
-        k for q in quantities for k in q.per_tokens
-    }
+    valued = {k for q in quantities for k in range(q.first, q.last)} | {k for q in quantities for k in q.per_tokens}
+    blocked = reserved | valued
     mentions = sorted(literal + lex.match(tokens, lexicon.MODEL, blocked, literal=False), key=lambda m: m.first)
+    # "a 4-week lockdown and an 8-week lockdown": values each next to their own intervention are not one list
+    named = {a for m in mentions if any(s.category == "intervention" for s in m.senses) for a in m.anchors}
+    runs = [run for run in runs if not any(a in named for q, nxt in zip(run.members, run.members[1:], strict=False)
+                                           for a in range(q.last, nxt.first))]
     return Parsed(
         text=text,
         tokens=tokens,
@@ -113,7 +116,7 @@ def parse(question: str) -> Parsed:
         runs=runs,
         mentions=mentions,
         cues=lex.match(tokens, lexicon.CUE, set(), max_gap=12),
-        relations=lex.match(tokens, lexicon.RELATION, blocked),
+        relations=lex.match(tokens, lexicon.RELATION, valued),
         changes=lex.match(tokens, lexicon.CHANGE, blocked),
         timing=lex.match(tokens, lexicon.TIMING, blocked),
         subjects=lex.match(tokens, lexicon.SUBJECT, blocked),
@@ -187,6 +190,13 @@ class OfflineTranslator(Translator):
             or _no_own_model(parsed, langs)
         )
         route = routing.choose(parsed.mentions, parsed.tokens, langs.languages, prior if follow else None)
+        foreign = _foreign(parsed, route, langs) if route.named and not _explain_cue(parsed) else []
+        if foreign:
+            kind, name, owners = foreign[0]
+            return _refuse(route.model, (
+                f"The {route.model} model has no {kind} {name!r} (it belongs to {', '.join(owners)}), so it cannot "
+                f"answer that. The {route.model} model takes: {', '.join(langs.languages[route.model].params)}."
+            ))
         if route.model is None:
             if _explain_cue(parsed) and not parsed.quantities:
                 return {"kind": "explain", "model": None, "message": question.strip()[:2000]}
@@ -201,6 +211,17 @@ class OfflineTranslator(Translator):
                 previous_metrics = r_prev.metrics
         r = reading_for(parsed, route.model, previous_items if follow else None,
                         previous_metrics if follow else None)
+        for other in routing.richer(route, langs.languages) if (r.unplaced or r.vague) else []:
+            # a value the cheaper model cannot place may be one a richer model of its family has
+            richer = reading_for(parsed, other, previous_items if follow else None,
+                                 previous_metrics if follow else None)
+            if len(richer.unplaced) + len(richer.vague) < len(r.unplaced) + len(r.vague):
+                r = richer
+                break
+        if not follow and previous_turn is not None and (r.changes or r.items or r.vague) and len(r.statements) <= 1:
+            previous = context.previous
+            if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
+                follow = True  # "what if we add 10 more couriers?" after a run: a change to that run
         r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
         notes.extend(r.notes)
         explain = building.is_explain(r)
@@ -222,16 +243,37 @@ class OfflineTranslator(Translator):
             return _refuse_unknown(r, unknown)
         if follow and previous_turn is not None:
             previous = context.previous
-            if previous is not None and previous.model == r.model:
+            if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
                 refined = followups.refine(r, previous, previous_metrics)
                 if refined is not None:
                     return refined
+        before = len(r.notes)
         draft = building.build(r, question)
+        notes.extend(r.notes[before:])
+        if draft["kind"] in ("simulate", "compare", "sweep", "calibrate"):
+            notes.extend(building.key_default_notes(r, draft["scenarios"]))
         if draft["kind"] == "simulate" and not _states_anything(r) and not (r.metrics or r.breakdowns):
             return {"kind": "clarify", "model": r.model, "message": (
                 f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
                 f"result: it reports {_reports(r.language)}.")}
         return draft
+
+
+def _foreign(parsed: Parsed, route: routing.Route, langs: _Languages) -> list[tuple[str, str, list[str]]]:
+    """What the question names for a model it names explicitly, that only other models have
+    ("with the delivery model, what lockdown strength ..."): (kind, name, models that have it)."""
+    out = []
+    for m in parsed.mentions:
+        own = [s for s in m.senses if s.model == route.model]
+        if own:
+            continue
+        for category, kind in (("intervention", "intervention"), ("metric", "metric")):
+            senses = [s for s in m.senses if s.category == category]
+            if senses:
+                owners = sorted({str(s.model) for s in senses})
+                out.append((kind, senses[0].key, owners))
+                break
+    return out
 
 
 def _family_exclusions(parsed: Parsed, r: Reading, langs: _Languages) -> list[str]:
@@ -293,9 +335,11 @@ def _reports(lang: ModelLanguage) -> str:
 
 def _refuse_excluded(r: Reading) -> dict[str, Any]:
     names = " or ".join(r.excluded[:2])
+    said = [m.text for m in r.mentions if any(s.category == "exclude" for s in m.senses)]
+    quoted = f" (you asked about {', '.join(repr(w) for w in dict.fromkeys(said))})" if said else ""
     return _refuse(None, (
-        f"The {r.model} model does not represent {names}, so it cannot answer that; I won't run it on something "
-        f"it leaves out. It reports: {_reports(r.language)}."
+        f"The {r.model} model does not represent {names}{quoted}, so it cannot answer that; I won't run it on "
+        f"something it leaves out. It reports: {_reports(r.language)}."
     ))
 
 
@@ -315,7 +359,7 @@ def _content_words(parsed: Parsed, langs: _Languages) -> list[str]:
             continue
         if t.text in cues.VAGUE_WORDS or t.text in cues.ASK_FILLERS or t.text in cues.CONNECTORS:
             continue
-        if t.text in cue_words or _common(t.text):
+        if t.text in cue_words or t.text in cues.WORDS or _common(t.text):
             continue
         out.append(t.text)
     return out

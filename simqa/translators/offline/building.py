@@ -151,11 +151,17 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         before = [o for o in r.statements if o.param == s.param and len(o.values) == 1 and o.first < s.first]
         values = [*(v for o in before for v in o.values), *s.values]
         base.params.pop(s.param, None)
-        labels = [f"{_name(r, s.param)} {_fmt(v)}" for v in values]
+        labels = [f"{s.param}={_fmt(v)}" for v in values]
         order = list(range(len(values)))
+        default = _default(r, s.param)
         if against_at is not None and not before:
             against = min(range(len(values)), key=lambda i: abs(_position(r, s, i) - against_at))
             order = [against] + [i for i in order if i != against]
+        elif default in values and values.index(default) != 0 and _says_none(r):
+            # "batching up to 4 orders vs no batching": the option that is the default is the baseline
+            d = values.index(default)
+            order = [d] + [i for i in order if i != d]
+            labels[d] = "baseline"
         variants = []
         for i in order:
             v = Variant(labels[i], params={**base.params, s.param: values[i]}, items=list(base.items))
@@ -184,17 +190,23 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         for _, element in group:
             if isinstance(element, Statement):
                 v.params[element.param] = element.values[0]
-                names.append(f"{_name(r, element.param)} {_fmt(element.values[0])}")
+                names.append(f"{element.param}={_fmt(element.values[0])}")
             elif isinstance(element, Change):
+                stated = element.param in v.params or element.param in base.params
                 start = v.params.get(element.param, base.params.get(element.param, _default(r, element.param)))
                 v.params[element.param] = _changed(r, element, start)
-                names.append(f"{_name(r, element.param)} {_fmt(v.params[element.param])}")
+                r.notes.append(change_note(element, start, v.params[element.param], stated))
+                names.append(f"{element.param}={_fmt(v.params[element.param])}")
             else:
                 v.items.append(element)
-                names.append(element.type.replace("_", " "))
-        v.label = " + ".join(names)[:80] or "variant"
+                names.append(element.type)
+        v.label = "+".join(names)[:80] or "variant"
         variants.append(v)
     return base, variants[:MAX_VARIANTS], against_at is not None
+
+
+def _says_none(r: Reading) -> bool:
+    return any(t.text in ("no", "without", "none", "not", "single") for t in r.tokens)
 
 
 def _split_two_value_fields(r: Reading) -> None:
@@ -342,8 +354,16 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
     items = [i for i in r.items if not i.negated]
     if asked.intervention and not any(i.type == asked.intervention for i in items):
         items.append(Item(type=asked.intervention, mention=None, implicit=True))
+    relation = target.relation
+    metric = r.language.metrics[target.metric]
+    if relation == "eq" and metric.better and any(
+        r.tokens[m.first].text in ("need", "needed", "required", "so", "to keep", "keep", "keeps")
+        for m in r.cue("target_link")
+    ):
+        # "how many couriers do we need so that ...": enough to reach the target, a limit on the good side
+        relation = "le" if metric.better == "lower" else "ge"
     spec: dict[str, Any] = {"param": asked.target, "metric": target.metric, "target": target.value,
-                            "relation": target.relation}
+                            "relation": relation}
     if asked.lower is not None:
         spec["lower"] = asked.lower
     if asked.upper is not None:
@@ -372,10 +392,31 @@ def compare_draft(model: str, scenarios: list[dict[str, Any]]) -> dict[str, Any]
     if len(out) < 2:
         return {"kind": "simulate", "model": model, "scenarios": out[:1]}
     labels = [s["label"] for s in out]
+    new_labels = []
+    for n, s in enumerate(out):
+        if labels.count(s["label"]) > 1:
+            same = [o for o in out if o is not s and o["label"] == s["label"]]
+            new_labels.append((f"{s['label']} {_distinct(s, same)}".strip())[:80] or f"scenario {n + 1}")
+        else:
+            new_labels.append(s["label"])
+    for s, label in zip(out, new_labels, strict=True):
+        s["label"] = label
+    labels = [s["label"] for s in out]
     for n, s in enumerate(out):
         if labels.count(s["label"]) > 1:
             s["label"] = f"{s['label']} ({n + 1})"[:80]
     return {"kind": "compare", "model": model, "scenarios": out}
+
+
+def _distinct(scenario: dict[str, Any], others: list[dict[str, Any]]) -> str:
+    """What sets a scenario apart from others of the same label ("start_day=30")."""
+    mine = {f"{k}={_fmt(v)}" for iv in scenario["interventions"] for k, v in iv.items() if k != "type"}
+    mine |= {f"{k}={_fmt(v)}" for k, v in scenario["params"].items()}
+    theirs = set()
+    for o in others:
+        theirs |= {f"{k}={_fmt(v)}" for iv in o["interventions"] for k, v in iv.items() if k != "type"}
+        theirs |= {f"{k}={_fmt(v)}" for k, v in o["params"].items()}
+    return " ".join(sorted(mine - theirs))
 
 
 def _scenario(label: str, model: str, params: dict[str, Any], items: list[Item]) -> dict[str, Any]:
@@ -395,6 +436,28 @@ def _intervention(item: Item) -> dict[str, Any]:
         out["duration_days"] = int(round(item.duration)) if float(item.duration).is_integer() else item.duration
     out.update(item.fields)
     return out
+
+
+def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
+    """What a relative change was relative to: "orders_per_hour = 156 (30% more than the default 120)"."""
+    if change.to is not None:
+        how = "set"
+    elif change.factor is not None:
+        how = f"x{change.factor:.4g}"
+    else:
+        how = f"{'+' if (change.delta or 0) >= 0 else ''}{change.delta:.4g}"
+    origin = "stated" if stated else "default"
+    return f"{change.param} = {_fmt(value)} ({change.text}: {how} from the {origin} {_fmt(start)})"
+
+
+def key_default_notes(r: Reading, scenarios: list[dict[str, Any]]) -> list[str]:
+    """The defaults that matter, named when the question leaves them out ("population not stated")."""
+    from sim.registry import get_model
+
+    fields = get_model(r.model).params.model_fields
+    stated = {k for sc in scenarios for k in sc.get("params", {})}
+    return [f"{name} not stated: used the default {_fmt(fields[name].default)}"
+            for name, p in r.language.params.items() if p.key and name not in stated and name in fields]
 
 
 def _changed(r: Reading, change: Change, start: Any) -> Any:
@@ -423,7 +486,9 @@ def _name(r: Reading, param: str) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:,.6g}" if abs(value) >= 10_000 else f"{value:.6g}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
     return str(value)
 
 

@@ -79,6 +79,25 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "how does",
         "what does ... mean",
         "what do ... mean",
+        "what does ... do",
+        "what do ... do",
+        "what does ... measure",
+        "what does ... control",
+        "what does ... represent",
+        "what does ... count",
+        "what is ... for",
+        "parameters of",
+        "what are the parameters",
+        "which parameters",
+        "what parameters",
+        "which interventions",
+        "what interventions",
+        "which metrics",
+        "what metrics",
+        "what outputs",
+        "support",
+        "supports",
+        "what can the model",
         "what is meant by",
         "meaning of",
         "definition of",
@@ -436,6 +455,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "each",
         "each way",
         "most",
+        "better than",
+        "worse than",
+        "beat",
+        "beats",
+        "more effective than",
+        "rather than",
+        "instead of",
     ),
     # the situation the change is compared against
     "against": ("against", "compared with", "compared to", "relative to", "instead of", "rather than", "than"),
@@ -629,6 +655,9 @@ RELATIONS: dict[str, tuple[str, ...]] = {
         "stay under",
         "stays below",
         "stay below",
+        "by",
+        "before",
+        "no later than",
         "keep ... under",
         "keep ... below",
         "keeps ... under",
@@ -796,7 +825,8 @@ STRONG_EXPLAIN = ("why", "explain", "define", "describe", "come from", "comes fr
 
 # Common words that are never read as a misspelling, whatever the dictionary says.
 WORDS = frozenset(
-    """abm seir sir covid kmh kph mph sla p90 p50 pct ppl vs versus okay ok fortnight fortnights
+    """intervention interventions measure measures scenario scenarios baseline model models simulation
+    simulations results result parameter parameters metric metrics run runs abm seir sir covid kmh kph mph sla p90 p50 pct ppl vs versus okay ok fortnight fortnights
     utilisation utilization neighbourhood neighbourhoods colour behaviour""".split()
 )
 

@@ -105,6 +105,7 @@ class Quantity:
     approx: bool = False
     whole: bool = False
     written_percent: bool = False
+    derived: str | None = None
 
     def to(self, unit: str) -> float:
         """The value in `unit` (a unit of the same dimension); a bare number is taken as already in it."""
@@ -528,7 +529,8 @@ def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
             ):
                 sign = 1 if between[0] in _MORE_THAN else -1
                 combined = replace(nxt, value=nxt.value * (1 + sign * q.value), first=q.first, start=q.start,
-                                   text=r.text[q.start : nxt.end], whole=False)
+                                   text=r.text[q.start : nxt.end], whole=False,
+                                   derived=f"{q.text} {between[0]} than {nxt.value:g}")
                 out.append(combined)
                 i += 2
                 continue
@@ -613,6 +615,8 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
     if not between or len(between) > 6:
         return None
     seps = {t.text for t in between if t.text in _SEPARATOR_WORDS}
+    if "compared" in seps:
+        seps -= {"to", "with"}  # "R0 3 compared to R0 2": two values to compare, not a range
     if not seps:
         return None
     rest = [t for t in between if t.text not in _SEPARATOR_WORDS and t.text not in ARTICLES and t.text != "."]

@@ -22,7 +22,8 @@ from simqa.translators.offline.quantities import Quantity, Run, expand, same_dim
 from simqa.translators.offline.text import Token
 
 # Phrases ending in these words introduce the value after them ("starting from 40", "a fleet of 90").
-_INTRODUCERS = frozenset({"from", "with", "of", "for", "after", "in", "at", "to", "by", "within", "than", "on"})
+_INTRODUCERS = frozenset({"from", "with", "of", "for", "after", "in", "at", "to", "by", "within", "than", "on", "over",
+                          "during", "until"})
 _DEBUG = bool(os.environ.get("SIMQA_DEBUG_READING"))
 _SITUATION = frozenset({"in", "for", "with", "at", "when", "while", "given", "we", "our", "currently", "now"})
 
@@ -75,6 +76,8 @@ class Item:
     alternative_to: int | None = None
     at: int | None = None
     counts: dict[str, list[float]] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+    field_at: dict[str, int] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -391,6 +394,7 @@ def read(
     r.unplaced = [u for u in linker.units if id(u) not in taken_units]
     _value_phrases(r)
     _shares_of(r)
+    _apply_field_changes(r)
     merge_items(r, offers_choice(r))
     _share_timing(r)
     r.asked = _finish_asked(r, asked)
@@ -464,8 +468,10 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
         if not added:
             return False
         r.statements = r.statements[:before]
-        statement.values.extend(added[0].values)
-        statement.positions.extend([other.unit.first])
+        pairs = sorted(zip([*statement.positions[: len(statement.values)], other.unit.first],
+                           [*statement.values, *added[0].values], strict=False))
+        statement.positions = [p for p, _ in pairs]  # in the order the question states them
+        statement.values = [v for _, v in pairs]
         return True
     if slot[0] in ("start", "duration", "until", "field", "timing"):
         n = slot[1]
@@ -524,7 +530,8 @@ def _items(r: Reading, previous_items: list[str]) -> list[Item]:
             owners = [k for k, iv in r.language.interventions.items() if s.field in iv.fields]
             if previous_items:
                 owners = [k for k in owners if k in previous_items] or owners
-            valued = any(0 <= m.first - q.last <= 3 or 0 <= q.first - m.last <= 3 for q in r.quantities)
+            valued = any((0 <= m.first - q.last <= 1 or 0 <= q.first - m.last <= 1) and q.dimension == "share"
+                         for q in r.quantities)  # "60% compliance": a field with its value, not "the effect"
             if len(owners) == 1 and valued and not any(i.type == owners[0] for i in items):
                 items.append(Item(type=owners[0], mention=None, implicit=True))
     return items
@@ -587,6 +594,8 @@ def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate
     out: list[_Candidate] = []
     q = unit.head
     for n, item in enumerate(r.items):
+        if item.negated:
+            continue  # "versus no lockdown": nothing stated is about it
         iv = r.language.interventions[item.type]
         anchor = item.mention
         pronouns = _pronoun_anchors(r, n) if anchor is not None else []
@@ -651,13 +660,25 @@ def _set_field(n: int, field_name: str, unit: Unit) -> Any:
             item.counts[field_name] = [m.value for m in unit.members]  # people a day: a share once the population is known
             return
         values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
+        if flang.reduces and _what_is_left(r, unit):
+            values = [round(1 - v, 10) for v in values]  # "contacts down to 70% of normal": 30% taken away
         if unit.run is not None:
             expanded = expand(unit.run) or values
             item.sweeps[field_name] = expanded
         else:
             item.fields[field_name] = values[0]
+        item.field_at[field_name] = unit.first
 
     return apply
+
+
+def _what_is_left(r: Reading, unit: Unit) -> bool:
+    """"to 70% of normal", "at 60% of usual": the share states what is left, not what is taken."""
+    before = r.tokens[unit.first - 1].text if unit.first > 0 else ""
+    after = " ".join(t.text for t in r.tokens[unit.last : unit.last + 3])
+    return before in ("to", "at") and any(after.startswith(w) for w in (
+        "of normal", "of usual", "of the usual", "of what", "of before", "of current", "of pre", "of the normal",
+        "of their usual", "of its usual", "of baseline"))
 
 
 def _set_start(n: int, q: Quantity) -> Any:
@@ -773,7 +794,13 @@ def _share_timing(r: Reading) -> None:
                 continue
             before_all = source.timing_at < first_at
             words = _before_words(r.tokens, source.timing_at, 3)
-            after_all = source.timing_at >= last_at and bool(words & {"both", "each", "all", "every"})
+            together = not offers_choice(r)  # "close schools and workplaces for 4 weeks from day 30": one timing
+            after_all = source.timing_at >= last_at and (together or bool(words & {"both", "each", "all", "every"}))
+            if source.timing_at >= last_at and not after_all and source.start is not None:
+                # "a 4-week lockdown and an 8-week lockdown from day 20": the start of every option of that kind
+                for item in explicit:
+                    if item is not source and item.type == source.type and item.start is None:
+                        item.start = source.start
             if before_all or after_all:
                 for item in explicit:
                     if item is source or item.timing_at is not None:
@@ -792,6 +819,12 @@ def _share_timing(r: Reading) -> None:
                 for name, value in item.fields.items():
                     other.fields.setdefault(name, value)
             r.items.remove(item)
+    for item in list(r.items):  # "lockdown from day 20 vs lockdown from day 35, both 50% effective"
+        for name, at in item.field_at.items():
+            if _before_words(r.tokens, at, 2) & {"both", "each", "all"}:
+                for other in r.items:
+                    if other is not item and other.type == item.type and not other.negated:
+                        other.fields.setdefault(name, item.fields.get(name))
     stated = [i for i in r.items if i.start is not None or i.duration is not None or i.fields]
     for item in r.items:
         if item.same_timing and item.start is None:
@@ -907,13 +940,20 @@ def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
             values = _range_values(r, unit.run, values, p)
         if p.dimension == "count" or _whole_number_param(r, name):
             values = [int(v) if isinstance(v, float) and math.isfinite(v) and v.is_integer() else v for v in values]
-        r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention,
-                                      [unit.first] * len(values)))
+        positions = [m.first for m in unit.members] if len(unit.members) == len(values) else [unit.first] * len(values)
+        for m in unit.members:
+            if m.derived:
+                r.notes.append(f"{name} = {_num(values[0])} ({m.derived})")
+        r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention, positions))
 
     return apply
 
 
 RANGE_POINTS = 5  # values tried over a range given without a step ("vary R0 between 1.5 and 3")
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float]:
@@ -930,6 +970,8 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
         return ends
     before = {t.text for t in r.tokens[max(0, run.first - 4) : run.first + 1]}
     changing = any(c.last <= run.first + 1 and c.first >= run.first - 4 for c in r.changes_layer)
+    if "as" in before:  # "how does the peak change as R0 goes from 1 to 4": the peak along the range
+        return [round(low + (high - low) * k / (RANGE_POINTS - 1), 10) for k in range(RANGE_POINTS)]
     if changing or before & cues.CHANGE_FROM_VERBS:
         return ends  # "doubling couriers from 30 to 60", "if we go from 40 to 50 couriers": two situations
     if p.dimension == "count" and float(low).is_integer() and float(high).is_integer() and abs(high - low) <= 20:
@@ -1045,6 +1087,7 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
         if score > change_by_param.get(sense.key, -100):
             change_by_param[sense.key] = score
             out.append(_Candidate(score, unit, ("change", sense.key), _add_change(sense.key, q, change, r)))
+    out += _field_change_candidates(r, linker, unit, q, near, generic, to_word)
     unnamed = [name for name in declared if name not in change_by_param and name in r.language.params]
     if unnamed:
         # a word several inputs declare, none named: the one it raises ("25% faster couriers": speed, not prep)
@@ -1060,6 +1103,63 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
             if change is not None:
                 out.append(_Candidate(9.0, unit, ("change", choice), _add_change(choice, q, change, r)))
     return out
+
+
+def _field_change_candidates(r: Reading, linker: _Linker, unit: Unit, q: Quantity, near: list[Mention],
+                             direction: str | None, to_word: bool) -> list[_Candidate]:
+    """"what if the vaccination rate doubles": a change to an intervention field, from its default."""
+    from sim.interventions import INTERVENTION_TYPES
+
+    out: list[_Candidate] = []
+    for n, item in enumerate(r.items):
+        if item.negated or item.mention is None:
+            continue
+        iv = r.language.interventions[item.type]
+        for fm in r.mentions:
+            for s in fm.of("field", r.model):
+                if s.key != item.type or s.field is None or s.field not in iv.fields:
+                    continue
+                flang = iv.fields[s.field]
+                change = _amount(q, flang.dimension, flang.unit, direction, to_word)
+                cls = INTERVENTION_TYPES.get(item.type)
+                if change is None or cls is None or s.field not in cls.model_fields:
+                    continue
+                score = max([proximity(linker, unit, fm)] + [_cue_proximity(r, c, fm) for c in near]) + 2.0
+                out.append(_Candidate(score, unit, ("field_change", n, s.field),
+                                      _change_field(n, s.field, cls.model_fields[s.field].default, change)))
+    return out
+
+
+def _change_field(n: int, name: str, default: float, change: dict[str, float]) -> Any:
+    def apply(r: Reading) -> None:
+        r.items[n].changes[name] = (default, change)
+
+    return apply
+
+
+def _apply_field_changes(r: Reading) -> None:
+    """A changed field: from its stated value, as a second option ("1% a day; what if the rate doubles?"),
+    or from its default when none is stated."""
+    for n, item in enumerate(list(r.items)):
+        for name, (default, change) in item.changes.items():
+            stated = name in item.fields
+            value = float(item.fields.get(name, default))
+            if "to" in change:
+                value = change["to"]
+            elif "factor" in change:
+                value *= change["factor"]
+            else:
+                value += change["delta"]
+            value = round(value, 10)
+            if not stated:
+                item.fields[name] = value
+                r.notes.append(f"{item.type}.{name} = {value:g} (changed from the default {default:g})")
+                continue
+            r.notes.append(f"{item.type}.{name} = {value:g} (changed from the stated {item.fields[name]:g})")
+            r.items.append(Item(type=item.type, mention=item.mention, fields={**item.fields, name: value},
+                                start=item.start, duration=item.duration, until=item.until, to_end=item.to_end,
+                                alternative_to=n, at=(item.mention.last if item.mention else None)))
+        item.changes = {}
 
 
 def _plain_adjective(r: Reading, word: str) -> bool:
@@ -1137,6 +1237,9 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
             ok, value, bonus = _metric_fit(q, r.language, s.key)
             if not ok:
                 continue
+            if s.value == "complement":
+                value = round(1 - value, 10)  # "95% of orders arrive within ...": 5% late
+                relation = {"ge": "le", "le": "ge"}.get(relation, relation)
             score = proximity(linker, unit, m) + bonus
             if relation != "eq":
                 score += 1.5
@@ -1278,6 +1381,9 @@ def _asked(r: Reading) -> list[Asked]:
             if params:
                 found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first,
                                    superlative=superlative))
+            elif ivs and dimensions == ("duration",) and lang.timing is not None:
+                found.append(Asked(intervention=sorted(ivs)[0], field=lang.timing.duration_field, first=m.first,
+                                   superlative=superlative))  # "how long must schools stay closed"
             elif ivs and not dimensions:
                 iv_type = sorted(ivs)[0]
                 strength = lang.interventions[iv_type].strength
@@ -1354,7 +1460,8 @@ def _vague(r: Reading) -> list[str]:
     out: list[str] = []
     stated = {s.param for s in r.statements} | {c.param for c in r.changes}
     relation_tokens = _relation_and_intervention_tokens(r)
-    change_cues = [c for c in r.changes_layer if not set(c.anchors) & relation_tokens]
+    change_cues = [c for c in r.changes_layer if not set(c.anchors) & relation_tokens
+                   and not _plain_adjective(r, r.tokens[c.anchors[-1]].text)]
     change_cues += r.cue("change_verb")
     for c in change_cues:
         for mention, sense in _param_senses(r):
