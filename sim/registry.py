@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
+from sim.observables import FitParam, Observables
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class ModelSpec:
     finalize: optional, `finalize(params, joined_output) -> ModelOutput` adds what depends on all
       replicates together (notes such as "3 of 20 replicates died out"), from the metrics,
       breakdowns and `replicate_facts` (not the series, which a worker may have dropped).
+    observables: optional, the columns of observed data the model can be fitted to, and how it
+      produces them (`sim.observables.Observables`); without it the model cannot be fitted to data.
+    fit_params: the parameters a fit to data may free (`sim.observables.FitParam`), with the range
+      searched; a fit frees those the question names, else all of these that the question leaves unstated.
     """
 
     name: str
@@ -62,6 +67,8 @@ class ModelSpec:
     keywords: tuple[str, ...] = field(default=())
     run_replicates: ReplicatesFunction | None = None
     finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
+    observables: Observables | None = None
+    fit_params: tuple[FitParam, ...] = ()
 
     def work_units(self, params: ModelParams) -> float:
         return float(self.work(params)) if self.work else float(params.replicates)

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from sim.models.observed import DELIVERY_FIT_PARAMS, DELIVERY_OBSERVABLES
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
 from sim.registry import ModelSpec
@@ -465,6 +466,8 @@ SPEC = ModelSpec(
     work=_work,
     run_replicates=run_replicates,
     finalize=finalize,
+    observables=DELIVERY_OBSERVABLES,
+    fit_params=DELIVERY_FIT_PARAMS,
     keywords=(
         "delivery",
         "deliveries",

@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from scipy.integrate import solve_ivp
 
 from sim.interventions import CaseIsolation, ContactReduction, InterventionBase, Vaccination
+from sim.models.observed import SEIR_FIT_PARAMS, SEIR_OBSERVABLES
 from sim.output import ModelOutput
 from sim.params import ModelParams
 from sim.registry import ModelSpec
@@ -395,6 +396,8 @@ SPEC = ModelSpec(
     time_unit="day",
     work=work_units,
     batch_run=batch_run,
+    observables=SEIR_OBSERVABLES,
+    fit_params=SEIR_FIT_PARAMS,
     keywords=(
         "epidemic",
         "outbreak",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim import ModelSpec
 from simqa_bikeshare.model import METRICS, BikeshareParams, expected_daily_trips, run, work
+from simqa_bikeshare.observed import FIT_PARAMS, OBSERVABLES
 
 SPEC = ModelSpec(
     name="bikeshare",
@@ -28,6 +29,8 @@ SPEC = ModelSpec(
     breakdowns=(),
     time_unit="day",
     work=work,
+    observables=OBSERVABLES,
+    fit_params=FIT_PARAMS,
     keywords=("bike", "bikes", "bike-share", "bikeshare", "cycling", "trips", "riders", "docks"),
 )
 
