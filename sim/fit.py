@@ -746,7 +746,7 @@ def _fit_deterministic(problem: _Problem) -> dict[str, Any]:
         "alpha": alpha_hat,
         "fitted": {c.name: mus[c.name][0] for c in counts},
         "fitted_range": {},
-        "method": "maximum likelihood; 95% intervals by profile likelihood",
+        "method": "maximum likelihood",
         "box": {},
     }
 
@@ -1146,10 +1146,7 @@ def _fit_synthetic(
         "alpha": None,
         "fitted": fitted,
         "fitted_range": fitted_range,
-        "method": (
-            "synthetic likelihood (Wood 2010): the model's replicates give the mean and covariance of the data's "
-            "summaries; 95% intervals by profile likelihood"
-        ),
+        "method": "synthetic likelihood (Wood 2010: the model's replicates give the mean and covariance of the data's summaries)",
         "box": box_out,
     }
 

@@ -96,9 +96,21 @@ class Assistant:
 
     # -- the flow ---------------------------------------------------------------------------------
 
-    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
-        """Answer one question, with no memory of earlier ones."""
-        return self._answer(question, [], exclude_case=exclude_case, progress=progress)[0]
+    def ask(
+        self,
+        question: str,
+        *,
+        data: Any = None,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        """Answer one question, with no memory of earlier ones.
+
+        data: observations to fit the model to (retrodiction): a CSV or JSON file's path, a mapping
+          of columns ({"day": [...], "new_cases": [...]}), a list of records, or an array of the
+          model's first observed column. The answer is then of kind "fit".
+        """
+        return self._answer(question, [], data=data, exclude_case=exclude_case, progress=progress)[0]
 
     def conversation(self) -> Conversation:
         """A multi-turn conversation: follow-ups refine the previous scenario."""
@@ -109,12 +121,18 @@ class Assistant:
         question: str,
         history: list[Turn],
         *,
+        data: Any = None,
         exclude_case: str | None = None,
         progress: Progress | None = None,
     ) -> tuple[Answer, Request]:
         question = question.strip()
         if not question:
             raise ScenarioError("the question is empty: ask something about a model, e.g. 'what if R0 is 3?'")
+        table = None
+        if data is not None:
+            from simqa.fitting import load_table
+
+            table = load_table(data)  # a file that cannot be read fails before anything else
         timings: dict[str, float] = {}
         notes: list[str] = []
 
@@ -134,6 +152,8 @@ class Assistant:
         translation = self._translate(question, context, notes)
         request = translation.request
         timings["translate"] = _ms(start)
+        if table is not None:
+            return self._fit_answer(question, translation, context, table, timings, notes, progress)
 
         start = time.perf_counter()
         outcome = Outcome()
@@ -188,6 +208,86 @@ class Assistant:
         )
         answer._full_results = outcome.results
         return answer, request
+
+    def _fit_answer(
+        self,
+        question: str,
+        translation: Translation,
+        context: TranslationContext,
+        table: Any,
+        timings: dict[str, float],
+        notes: list[str],
+        progress: Progress | None,
+    ) -> tuple[Answer, Request]:
+        """A question with data: the request's model and stated values plus the data make a fit
+        (`simqa.fitting`); the data choose the model by their columns when the request has none."""
+        from simqa.answer import DataSummary, FitSummary, ForecastValue
+        from simqa.fitting import compose_fit, plan_fit, run_plan
+
+        request = translation.request
+        start = time.perf_counter()
+        plan = plan_fit(request, table, question)  # bad data: a DataError naming the row and column, nothing runs
+        fit_run = run_plan(plan, cache=self._cache(), progress=progress)
+        timings["simulate"] = _ms(start)
+        start = time.perf_counter()
+        text = compose_fit(question, fit_run)
+        spec_docs = _relevant_docs(request.model_copy(update={"model": plan.model}), context)
+        citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in spec_docs[:3]]
+        result = fit_run.result
+        citations.append(Citation(source=f"run:{result.run_id}", run_id=result.run_id))
+        timings["compose"] = _ms(start)
+        outcome, ahead, data = fit_run.outcome, fit_run.forecast, plan.data
+        observables = _observables(plan.model)
+        scalar = {k: float(v) for k, v in result.metrics.items() if not isinstance(v, dict)}
+        answer = Answer(
+            question=question,
+            kind="fit",
+            model=plan.model,
+            scenarios=[result.scenario],
+            results=[
+                ResultSummary(
+                    label=result.label,
+                    metrics=result.metrics,
+                    ci={k: v for k, v in ahead.intervals.items() if k in scalar},
+                    run_id=result.run_id,
+                    notes=result.notes,
+                )
+            ],
+            text=text,
+            citations=citations,
+            translator=translation.translator,
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            usage=translation.usage,
+            fit=plan.spec,
+            fitted=FitSummary(
+                data=DataSummary(
+                    source=data.source,
+                    rows=data.n_rows,
+                    columns=outcome.columns,
+                    step=observables.index,
+                    first=int(data.index[0]),
+                    last=data.last,
+                    first_date=data.first_date,
+                ),
+                estimates=outcome.estimates,
+                fixed=plan.fixed,
+                likelihood=outcome.likelihood,
+                method=outcome.method,
+                goodness_of_fit=outcome.goodness,
+                horizon=ahead.horizon,
+                forecast={
+                    k: ForecastValue(value=scalar[k], lower=lo, upper=hi)
+                    for k, (lo, hi) in ahead.intervals.items()
+                    if k in scalar
+                },
+            ),
+            notes=list(dict.fromkeys([*plan.notes, *outcome.notes, *ahead.notes, *translation.notes, *notes])),
+        )
+        answer._full_results = [result]
+        answer._fit_run = fit_run
+        # what a follow-up refines: the fitted scenario, run over the forecast horizon
+        turn = Request(kind="simulate", model=plan.model, scenarios=[result.scenario])
+        return answer, turn
 
     def _translate(self, question: str, context: TranslationContext, notes: list[str]) -> Translation:
         if self.translator_name != "offline":
@@ -275,9 +375,19 @@ class Conversation:
         self.answers: list[Answer] = []
         self._lock = threading.Lock()
 
-    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        data: Any = None,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        """One turn; `data` as in `Assistant.ask` fits the model to it, and later turns start from the fit."""
         with self._lock:
-            answer, request = self.assistant._answer(question, self.turns, exclude_case=exclude_case, progress=progress)
+            answer, request = self.assistant._answer(
+                question, self.turns, data=data, exclude_case=exclude_case, progress=progress
+            )
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer
@@ -285,6 +395,12 @@ class Conversation:
     @property
     def last_request(self) -> Request | None:
         return self.turns[-1].request if self.turns else None
+
+
+def _observables(model: str) -> Any:
+    from sim.registry import get_model
+
+    return get_model(model).observables
 
 
 def _ms(start: float) -> float:

@@ -1,7 +1,8 @@
 """`simqa chat`: a multi-turn conversation in the terminal; follow-ups refine the last scenario.
 
-Commands: /scenario shows the last scenario run, /runs lists stored runs, /save [PATH] writes the
-conversation's Answer JSON, /quit ends.
+Commands: /data FILE fits the model of the next question to the observations in FILE (CSV or
+JSON records), /scenario shows the last scenario run, /runs lists stored runs, /save [PATH] writes
+the conversation's Answer JSON, /quit ends.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from simqa.assistant import Assistant, TranslatorName
 from simqa.plot import save_plot
 from simqa.render import console, render_answer, runs_table, with_progress
 
-HELP = "Ask about a model (seir, abm, delivery, plugins). Commands: /scenario  /runs  /save [PATH]  /quit"
+HELP = "Ask about a model (seir, abm, delivery, plugins). Commands: /data FILE  /scenario  /runs  /save [PATH]  /quit"
 
 
 def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # type: ignore[no-untyped-def]
     con = console()
     conv = Assistant(translator=translator).conversation()
     con.print(f"[bold]simqa chat[/bold] — {HELP}")
+    pending = None  # data loaded with /data, for the next question
     while True:
         try:
             line = input_fn("you> ").strip()
@@ -47,6 +49,24 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
 
             con.print(runs_table(RunStore().list(limit=10)))
             continue
+        if line == "/data" or line.startswith("/data "):
+            path = line[5:].strip()
+            if not path:
+                con.print("usage: /data FILE (a CSV or JSON file of observations, e.g. day,new_cases)")
+                continue
+            from simqa.fitting import load_table
+
+            try:
+                pending = load_table(path)
+            except SimqaError as exc:
+                con.print(f"[red]error:[/red] {exc}")
+                continue
+            rows = len(next(iter(pending.columns.values()), []))
+            con.print(
+                f"loaded {rows} rows of {', '.join(pending.headers)} from {pending.source}; "
+                "the next question fits a model to them"
+            )
+            continue
         if line.startswith("/save"):
             target = Path(line[5:].strip() or "simqa-conversation.json")
             target.write_text(json.dumps([a.model_dump(mode="json") for a in conv.answers], indent=2), encoding="utf-8")
@@ -56,8 +76,9 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
             con.print(f"unknown command {line.split()[0]}; {HELP}")
             continue
         try:
+            data, pending = pending, None  # data go with one question; follow-ups start from its fit
             with with_progress() as progress:
-                answer = conv.ask(line, progress=progress)
+                answer = conv.ask(line, data=data, progress=progress)
         except LLMError as exc:
             con.print(f"[red]LLM error:[/red] {exc}")
             continue

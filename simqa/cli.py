@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--translator", choices=["auto", "llm", "offline"], default="auto", help="default: auto")
     ask.add_argument("--no-cache", action="store_true", help="run even when an identical run is stored")
     ask.add_argument("--no-plot", action="store_true", help="do not save a plot of the key series")
+    ask.add_argument(
+        "--data",
+        metavar="FILE",
+        default=None,
+        help="observations to fit the model to, a CSV or JSON records file whose columns are the model's "
+        "observables (e.g. day,new_cases); the answer gives the fitted values with 95%% intervals and a "
+        "forecast from them",
+    )
 
     chat = sub.add_parser("chat", help="multi-turn conversation", description="Multi-turn conversation.")
     chat.add_argument("--translator", choices=["auto", "llm", "offline"], default="auto", help="default: auto")
@@ -141,13 +149,13 @@ def _ask(args: argparse.Namespace) -> int:
 
     assistant = Assistant(translator=args.translator, cache=not args.no_cache)
     if args.json:
-        answer = assistant.ask(args.question)
+        answer = assistant.ask(args.question, data=args.data)
         print(answer.model_dump_json(indent=2))
         return 0
     from simqa.render import console, render_answer, with_progress
 
     with with_progress() as progress:
-        answer = assistant.ask(args.question, progress=progress)
+        answer = assistant.ask(args.question, data=args.data, progress=progress)
     plot_path = None
     if not args.no_plot and answer.full_results:
         from simqa.plot import save_plot
