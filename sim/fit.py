@@ -816,7 +816,7 @@ class _Synthetic:
     observed: np.ndarray  # (m,)
     m: int
 
-    BANDWIDTH = 0.5  # of the box's half-width
+    BANDWIDTH = 0.8  # of the box's half-width
 
     @staticmethod
     def features(u: np.ndarray) -> np.ndarray:
@@ -825,8 +825,7 @@ class _Synthetic:
         cols = [np.ones(u.shape[0])]
         cols += [u[:, i] for i in range(d)]
         cols += [u[:, i] * u[:, j] for i in range(d) for j in range(i, d)]
-        if d == 1:
-            cols.append(u[:, 0] ** 3)
+        cols += [u[:, i] * u[:, j] * u[:, k] for i in range(d) for j in range(i, d) for k in range(j, d)]
         return np.stack(cols, axis=1)
 
     def standardise(self, z: np.ndarray) -> np.ndarray:

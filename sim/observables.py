@@ -265,10 +265,7 @@ def read_observations(
     if n > max_rows:
         raise DataError(f"{source}: {n:,} rows is too many; at most {max_rows:,}", row=max_rows + 1)
     if n < observables.min_rows:
-        raise DataError(
-            f"{source}: {n} rows is too few to fit {model}; give at least {observables.min_rows}",
-            row=n or None,
-        )
+        raise DataError(f"{source}: {n} rows is too few to fit {model}; give at least {observables.min_rows}")
     by_name = {resolved[h]: list(values) for h, values in table.items()}
     columns: dict[str, np.ndarray] = {}
     kinds = {c.name: c.kind for c in observables.columns}

@@ -122,6 +122,7 @@ class Assistant:
         history: list[Turn],
         *,
         data: Any = None,
+        fit_context: Any = None,
         exclude_case: str | None = None,
         progress: Progress | None = None,
     ) -> tuple[Answer, Request]:
@@ -154,6 +155,10 @@ class Assistant:
         timings["translate"] = _ms(start)
         if table is not None:
             return self._fit_answer(question, translation, context, table, timings, notes, progress)
+        if fit_context is not None:  # a conversation whose earlier turn fitted data: what-ifs start from the fit
+            from simqa.fitting import from_fit
+
+            request = from_fit(request, fit_context) or request
 
         start = time.perf_counter()
         outcome = Outcome()
@@ -163,6 +168,10 @@ class Assistant:
             except ScenarioError as exc:
                 # A bound the translator could not see (a cap, a combination): never run, say which.
                 request = Request(kind="clarify", model=request.model, message=_clarify_message(exc))
+        if fit_context is not None and outcome.results:
+            from simqa.fitting import fit_spread
+
+            notes += fit_spread(fit_context, request)
         timings["simulate"] = _ms(start)
 
         start = time.perf_counter()
@@ -286,7 +295,7 @@ class Assistant:
         answer._full_results = [result]
         answer._fit_run = fit_run
         # what a follow-up refines: the fitted scenario, run over the forecast horizon
-        turn = Request(kind="simulate", model=plan.model, scenarios=[result.scenario])
+        turn = Request(kind="simulate", model=plan.model, scenarios=[fit_run.scenario])
         return answer, turn
 
     def _translate(self, question: str, context: TranslationContext, notes: list[str]) -> Translation:
@@ -373,6 +382,7 @@ class Conversation:
         self.assistant = assistant
         self.turns: list[Turn] = []
         self.answers: list[Answer] = []
+        self._fit: Any = None  # the last fit of the conversation (simqa.fitting.FitRun)
         self._lock = threading.Lock()
 
     def ask(
@@ -386,8 +396,10 @@ class Conversation:
         """One turn; `data` as in `Assistant.ask` fits the model to it, and later turns start from the fit."""
         with self._lock:
             answer, request = self.assistant._answer(
-                question, self.turns, data=data, exclude_case=exclude_case, progress=progress
+                question, self.turns, data=data, fit_context=self._fit, exclude_case=exclude_case, progress=progress
             )
+            if answer._fit_run is not None:
+                self._fit = answer._fit_run
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer

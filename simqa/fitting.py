@@ -74,7 +74,8 @@ class FitRun:
     plan: FitPlan
     outcome: FitOutcome
     forecast: Forecast
-    result: Result  # the fitted scenario run over the forecast horizon
+    scenario: Scenario  # the stated and fitted values, over the forecast horizon: what follow-ups refine
+    result: Result  # that scenario's run
 
 
 # --------------------------------------------------------------------------- reading the data
@@ -362,7 +363,103 @@ def run_plan(plan: FitPlan, cache: Any = None, progress: Any = None) -> FitRun:
         params[spec.observables.horizon] = ahead.horizon
     fitted = outcome.scenario.model_copy(update={"params": params})
     result = run(fitted, cache=cache)
-    return FitRun(plan=plan, outcome=outcome, forecast=ahead, result=result)
+    return FitRun(plan=plan, outcome=outcome, forecast=ahead, scenario=fitted, result=result)
+
+
+# --------------------------------------------------------------------------- follow-ups of a fit
+
+
+def _fitted_values(fit_run: FitRun) -> dict[str, Any]:
+    return {
+        e.name: fit_run.scenario.params[e.name] for e in fit_run.outcome.estimates if e.name in fit_run.scenario.params
+    }
+
+
+def from_fit(request: Request, fit_run: FitRun) -> Request | None:
+    """A follow-up of a fit ("and if we close schools from day 45?") as a compare that starts from the
+    fitted scenario: None when the request does not build on the fit or already compares."""
+    if request.kind != "simulate" or not request.scenarios:
+        return None
+    refined = request.scenarios[0]
+    values = _fitted_values(fit_run)
+    if any(refined.params.get(k) != v for k, v in values.items()):
+        return None  # a new value of a fitted parameter, or another question: the translator's reading stands
+    baseline = refined.model_copy(update={"label": "fitted", "interventions": list(fit_run.scenario.interventions)})
+    if baseline.interventions == refined.interventions:
+        return None
+    label = refined.label if refined.label not in ("baseline", "fitted") else "what-if"
+    notes = [*request.notes, "the baseline is the scenario fitted to the data"]
+    if request.model != fit_run.plan.model:
+        notes.append(
+            f"the fit was of the {fit_run.plan.model} model; the {request.model} scenarios take its fitted values"
+        )
+    return Request(
+        kind="compare",
+        model=request.model,
+        scenarios=[baseline, refined.model_copy(update={"label": label})],
+        notes=notes,
+    )
+
+
+def fit_spread(fit_run: FitRun, request: Request) -> list[str]:
+    """For a compare that starts from a fit, each change against the fitted baseline over the draws of
+    the fitted parameters (their uncertainty carried into the what-if); a note per scenario."""
+    from sim.scenario import resolve
+    from simqa.compose import METRIC_WORDS, SHARE_METRICS, headline_metrics
+
+    if request.kind != "compare" or request.model != fit_run.plan.model or request.scenarios[0].label != "fitted":
+        return []
+    spec = get_model(request.model)
+    if spec.batch_run is None:
+        return [
+            f"the comparison runs the fitted values; the fit's uncertainty is not carried into it for {request.model} "
+            "(no batch runs)"
+        ]
+    fields = spec.params.model_fields
+    draws = [{k: v for k, v in d.items() if k in fields} for d in fit_run.outcome.draws]
+    per_scenario = []
+    for scenario in request.scenarios:
+        resolved = resolve(scenario)
+        base = resolved.params.model_dump()
+        params = [
+            spec.params.model_validate(
+                {**base, **{k: (max(1, round(v)) if fields[k].annotation is int else v) for k, v in d.items()}}
+            )
+            for d in draws
+        ]
+        outputs = spec.batch_run(params, resolved.interventions)
+        per_scenario.append({m: [float(o.metrics[m][0]) for o in outputs] for m in outputs[0].metrics})
+    notes = []
+    for scenario, metrics in zip(request.scenarios[1:], per_scenario[1:], strict=True):
+        parts = []
+        for name in headline_metrics(request.model):
+            if name not in metrics or name == "peak_day":
+                continue
+            base_values = per_scenario[0][name]
+            if name in SHARE_METRICS:
+                changes = [(b - a) * 100 for a, b in zip(base_values, metrics[name], strict=True)]
+                unit = " points"
+            else:
+                changes = [(b - a) / a * 100 if a else 0.0 for a, b in zip(base_values, metrics[name], strict=True)]
+                unit = "%"
+            lo, hi = _quantiles(changes)
+            parts.append(f"{METRIC_WORDS.get(name, name)} {lo:+.1f} to {hi:+.1f}{unit}")
+        if "peak_day" in metrics:
+            shifts = [b - a for a, b in zip(per_scenario[0]["peak_day"], metrics["peak_day"], strict=True)]
+            lo, hi = _quantiles(shifts)
+            parts.append(f"peak day {lo:+.0f} to {hi:+.0f} days")
+        notes.append(
+            f"'{scenario.label}' against the fitted baseline over {len(draws)} draws of the fitted parameters "
+            f"(95% ranges): {'; '.join(parts)}"
+        )
+    return notes
+
+
+def _quantiles(values: Sequence[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    lo = ordered[int(0.025 * (len(ordered) - 1))]
+    hi = ordered[int(round(0.975 * (len(ordered) - 1)))]
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- the answer's text
