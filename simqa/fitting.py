@@ -458,7 +458,7 @@ def fit_spread(fit_run: FitRun, request: Request) -> list[str]:
 def _quantiles(values: Sequence[float]) -> tuple[float, float]:
     ordered = sorted(values)
     lo = ordered[int(0.025 * (len(ordered) - 1))]
-    hi = ordered[int(round(0.975 * (len(ordered) - 1)))]
+    hi = ordered[round(0.975 * (len(ordered) - 1))]
     return lo, hi
 
 

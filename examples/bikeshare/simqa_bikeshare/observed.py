@@ -26,9 +26,7 @@ def expected_trips(
     base: Any, candidates: Sequence[Mapping[str, float]], interventions: Sequence[Any], data: ObservedData
 ) -> dict[str, np.ndarray]:
     """Expected total trips of each data row (its weather) under each candidate: (candidates, rows)."""
-    weather = [
-        data.columns.get(name, np.full(data.n_rows, float(getattr(base, name)))) for name in WEATHER
-    ]
+    weather = [data.columns.get(name, np.full(data.n_rows, float(getattr(base, name)))) for name in WEATHER]
     member_factor = np.array([MEMBER_RESPONSE.factor(*day) for day in zip(*weather, strict=True)])
     casual_factor = np.array([CASUAL_RESPONSE.factor(*day) for day in zip(*weather, strict=True)])
     member_demand, casual_demand = [], []
