@@ -132,12 +132,16 @@ class Observables:
       fit estimates it as the negative binomial's dispersion unless the question states it.
     horizon: the parameter that sets how many steps a run lasts ("days", "hours"); a fit runs the
       model to the data's last step, a forecast beyond it.
+    from_first_row: the first row is step 0 of the run whatever its number (hour 8 of the clock is
+      the shift's first hour); otherwise the step numbers are the run's own (day 0 of an epidemic is
+      the day its initial cases are infectious).
     min_rows: the fewest rows a fit accepts.
     """
 
     index: str
     columns: tuple[Observable, ...]
     horizon: str = "days"
+    from_first_row: bool = False
     expected: ExpectedFunction | None = None
     simulate: SimulateFunction | None = None
     date_index: bool = False
@@ -306,6 +310,8 @@ def read_observations(
     else:
         index = np.arange(n, dtype=np.int64)
         index_name = observables.index
+    if observables.from_first_row:
+        index = index - index[0]
     steps = np.diff(index)
     if steps.size and np.any(steps <= 0):
         i = int(np.flatnonzero(steps <= 0)[0]) + 1

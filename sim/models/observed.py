@@ -8,8 +8,8 @@ d and day d + 1 (the model's flow from exposed to infectious; in an SIR model, f
 The day numbers are the run's: day 0 is the day the `initial_infected` are infectious. With a
 reporting fraction, the observed counts are that share of the model's counts (a Poisson thinning).
 
-Delivery: row h is hour h of the shift: `orders` placed in it, and the `mean_minutes` from placed
-to delivered of those orders.
+Delivery: the first row is the shift's first hour (whatever the clock says), each row one hour:
+`orders` placed in it, and the `mean_minutes` from placed to delivered of those orders.
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ ABM_FIT_PARAMS = (FitParam("r0", 0.3, 20.0),)
 DELIVERY_OBSERVABLES = Observables(
     index="hour",
     horizon="hours",
+    from_first_row=True,
     columns=(
         Observable(
             "orders",

@@ -82,6 +82,11 @@ def test_too_many_rows():
         _read({"new_cases": [1] * 11}, max_rows=10)
 
 
+def test_a_shift_starts_at_its_first_row():
+    data = read_observations(DELIVERY, {"hour": [8, 9, 10], "orders": [50, 61, 58], "mean_minutes": [22, 23.5, 21]})
+    assert data.index.tolist() == [0, 1, 2]
+
+
 def test_which_tables_a_model_accepts():
     assert SEIR.accepts(["day", "new_cases"])
     assert SEIR.accepts(["Date", "cases"])
