@@ -39,6 +39,7 @@ from sim.interventions import (
     Vaccination,
     WorkplaceClosure,
 )
+from sim.models.abm_language import LANGUAGE
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
 from sim.models.observed import ABM_FIT_PARAMS, ABM_OBSERVABLES
 from sim.output import ModelOutput, replicate_seeds
@@ -776,20 +777,5 @@ SPEC = ModelSpec(
     finalize=finalize,
     observables=ABM_OBSERVABLES,
     fit_params=ABM_FIT_PARAMS,
-    keywords=(
-        "agent",
-        "agent-based",
-        "abm",
-        "school",
-        "schools",
-        "workplace",
-        "workplaces",
-        "household",
-        "households",
-        "quarantine",
-        "travel",
-        "imported",
-        "age",
-        "setting",
-    ),
+    language=LANGUAGE,
 )

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from sim.models.delivery_language import LANGUAGE
 from sim.models.observed import DELIVERY_FIT_PARAMS, DELIVERY_OBSERVABLES
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
@@ -468,24 +469,5 @@ SPEC = ModelSpec(
     finalize=finalize,
     observables=DELIVERY_OBSERVABLES,
     fit_params=DELIVERY_FIT_PARAMS,
-    keywords=(
-        "delivery",
-        "deliveries",
-        "courier",
-        "couriers",
-        "rider",
-        "riders",
-        "order",
-        "orders",
-        "restaurant",
-        "restaurants",
-        "food",
-        "meal",
-        "last-mile",
-        "dispatch",
-        "batch",
-        "batching",
-        "late",
-        "sla",
-    ),
+    language=LANGUAGE,
 )

@@ -24,6 +24,7 @@ from scipy.integrate import solve_ivp
 
 from sim.interventions import CaseIsolation, ContactReduction, InterventionBase, Vaccination
 from sim.models.observed import SEIR_FIT_PARAMS, SEIR_OBSERVABLES
+from sim.models.seir_language import LANGUAGE
 from sim.output import ModelOutput
 from sim.params import ModelParams
 from sim.registry import ModelSpec
@@ -398,23 +399,5 @@ SPEC = ModelSpec(
     batch_run=batch_run,
     observables=SEIR_OBSERVABLES,
     fit_params=SEIR_FIT_PARAMS,
-    keywords=(
-        "epidemic",
-        "outbreak",
-        "seir",
-        "sir",
-        "compartmental",
-        "r0",
-        "reproduction number",
-        "attack rate",
-        "peak",
-        "infections",
-        "incubation",
-        "lockdown",
-        "distancing",
-        "vaccination",
-        "isolation",
-        "flu",
-        "covid",
-    ),
+    language=LANGUAGE,
 )
