@@ -28,11 +28,11 @@ from simqa.plot import save_plot
 from simqa.render import console, render_answer, runs_table, with_progress
 
 COMMANDS = (
-    ("/data FILE", "fit the next question's model to the data in FILE (CSV or JSON)"),
     ("/scenario", "the scenario the next question refines"),
     ("/runs", "the last stored runs"),
     ("/save [PATH]", "write the conversation's answers as JSON"),
     ("/help", "this list"),
+    ("/data FILE", "fit the next question's model to the data in FILE (CSV or JSON)"),
     ("/quit", "end (or Ctrl-D)"),
 )
 HELP = "Commands: " + "  ".join(name for name, _ in COMMANDS)

@@ -377,26 +377,35 @@ def _fitted_values(fit_run: FitRun) -> dict[str, Any]:
 
 def from_fit(request: Request, fit_run: FitRun) -> Request | None:
     """A follow-up of a fit ("and if we close schools from day 45?") as a compare that starts from the
-    fitted scenario: None when the request does not build on the fit or already compares."""
-    if request.kind != "simulate" or not request.scenarios:
+    fitted scenario: a changed scenario gets the fitted one as its baseline (labelled "fitted"), and a
+    compare whose baseline is the fitted scenario is labelled so; None when the request does not
+    build on the fit."""
+    if request.kind not in ("simulate", "compare") or not request.scenarios:
         return None
-    refined = request.scenarios[0]
     values = _fitted_values(fit_run)
-    if any(refined.params.get(k) != v for k, v in values.items()):
+    first = request.scenarios[0]
+    if any(first.params.get(k) != v for k, v in values.items()):
         return None  # a new value of a fitted parameter, or another question: the translator's reading stands
-    baseline = refined.model_copy(update={"label": "fitted", "interventions": list(fit_run.scenario.interventions)})
-    if baseline.interventions == refined.interventions:
-        return None
-    label = refined.label if refined.label not in ("baseline", "fitted") else "what-if"
     notes = [*request.notes, "the baseline is the scenario fitted to the data"]
     if request.model != fit_run.plan.model:
         notes.append(
             f"the fit was of the {fit_run.plan.model} model; the {request.model} scenarios take its fitted values"
         )
+    if request.kind == "compare":
+        if first.interventions != fit_run.scenario.interventions or first.label == "fitted":
+            return None
+        scenarios = [first.model_copy(update={"label": "fitted"}), *request.scenarios[1:]]
+        if len({s.label for s in scenarios}) != len(scenarios):
+            return None
+        return request.model_copy(update={"scenarios": scenarios, "notes": notes})
+    baseline = first.model_copy(update={"label": "fitted", "interventions": list(fit_run.scenario.interventions)})
+    if baseline.interventions == first.interventions:
+        return None
+    label = first.label if first.label not in ("baseline", "fitted") else "what-if"
     return Request(
         kind="compare",
         model=request.model,
-        scenarios=[baseline, refined.model_copy(update={"label": label})],
+        scenarios=[baseline, first.model_copy(update={"label": label})],
         notes=notes,
     )
 
