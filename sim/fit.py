@@ -746,7 +746,7 @@ def _fit_deterministic(problem: _Problem) -> dict[str, Any]:
         "alpha": alpha_hat,
         "fitted": {c.name: mus[c.name][0] for c in counts},
         "fitted_range": {},
-        "method": "maximum likelihood",
+        "method": f"maximum likelihood, {likelihood} counts",
         "box": {},
     }
 
@@ -1145,7 +1145,10 @@ def _fit_synthetic(
         "alpha": None,
         "fitted": fitted,
         "fitted_range": fitted_range,
-        "method": "synthetic likelihood (Wood 2010: the model's replicates give the mean and covariance of the data's summaries)",
+        "method": (
+            f"synthetic likelihood (Wood 2010): {replicates} runs of the model at each design point give the mean "
+            f"and covariance of {sl.m} summaries of the data"
+        ),
         "box": box_out,
     }
 

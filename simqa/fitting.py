@@ -335,6 +335,10 @@ def plan_fit(request: Request, table: Table, question: str = "") -> FitPlan:
             field="fit.free",
         )
     scenario = scenario.model_copy(update={"params": params, "label": "fitted"})
+    for p in spec.fit_params:
+        if p.default and p.name not in free and p.name not in stated:
+            default = spec.params.model_fields[p.name].default
+            notes.append(f"{p.name} not stated: held at its default {default}; name it to fit it too")
     if observables.reporting and reporting is None and REPORTING not in free:
         notes.append("every case is taken to be reported (reporting fraction 1); state the share reported if not")
     fit_spec = FitSpec(free=free, reporting=reporting or 1.0, seed=seed)
@@ -512,7 +516,7 @@ def compose_fit(question: str, fit_run: FitRun) -> str:
     columns = ", ".join(outcome.columns)
     lines = [
         f"Fitted the {plan.model} model to {data.n_rows} {index}s of {columns} from {data.source} ({span}) by "
-        f"{outcome.method}, {outcome.likelihood} likelihood; 95% intervals by profile likelihood."
+        f"{outcome.method}; 95% intervals by profile likelihood."
     ]
     held = describe_scenario(plan.scenario.model_copy(update={"interventions": []}), list(plan.fixed))
     if plan.fixed:
@@ -540,9 +544,7 @@ def compose_fit(question: str, fit_run: FitRun) -> str:
             )
     unit = observables.horizon
     lines.append(
-        f"Forecast of the fitted model over {ahead.horizon} {unit} (day 0 = the data's first): "
-        + "; ".join(parts)
-        + "."
+        f"Forecast of the fitted model over {ahead.horizon} {unit}: " + "; ".join(parts) + "."
         if parts
         else f"The fitted model over {ahead.horizon} {unit} gives no headline metrics."
     )

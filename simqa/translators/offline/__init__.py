@@ -102,9 +102,11 @@ def parse(question: str) -> Parsed:
     reserved = {a for m in literal for a in m.anchors}
     quantities = find_quantities(tokens, text, reserved)
     runs = find_runs(tokens, quantities)
-    blocked = reserved | {k for q in quantities for k in range(q.first, q.last)} | {
-        k for q in quantities for k in q.per_tokens
-    }
+    blocked = (
+        reserved
+        | {k for q in quantities for k in range(q.first, q.last)}
+        | {k for q in quantities for k in q.per_tokens}
+    )
     mentions = sorted(literal + lex.match(tokens, lexicon.MODEL, blocked, literal=False), key=lambda m: m.first)
     return Parsed(
         text=text,
@@ -167,16 +169,25 @@ class OfflineTranslator(Translator):
         if parsed.fixes:
             notes.append("read misspelt words as: " + ", ".join(f"{a} -> {b}" for a, b in parsed.fixes)[:200])
         if is_harmful(parsed.text) or cues.OFF_TASK.search(parsed.text):
-            return _refuse(None, "I only answer questions about what the simulation models represent; I can't help "
-                                 "with that request.")
+            return _refuse(
+                None,
+                "I only answer questions about what the simulation models represent; I can't help with that request.",
+            )
         words = [t for t in parsed.tokens if t.is_word]
         if not words:
-            return _refuse(None, "There is no question left to answer once the instructions aimed at the assistant "
-                                 "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'")
+            return _refuse(
+                None,
+                "There is no question left to answer once the instructions aimed at the assistant "
+                "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'",
+            )
         if len(parsed.quantities) > MAX_VALUES:
-            return {"kind": "clarify", "message": (
-                f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
-                "question. Which few values should I use?")}
+            return {
+                "kind": "clarify",
+                "message": (
+                    f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
+                    "question. Which few values should I use?"
+                ),
+            }
         langs = languages()
         history = context.history
         previous_turn = history[-1] if history else None
@@ -199,8 +210,7 @@ class OfflineTranslator(Translator):
             if r_prev is not None:
                 previous_items = [i.type for i in r_prev.items]
                 previous_metrics = r_prev.metrics
-        r = reading_for(parsed, route.model, previous_items if follow else None,
-                        previous_metrics if follow else None)
+        r = reading_for(parsed, route.model, previous_items if follow else None, previous_metrics if follow else None)
         r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
         notes.extend(r.notes)
         explain = building.is_explain(r)
@@ -209,14 +219,19 @@ class OfflineTranslator(Translator):
         if r.excluded and not _exclusion_in_passing(r):
             return _refuse_excluded(r)
         if r.excluded:
-            notes.append(f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the "
-                         "question was not used")
+            notes.append(
+                f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the "
+                "question was not used"
+            )
         if not follow and _weakly_routed(parsed, route, langs):
-            return _refuse(None, (
-                f"That is outside what the simulation models represent (it is about "
-                f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
-                f"{', '.join(langs.names)}; ask about one of them."
-            ))
+            return _refuse(
+                None,
+                (
+                    f"That is outside what the simulation models represent (it is about "
+                    f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
+                    f"{', '.join(langs.names)}; ask about one of them."
+                ),
+            )
         unknown = building.asks_unknown(r, parsed.mentions)
         if unknown is not None:
             return _refuse_unknown(r, unknown)
@@ -228,9 +243,14 @@ class OfflineTranslator(Translator):
                     return refined
         draft = building.build(r, question)
         if draft["kind"] == "simulate" and not _states_anything(r) and not (r.metrics or r.breakdowns):
-            return {"kind": "clarify", "model": r.model, "message": (
-                f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
-                f"result: it reports {_reports(r.language)}.")}
+            return {
+                "kind": "clarify",
+                "model": r.model,
+                "message": (
+                    f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
+                    f"result: it reports {_reports(r.language)}."
+                ),
+            }
         return draft
 
 
@@ -251,7 +271,7 @@ def _family_exclusions(parsed: Parsed, r: Reading, langs: _Languages) -> list[st
 
 
 def _exclusion_in_passing(r: Reading) -> bool:
-    """"Flu season: R0 1.4 ... when's the peak?": what the model leaves out is named, but the question asks
+    """ "Flu season: R0 1.4 ... when's the peak?": what the model leaves out is named, but the question asks
     for a result the model has, in another sentence. Otherwise the question is about what it leaves out."""
     metrics = [m for m in r.mentions if m.of("metric", r.model) or m.of("breakdown", r.model)]
     excluded = [m for m in r.mentions if any(s.category == "exclude" for s in m.senses)]
@@ -278,8 +298,16 @@ def _no_own_model(parsed: Parsed, langs: _Languages) -> bool:
 
 
 def _explained_model(r: Reading, route: routing.Route) -> str | None:
-    own = [m for m in r.mentions if m.of("name", r.model) or m.of("param", r.model) or m.of("metric", r.model)
-           or m.of("intervention", r.model) or m.of("breakdown", r.model) or m.of("word", r.model)]
+    own = [
+        m
+        for m in r.mentions
+        if m.of("name", r.model)
+        or m.of("param", r.model)
+        or m.of("metric", r.model)
+        or m.of("intervention", r.model)
+        or m.of("breakdown", r.model)
+        or m.of("word", r.model)
+    ]
     return r.model if own else None
 
 
@@ -293,16 +321,19 @@ def _reports(lang: ModelLanguage) -> str:
 
 def _refuse_excluded(r: Reading) -> dict[str, Any]:
     names = " or ".join(r.excluded[:2])
-    return _refuse(None, (
-        f"The {r.model} model does not represent {names}, so it cannot answer that; I won't run it on something "
-        f"it leaves out. It reports: {_reports(r.language)}."
-    ))
+    return _refuse(
+        None,
+        (
+            f"The {r.model} model does not represent {names}, so it cannot answer that; I won't run it on something "
+            f"it leaves out. It reports: {_reports(r.language)}."
+        ),
+    )
 
 
 def _refuse_unknown(r: Reading, thing: str) -> dict[str, Any]:
-    return _refuse(None, (
-        f"None of the models reports '{thing}'. The {r.model} model reports: {_reports(r.language)}."
-    ))
+    return _refuse(
+        None, (f"None of the models reports '{thing}'. The {r.model} model reports: {_reports(r.language)}.")
+    )
 
 
 def _content_words(parsed: Parsed, langs: _Languages) -> list[str]:
@@ -346,13 +377,17 @@ def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
     if excluded:
         return _refuse(None, f"None of the models represents {excluded[0]}; they cover: {models}.")
     if not content or followups.refers_back(parsed.tokens):
-        return {"kind": "clarify", "message": (
-            f"Which system do you mean, and what would you like to know? The models are: {models}.")}
-    return _refuse(None, (
-        f"That is outside what the simulation models represent ({', '.join(repr(w) for w in content[:3])}). "
-        f"They are: {models}; ask about one of them."
-    ))
+        return {
+            "kind": "clarify",
+            "message": (f"Which system do you mean, and what would you like to know? The models are: {models}."),
+        }
+    return _refuse(
+        None,
+        (
+            f"That is outside what the simulation models represent ({', '.join(repr(w) for w in content[:3])}). "
+            f"They are: {models}; ask about one of them."
+        ),
+    )
 
 
 __all__ = ["MAX_QUESTION_CHARS", "MAX_VALUES", "OfflineTranslator", "parse", "reading_for"]
-

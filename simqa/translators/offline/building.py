@@ -54,7 +54,7 @@ def _is_quantity(s: Statement) -> bool:
 
 
 def _bare_term(r: Reading) -> bool:
-    """"what's utilization?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
+    """ "what's utilization?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
     words = [t.text for t in r.tokens if t.text not in ("?", ".", "!")]
     if len(words) > 6 or r.quantities:
         return False
@@ -62,8 +62,10 @@ def _bare_term(r: Reading) -> bool:
     if head not in ("what's", "what is", "whats", "what are", "what's a", "what is a") and words[:1] != ["what's"]:
         return False
     rest = words[2:] if words[:2] in (["what", "is"], ["what", "are"]) else words[1:]
-    return bool(rest) and rest[0] not in ("the", "our", "my") and any(
-        m.of("metric", r.model) or m.of("param", r.model) or m.of("intervention", r.model) for m in r.mentions
+    return (
+        bool(rest)
+        and rest[0] not in ("the", "our", "my")
+        and any(m.of("metric", r.model) or m.of("param", r.model) or m.of("intervention", r.model) for m in r.mentions)
     )
 
 
@@ -105,7 +107,11 @@ def build(r: Reading, question: str) -> dict[str, Any]:
         return sweep
     if variants:
         return _compare(r, base, variants)
-    return {"kind": "simulate", "model": r.model, "scenarios": [_scenario("baseline", r.model, base.params, base.items)]}
+    return {
+        "kind": "simulate",
+        "model": r.model,
+        "scenarios": [_scenario("baseline", r.model, base.params, base.items)],
+    }
 
 
 def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
@@ -114,8 +120,11 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     _split_two_value_fields(r)
     multi = [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
     singles = [s for s in r.statements if len(s.values) == 1]
-    items = [i for i in r.items if not i.negated and not (r.asked and r.asked.intervention == i.type and
-                                                          r.asked.field not in i.fields)]
+    items = [
+        i
+        for i in r.items
+        if not i.negated and not (r.asked and r.asked.intervention == i.type and r.asked.field not in i.fields)
+    ]
     searched_items = [i for i in r.items if r.asked and r.asked.intervention == i.type]
     changes = list(r.changes)
     clause = _effect_clause(r)
@@ -130,8 +139,13 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         values = list(dict.fromkeys(_key(v) for s in group for v in s.values))
         if len(values) >= 2:
             ordered = sorted(group, key=lambda s: s.first)
-            merged = Statement(param, [v for s in ordered for v in s.values], ordered[0].first, ordered[-1].last,
-                               " / ".join(s.text for s in ordered))
+            merged = Statement(
+                param,
+                [v for s in ordered for v in s.values],
+                ordered[0].first,
+                ordered[-1].last,
+                " / ".join(s.text for s in ordered),
+            )
             multi.append(merged)
             singles = [s for s in singles if s not in group]
         elif len(group) > 1:
@@ -198,16 +212,24 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
 
 
 def _split_two_value_fields(r: Reading) -> None:
-    """"vaccinating 0.5% vs 1% a day": two values of an intervention field are two options."""
+    """ "vaccinating 0.5% vs 1% a day": two values of an intervention field are two options."""
     for item in list(r.items):
         for name, values in list(item.sweeps.items()):
             if len(values) != 2:
                 continue
             del item.sweeps[name]
             item.fields[name] = values[0]
-            copy = Item(type=item.type, mention=item.mention, fields={**item.fields, name: values[1]},
-                        start=item.start, duration=item.duration, until=item.until, to_end=item.to_end,
-                        alternative_to=r.items.index(item), at=(item.mention.last if item.mention else None))
+            copy = Item(
+                type=item.type,
+                mention=item.mention,
+                fields={**item.fields, name: values[1]},
+                start=item.start,
+                duration=item.duration,
+                until=item.until,
+                to_end=item.to_end,
+                alternative_to=r.items.index(item),
+                at=(item.mention.last if item.mention else None),
+            )
             r.items.append(copy)
 
 
@@ -225,8 +247,11 @@ def _option_groups(
     r: Reading, elements: list[tuple[int, Any]], zone: tuple[int, int] | None
 ) -> list[list[tuple[int, Any]]]:
     """One group per option: elements apart by "," / "or" / "(b)" are options when the question offers a choice."""
-    choice = zone is not None or offers_choice(r) or any(isinstance(e, Item) and e.alternative_to is not None
-                                                        for _, e in elements)
+    choice = (
+        zone is not None
+        or offers_choice(r)
+        or any(isinstance(e, Item) and e.alternative_to is not None for _, e in elements)
+    )
     if not choice:
         return [elements]
     groups: list[list[tuple[int, Any]]] = [[elements[0]]]
@@ -234,7 +259,12 @@ def _option_groups(
         end_a = getattr(a, "last", None) or (a.mention.last if isinstance(a, Item) and a.mention else a_at + 1)
         between = {t.text for t in r.tokens[min(end_a, b_at) : b_at]}
         alternative = isinstance(b, Item) and b.alternative_to is not None
-        if between & {",", "or", "vs", "versus", "(", ";"} or isinstance(b, Item) and isinstance(a, Item) or alternative:
+        if (
+            between & {",", "or", "vs", "versus", "(", ";"}
+            or isinstance(b, Item)
+            and isinstance(a, Item)
+            or alternative
+        ):
             groups.append([(b_at, b)])
         else:
             groups[-1].append((b_at, b))
@@ -277,8 +307,9 @@ def _effect_clause(r: Reading) -> tuple[int, int] | None:
         return None
     for k, t in enumerate(r.tokens):
         if t.text == "if":
-            end = next((j for j in range(k + 1, len(r.tokens)) if r.tokens[j].text in (",", ".", "?", "!", ";")),
-                       len(r.tokens))
+            end = next(
+                (j for j in range(k + 1, len(r.tokens)) if r.tokens[j].text in (",", ".", "?", "!", ";")), len(r.tokens)
+            )
             return k, end
     m = cues_found[0]
     if m.gap:
@@ -322,16 +353,24 @@ def _sweep(r: Reading, base: Variant) -> dict[str, Any] | None:
             return None  # two values of a field are two options: a compare
         items = [i for i in r.items if not i.negated]
         scenario = _scenario("baseline", r.model, base.params, items)
-        return {"kind": "sweep", "model": r.model, "scenarios": [scenario],
-                "sweep": {"param": f"{item.type}.{name}", "values": values}}
+        return {
+            "kind": "sweep",
+            "model": r.model,
+            "scenarios": [scenario],
+            "sweep": {"param": f"{item.type}.{name}", "values": values},
+        }
     if not lists:
         return None
     s = lists[0]
     params = {k: v for k, v in base.params.items() if k != s.param}
     items = [i for i in r.items if not i.negated]
     scenario = _scenario("baseline", r.model, params, items)
-    return {"kind": "sweep", "model": r.model, "scenarios": [scenario],
-            "sweep": {"param": s.param, "values": list(s.values)}}
+    return {
+        "kind": "sweep",
+        "model": r.model,
+        "scenarios": [scenario],
+        "sweep": {"param": s.param, "values": list(s.values)},
+    }
 
 
 def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
@@ -342,8 +381,12 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
     items = [i for i in r.items if not i.negated]
     if asked.intervention and not any(i.type == asked.intervention for i in items):
         items.append(Item(type=asked.intervention, mention=None, implicit=True))
-    spec: dict[str, Any] = {"param": asked.target, "metric": target.metric, "target": target.value,
-                            "relation": target.relation}
+    spec: dict[str, Any] = {
+        "param": asked.target,
+        "metric": target.metric,
+        "target": target.value,
+        "relation": target.relation,
+    }
     if asked.lower is not None:
         spec["lower"] = asked.lower
     if asked.upper is not None:
@@ -353,8 +396,11 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
 
 
 def _compare(r: Reading, base: Variant, variants: list[Variant]) -> dict[str, Any]:
-    return compare_draft(r.model, [_scenario(base.label or "baseline", r.model, base.params, base.items)]
-                         + [_scenario(v.label, r.model, v.params, v.items) for v in variants])
+    return compare_draft(
+        r.model,
+        [_scenario(base.label or "baseline", r.model, base.params, base.items)]
+        + [_scenario(v.label, r.model, v.params, v.items) for v in variants],
+    )
 
 
 def compare_draft(model: str, scenarios: list[dict[str, Any]]) -> dict[str, Any]:

@@ -229,8 +229,14 @@ class _Reader:
             elif self.glued(j) and self.t[j].kind in ("word", "ident") and self.t[j].text in ADJACENT_SCALES:
                 value *= ADJACENT_SCALES[self.t[j].text]
                 j += 1
-        elif w in ("a", "an") and self.word(i + 1) in ("hundred", "thousand", "million", "billion", "trillion",
-                                                        "dozen"):
+        elif w in ("a", "an") and self.word(i + 1) in (
+            "hundred",
+            "thousand",
+            "million",
+            "billion",
+            "trillion",
+            "dozen",
+        ):
             value, j = 1.0, i + 1
         elif w is not None:
             words = self._words(i)
@@ -301,8 +307,11 @@ class _Reader:
             elif w == "hundred" and current is not None:
                 current *= 100
                 j += 1
-            elif w == "and" and current is not None and current % 100 == 0 and (
-                (self.word(j + 1) or "") in SMALL_NUMBERS or (self.word(j + 1) or "") in TENS
+            elif (
+                w == "and"
+                and current is not None
+                and current % 100 == 0
+                and ((self.word(j + 1) or "") in SMALL_NUMBERS or (self.word(j + 1) or "") in TENS)
             ):
                 j += 1
             else:
@@ -348,9 +357,24 @@ class _Reader:
                 return None, None, j, False
             return "length", unit, j + 1, False
         if w in ("x", "times", "fold") and (w != "x" or self.glued(j)):
-            if w == "times" and self.word(j + 1) not in ("as", "more", "larger", "bigger", "higher", "the", "that",
-                                                         "longer", "faster", "slower", "greater", "fewer", "less",
-                                                         "smaller", "lower", "over"):
+            if w == "times" and self.word(j + 1) not in (
+                "as",
+                "more",
+                "larger",
+                "bigger",
+                "higher",
+                "the",
+                "that",
+                "longer",
+                "faster",
+                "slower",
+                "greater",
+                "fewer",
+                "less",
+                "smaller",
+                "lower",
+                "over",
+            ):
                 return None, None, j, False
             return "factor", None, j + 1, False
         if w in MONEY_WORDS:
@@ -378,8 +402,11 @@ class _Reader:
                 return ADVERB_RATES[w], (k,)
             if w == "/" and self.word(k + 1) in PER_WORDS:
                 return PER_WORDS[self.word(k + 1) or ""], (k, k + 1)
-            if w in ("per", "a", "an", "each", "every") and self.word(k + 1) in PER_WORDS and (k > j or w != "a"
-                                                                                                or skipped == 0):
+            if (
+                w in ("per", "a", "an", "each", "every")
+                and self.word(k + 1) in PER_WORDS
+                and (k > j or w != "a" or skipped == 0)
+            ):
                 if w in ("a", "an") and self.word(k + 1) not in ("hour", "day", "week", "month", "minute"):
                     return None, ()
                 return PER_WORDS[self.word(k + 1) or ""], (k, k + 1)
@@ -408,9 +435,7 @@ def find_quantities(tokens: list[Token], text: str, reserved: set[int] | None = 
     return _combine_relative(r, _combine_clock_ranges(r, found))
 
 
-def _make(
-    r: _Reader, first: int, last: int, value: float, dimension: str, unit: str | None, **extra: Any
-) -> Quantity:
+def _make(r: _Reader, first: int, last: int, value: float, dimension: str, unit: str | None, **extra: Any) -> Quantity:
     start, end = r.t[first].start, r.t[last - 1].end
     approx = first > 0 and r.t[first - 1].text in APPROX
     return Quantity(value, dimension, unit, first, last, start, end, r.text[start:end], approx=approx, **extra)
@@ -450,8 +475,11 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
             value, last = 1.5, last + 3
         return _make(r, first, last, value, "duration", unit), last
     # "day 30", "week 3": a point in time
-    if w in INDEX_UNITS and i + 1 < r.n and (t[i + 1].kind == "num" or (r.word(i + 1) or "") in SMALL_NUMBERS
-                                              or (r.word(i + 1) or "") in TENS):
+    if (
+        w in INDEX_UNITS
+        and i + 1 < r.n
+        and (t[i + 1].kind == "num" or (r.word(i + 1) or "") in SMALL_NUMBERS or (r.word(i + 1) or "") in TENS)
+    ):
         point = r.number(i + 1)
         if point is not None and point[2] is None:
             dim, _, _, _ = r.unit_after(point[1])
@@ -460,9 +488,11 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
                 day = value if w == "day" else (value - 1) * INDEX_UNITS[w]
                 return _make(r, first, last, day, "day", "day", whole=float(value).is_integer()), last
     # "seven in ten", "1 in 5", "3 out of 4"
-    if w == "one" and (r.word(i + 1) in ("of", "with", "that", "which", "where", "who", "whose", "more", "another")
-                       or r.word(i - 1) in ("the", "this", "that", "which", "each", "any", "every", "no", "another",
-                                            "same", "other", "a")):
+    if w == "one" and (
+        r.word(i + 1) in ("of", "with", "that", "which", "where", "who", "whose", "more", "another")
+        or r.word(i - 1)
+        in ("the", "this", "that", "which", "each", "any", "every", "no", "another", "same", "other", "a")
+    ):
         return None, i + 1  # "one of 8 weeks", "the same one": a pronoun, not a number
     parsed = r.number(i)
     if parsed is None:
@@ -493,8 +523,19 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
     per, per_tokens = (None, ())
     if dimension in ("number", "share"):
         per, per_tokens = r.per_after(last)
-    q = _make(r, first, last, value, dimension, unit, per=per, per_tokens=per_tokens, points=points,
-              whole=whole and dimension == "number", written_percent=dimension == "share" and hint is None)
+    q = _make(
+        r,
+        first,
+        last,
+        value,
+        dimension,
+        unit,
+        per=per,
+        per_tokens=per_tokens,
+        points=points,
+        whole=whole and dimension == "number",
+        written_percent=dimension == "share" and hint is None,
+    )
     return q, last
 
 
@@ -506,8 +547,27 @@ def _after_value(r: _Reader, i: int, found: list[Quantity]) -> bool:
     between = r.t[last.last : i]
     if len(between) > 3:
         return False
-    return not any(t.text in (",", ".", ";", "and", "for", "from", "over", "in", "within", "during", "after", "by",
-                              "until", "lasting", "of") for t in between)
+    return not any(
+        t.text
+        in (
+            ",",
+            ".",
+            ";",
+            "and",
+            "for",
+            "from",
+            "over",
+            "in",
+            "within",
+            "during",
+            "after",
+            "by",
+            "until",
+            "lasting",
+            "of",
+        )
+        for t in between
+    )
 
 
 _MORE_THAN = {"more", "higher", "greater", "bigger", "larger", "above"}
@@ -515,7 +575,7 @@ _LESS_THAN = {"less", "fewer", "lower", "smaller", "below"}
 
 
 def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
-    """"30% more than 200 orders": one value, 260."""
+    """ "30% more than 200 orders": one value, 260."""
     out: list[Quantity] = []
     i = 0
     while i < len(found):
@@ -523,12 +583,21 @@ def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
         if q.dimension == "share" and not q.points and i + 1 < len(found):
             nxt = found[i + 1]
             between = [t.text for t in r.t[q.last : nxt.first]]
-            if len(between) == 2 and between[1] == "than" and between[0] in _MORE_THAN | _LESS_THAN and (
-                nxt.dimension != "share"
+            if (
+                len(between) == 2
+                and between[1] == "than"
+                and between[0] in _MORE_THAN | _LESS_THAN
+                and (nxt.dimension != "share")
             ):
                 sign = 1 if between[0] in _MORE_THAN else -1
-                combined = replace(nxt, value=nxt.value * (1 + sign * q.value), first=q.first, start=q.start,
-                                   text=r.text[q.start : nxt.end], whole=False)
+                combined = replace(
+                    nxt,
+                    value=nxt.value * (1 + sign * q.value),
+                    first=q.first,
+                    start=q.start,
+                    text=r.text[q.start : nxt.end],
+                    whole=False,
+                )
                 out.append(combined)
                 i += 2
                 continue
@@ -538,7 +607,7 @@ def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
 
 
 def _combine_clock_ranges(r: _Reader, found: list[Quantity]) -> list[Quantity]:
-    """"from 11am to 9pm": one duration of 10 hours in place of two times of day."""
+    """ "from 11am to 9pm": one duration of 10 hours in place of two times of day."""
     out: list[Quantity] = []
     i = 0
     while i < len(found):
@@ -576,8 +645,9 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
             members.append(quantities[j + 1])
             j += 1
         # "population 2.5M, 100 seed infections": commas alone make a list only of three values or more
-        if len(members) < 3 or not all(q.dimension == members[-1].dimension or q.dimension == "number"
-                                       for q in members):
+        if len(members) < 3 or not all(
+            q.dimension == members[-1].dimension or q.dimension == "number" for q in members
+        ):
             while joins and joins[-1] <= {","}:
                 joins.pop()
                 members.pop()
@@ -599,8 +669,24 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
 
 
 _RANGE_WORDS = {"to", "through", "-", "until", "till"}
-_SEPARATOR_WORDS = {",", "and", "or", "vs", "versus", "v", "through", "to", "then", "-", "/", "until", "till",
-                    "against", "compared", "with"}
+_SEPARATOR_WORDS = {
+    ",",
+    "and",
+    "or",
+    "vs",
+    "versus",
+    "v",
+    "through",
+    "to",
+    "then",
+    "-",
+    "/",
+    "until",
+    "till",
+    "against",
+    "compared",
+    "with",
+}
 
 
 def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> set[str] | None:
@@ -630,13 +716,15 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
 
 
 def _accept_run(tokens: list[Token], members: list[Quantity], separators: set[str]) -> bool:
-    """"R0 2 and 5 days" is two values, not a list: a pair joined by "and" needs one unit for both."""
+    """ "R0 2 and 5 days" is two values, not a list: a pair joined by "and" needs one unit for both."""
     if separators <= {"and", ","} and len(members) == 2 and "," not in separators:
         first = tokens[members[0].first - 1].text if members[0].first > 0 else ""
         if first == "between":
             return True
-        return members[0].dimension == members[1].dimension and members[0].unit == members[1].unit and (
-            members[0].dimension != "number"
+        return (
+            members[0].dimension == members[1].dimension
+            and members[0].unit == members[1].unit
+            and (members[0].dimension != "number")
         )
     if separators <= {","} and len(members) < 3:
         return False
@@ -644,7 +732,7 @@ def _accept_run(tokens: list[Token], members: list[Quantity], separators: set[st
 
 
 def _read_step(tokens: list[Token], quantities: list[Quantity], after: int, run: Run) -> None:
-    """"in steps of 0.5", "by 0.5", "step 5", "in 5-minute steps", "increments of 10", "every 5"."""
+    """ "in steps of 0.5", "by 0.5", "step 5", "in 5-minute steps", "increments of 10", "every 5"."""
     if after >= len(quantities):
         return
     q = quantities[after]
@@ -679,8 +767,16 @@ def _share_units(run: Run) -> Run:
 
 def _like(q: Quantity, model: Quantity) -> Quantity:
     value = q.value / 100.0 if model.dimension == "share" and model.written_percent and not model.points else q.value
-    return replace(q, value=value, dimension=model.dimension, unit=model.unit, per=model.per, points=model.points,
-                   written_percent=model.written_percent, whole=False)
+    return replace(
+        q,
+        value=value,
+        dimension=model.dimension,
+        unit=model.unit,
+        per=model.per,
+        points=model.points,
+        written_percent=model.written_percent,
+        whole=False,
+    )
 
 
 def expand(run: Run, whole: bool = False) -> list[float] | None:

@@ -418,8 +418,10 @@ def _shares_of(r: Reading) -> None:
                     item.fields[name] = values[0]
                 else:
                     item.sweeps[name] = values
-                r.notes.append(f"read {', '.join(f'{c:g}' for c in counts)} people a day as "
-                               f"{', '.join(f'{v:.4g}' for v in values)} of the {of} a day")
+                r.notes.append(
+                    f"read {', '.join(f'{c:g}' for c in counts)} people a day as "
+                    f"{', '.join(f'{v:.4g}' for v in values)} of the {of} a day"
+                )
     for t in r.targets:
         of = r.language.metrics[t.metric].share_of
         if t.share and of:
@@ -429,8 +431,9 @@ def _shares_of(r: Reading) -> None:
 
 # -- alternatives ------------------------------------------------------------------------------
 
-_ALTERNATIVE_WORDS = frozenset({"vs", "versus", "or", "instead", "rather", "compared", "against", "than", "one",
-                                "ones"})
+_ALTERNATIVE_WORDS = frozenset(
+    {"vs", "versus", "or", "instead", "rather", "compared", "against", "than", "one", "ones"}
+)
 
 
 def _same_value(a: Unit, b: Unit) -> bool:
@@ -446,8 +449,10 @@ def _alternative(r: Reading, a: Unit, b: Unit) -> bool:
     between = {t.text for t in r.tokens[lo.last : hi.first]}
     if between & _ALTERNATIVE_WORDS:
         return True
-    compares = any(r.tokens[m.first].text in ("compare", "comparing", "difference", "between", "versus", "vs")
-                   for m in [*r.cue("options"), *r.cue("explain"), *r.cue("what_if")])
+    compares = any(
+        r.tokens[m.first].text in ("compare", "comparing", "difference", "between", "versus", "vs")
+        for m in [*r.cue("options"), *r.cue("explain"), *r.cue("what_if")]
+    )
     before = {t.text for t in r.tokens[max(0, lo.first - 6) : lo.first]}
     return "and" in between and (compares or "between" in before)
 
@@ -470,9 +475,18 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
     if slot[0] in ("start", "duration", "until", "field", "timing"):
         n = slot[1]
         original = r.items[n]
-        copy = Item(type=original.type, mention=original.mention, fields=dict(original.fields),
-                    sweeps=dict(original.sweeps), start=original.start, duration=original.duration,
-                    until=original.until, to_end=original.to_end, alternative_to=n, at=other.unit.first)
+        copy = Item(
+            type=original.type,
+            mention=original.mention,
+            fields=dict(original.fields),
+            sweeps=dict(original.sweeps),
+            start=original.start,
+            duration=original.duration,
+            until=original.until,
+            to_end=original.to_end,
+            alternative_to=n,
+            at=other.unit.first,
+        )
         r.items.append(copy)
         index = len(r.items) - 1
         remapped = _Candidate(other.score, other.unit, (slot[0], index, *slot[2:]), None)
@@ -552,8 +566,17 @@ def merge_items(r: Reading, choice: bool) -> None:
         if item.alternative_to is not None or n in originals:
             merged.append(item)  # alternatives stay apart; what the others state reaches them below
             continue
-        same = next((m for m in merged if m.type == item.type and m.negated == item.negated
-                     and m.alternative_to is None and r.items.index(m) not in originals), None)
+        same = next(
+            (
+                m
+                for m in merged
+                if m.type == item.type
+                and m.negated == item.negated
+                and m.alternative_to is None
+                and r.items.index(m) not in originals
+            ),
+            None,
+        )
         if same is None:
             merged.append(item)
             continue
@@ -569,7 +592,7 @@ def merge_items(r: Reading, choice: bool) -> None:
 
 
 def _pronoun_anchors(r: Reading, n: int) -> list[Mention]:
-    """"versus one of 8 weeks": "one" stands for the intervention named before it."""
+    """ "versus one of 8 weeks": "one" stands for the intervention named before it."""
     out = []
     busy = {k for q in r.quantities for k in range(q.first, q.last)}
     for k, t in enumerate(r.tokens):
@@ -591,13 +614,17 @@ def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate
         anchor = item.mention
         pronouns = _pronoun_anchors(r, n) if anchor is not None else []
         if anchor is not None:  # "... households with 70% compliance for 60 days": the field phrase is the item too
-            pronouns += [fm for fm in r.mentions if any(s.key == item.type for s in fm.of("field", r.model))
-                         and 0 <= fm.first - anchor.last <= 6]
+            pronouns += [
+                fm
+                for fm in r.mentions
+                if any(s.key == item.type for s in fm.of("field", r.model)) and 0 <= fm.first - anchor.last <= 6
+            ]
         # strength and named fields
         for field_name, flang in iv.fields.items():
             ok = all(fit(m, flang.dimension, flang.unit)[0] for m in unit.members)
-            counts = flang.share_of is not None and all(m.dimension == "number" and m.per and m.value > 1
-                                                         for m in unit.members)
+            counts = flang.share_of is not None and all(
+                m.dimension == "number" and m.per and m.value > 1 for m in unit.members
+            )
             if not ok and not counts:
                 continue
             bonus = 1.0 if counts else fit(q, flang.dimension, flang.unit)[2]
@@ -648,7 +675,9 @@ def _set_field(n: int, field_name: str, unit: Unit) -> Any:
         item = r.items[n]
         flang = r.language.interventions[item.type].fields[field_name]
         if flang.share_of and all(m.dimension == "number" and m.per and m.value > 1 for m in unit.members):
-            item.counts[field_name] = [m.value for m in unit.members]  # people a day: a share once the population is known
+            item.counts[field_name] = [
+                m.value for m in unit.members
+            ]  # people a day: a share once the population is known
             return
         values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
         if unit.run is not None:
@@ -684,8 +713,17 @@ def _sweep_timing(n: int, which: str, unit: Unit) -> Any:
                 _set_starts(n, unit)(r)
                 return
             item.duration = values[0]
-            r.items.append(Item(type=item.type, mention=item.mention, fields=dict(item.fields), start=item.start,
-                                duration=values[1], alternative_to=n, at=unit.members[1].first))
+            r.items.append(
+                Item(
+                    type=item.type,
+                    mention=item.mention,
+                    fields=dict(item.fields),
+                    start=item.start,
+                    duration=values[1],
+                    alternative_to=n,
+                    at=unit.members[1].first,
+                )
+            )
             return
         item.sweeps[name] = values
         item.timing_at = unit.first
@@ -699,9 +737,19 @@ def _set_starts(n: int, unit: Unit) -> Any:
         _set_start(n, first)(r)
         for q in others:
             original = r.items[n]
-            r.items.append(Item(type=original.type, mention=original.mention, fields=dict(original.fields),
-                                start=q.value, duration=original.duration, to_end=original.to_end,
-                                alternative_to=n, at=q.first, timing_at=q.first))
+            r.items.append(
+                Item(
+                    type=original.type,
+                    mention=original.mention,
+                    fields=dict(original.fields),
+                    start=q.value,
+                    duration=original.duration,
+                    to_end=original.to_end,
+                    alternative_to=n,
+                    at=q.first,
+                    timing_at=q.first,
+                )
+            )
 
     return apply
 
@@ -890,8 +938,12 @@ def _out_of_bounds(r: Reading, name: str, value: float) -> float:
     if info is None or not isinstance(value, int | float) or not math.isfinite(value):
         return 0.0
     for meta in info.metadata:
-        for attr, ok in (("gt", lambda b: value > b), ("ge", lambda b: value >= b), ("lt", lambda b: value < b),
-                         ("le", lambda b: value <= b)):
+        for attr, ok in (
+            ("gt", lambda b: value > b),
+            ("ge", lambda b: value >= b),
+            ("lt", lambda b: value < b),
+            ("le", lambda b: value <= b),
+        ):
             bound = getattr(meta, attr, None)
             if bound is not None and not ok(bound):
                 return 1.5
@@ -907,8 +959,9 @@ def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
             values = _range_values(r, unit.run, values, p)
         if p.dimension == "count" or _whole_number_param(r, name):
             values = [int(v) if isinstance(v, float) and math.isfinite(v) and v.is_integer() else v for v in values]
-        r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention,
-                                      [unit.first] * len(values)))
+        r.statements.append(
+            Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention, [unit.first] * len(values))
+        )
 
     return apply
 
@@ -941,7 +994,7 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
 
 
 def _rate_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
-    """"1,000 orders over a 5-hour shift": a count of what a rate counts, over a stated duration."""
+    """ "1,000 orders over a 5-hour shift": a count of what a rate counts, over a stated duration."""
     out: list[_Candidate] = []
     if unit.run is not None or unit.quantity is None or unit.quantity.dimension != "number" or unit.quantity.per:
         return out
@@ -964,8 +1017,9 @@ def _rate_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate
         rate = Quantity(q.value / per, "number", None, q.first, q.last, q.start, q.end, q.text, per=p.unit)
         derived = Unit(quantity=rate)
 
-        def apply(r: Reading, name: str = name, derived: Unit = derived, duration: Quantity = duration,
-                  per_unit: str = p.unit) -> None:
+        def apply(
+            r: Reading, name: str = name, derived: Unit = derived, duration: Quantity = duration, per_unit: str = p.unit
+        ) -> None:
             _set_param(name, derived, None)(r)
             r.notes.append(f"read {q.text} over {duration.text} as a rate of {derived.head.value:g} per {per_unit}")
 
@@ -982,8 +1036,26 @@ def _stem(word: str) -> str:
 # -- changes -----------------------------------------------------------------------------------
 
 
-_BEFORE_AMOUNT = frozenset({"by", "about", "around", "roughly", "some", "another", "nearly", "almost", "to", "into",
-                            "a", "an", "the", "up", "down", "in"})
+_BEFORE_AMOUNT = frozenset(
+    {
+        "by",
+        "about",
+        "around",
+        "roughly",
+        "some",
+        "another",
+        "nearly",
+        "almost",
+        "to",
+        "into",
+        "a",
+        "an",
+        "the",
+        "up",
+        "down",
+        "in",
+    }
+)
 _AFTER_AMOUNT = frozenset({"as", "a", "an", "the", "of", "our", "their", "its", "more", "times", "all"})
 
 
@@ -1049,11 +1121,19 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
     if unnamed:
         # a word several inputs declare, none named: the one it raises ("25% faster couriers": speed, not prep)
         window = range(max(0, q.first - 8), q.last + 4)
-        described = [name for name in unnamed if any(m.first in window and m.has("subject", name, r.model)
-                                                     for m in r.subjects)]
+        described = [
+            name for name in unnamed if any(m.first in window and m.has("subject", name, r.model) for m in r.subjects)
+        ]
         raising = [name for name in unnamed if declared[name] == "up"]
-        choice = (unnamed[0] if len(unnamed) == 1 else described[0] if len(described) == 1
-                  else raising[0] if len(raising) == 1 else None)
+        choice = (
+            unnamed[0]
+            if len(unnamed) == 1
+            else described[0]
+            if len(described) == 1
+            else raising[0]
+            if len(raising) == 1
+            else None
+        )
         if choice is not None:
             p = r.language.params[choice]
             change = _amount(q, p.dimension, p.unit, declared[choice], to_word)
@@ -1063,7 +1143,7 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
 
 
 def _plain_adjective(r: Reading, word: str) -> bool:
-    """"wide" when "wider" is also a change word: the plain form describes, the comparative changes."""
+    """ "wide" when "wider" is also a change word: the plain form describes, the comparative changes."""
     forms = {word + "er", word + "r", word + word[-1:] + "er", word[:-1] + "ier"}
     declared = {w for p in r.language.params.values() for w in (*p.more, *p.less)}
     return bool(forms & declared)
@@ -1088,13 +1168,16 @@ def _cue_proximity(r: Reading, cue: Mention, mention: Mention) -> float:
         gap = r.tokens[cue.last : mention.first]
     else:
         return 10.0
-    cost = sum(0.3 if t.text in cues.CONNECTORS or t.text in cues.ARTICLES else 2.5 if t.text in cues.CLAUSE_MARKS
-               else 0.8 for t in gap)
+    cost = sum(
+        0.3 if t.text in cues.CONNECTORS or t.text in cues.ARTICLES else 2.5 if t.text in cues.CLAUSE_MARKS else 0.8
+        for t in gap
+    )
     return 10.0 - cost
 
 
-def _amount(q: Quantity, dimension: str, unit: str | None, direction: str | None,
-            to_word: bool) -> dict[str, float] | None:
+def _amount(
+    q: Quantity, dimension: str, unit: str | None, direction: str | None, to_word: bool
+) -> dict[str, float] | None:
     if q.dimension == "factor":
         k = q.value
         if direction == "down" and k > 1:
@@ -1149,7 +1232,7 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
 
 
 def _previous_target_candidates(r: Reading, unit: Unit, metrics: list[str]) -> list[_Candidate]:
-    """"how many couriers to get that under 35 minutes": the metric the previous turn asked about."""
+    """ "how many couriers to get that under 35 minutes": the metric the previous turn asked about."""
     out: list[_Candidate] = []
     if unit.run is not None:
         return out
@@ -1244,8 +1327,31 @@ _HOW_DIMENSIONS = {
 }
 
 
-_ASKED_FILLERS = frozenset({"the", "a", "an", "number", "of", "value", "level", "amount", "average", "mean", "daily",
-                            "total", "share", "size", "per", "much", "many", "possible", "our", "we", "kind"})
+_ASKED_FILLERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "number",
+        "of",
+        "value",
+        "level",
+        "amount",
+        "average",
+        "mean",
+        "daily",
+        "total",
+        "share",
+        "size",
+        "per",
+        "much",
+        "many",
+        "possible",
+        "our",
+        "we",
+        "kind",
+    }
+)
 
 
 def _asked(r: Reading) -> list[Asked]:
@@ -1255,8 +1361,11 @@ def _asked(r: Reading) -> list[Asked]:
     lang = r.language
     for c in r.cue("calibrate"):
         head = " ".join(r.tokens[a].text for a in c.anchors)
-        superlative = head if c.last - c.first == 1 and head not in (
-            "what", "which", "search", "fit", "fits", "calibrate") else None
+        superlative = (
+            head
+            if c.last - c.first == 1 and head not in ("what", "which", "search", "fit", "fits", "calibrate")
+            else None
+        )
         dimensions = _HOW_DIMENSIONS.get(head)
         reach = 4 if dimensions else 3
         for m in r.mentions:
@@ -1268,30 +1377,42 @@ def _asked(r: Reading) -> list[Asked]:
             if not dimensions and any(t.text not in _ASKED_FILLERS for t in between):
                 continue  # "gets infected most if R0 is 2.2": "most" does not ask for the R0
             params = [p for p in m.keys("param", r.model) if not dimensions or lang.params[p].dimension in dimensions]
-            if params and head in ("how many", "how much") and any(
-                o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
-                for o in r.mentions
-            ) and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link")):
+            if (
+                params
+                and head in ("how many", "how much")
+                and any(
+                    o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
+                    for o in r.mentions
+                )
+                and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link"))
+            ):
                 continue  # "how many people will have been infected": a result asked for, not an input
             ivs = m.keys("intervention", r.model)
             fields = [s for s in m.of("field", r.model)]
             if params:
-                found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first,
-                                   superlative=superlative))
+                found.append(
+                    Asked(
+                        param=sorted(params, key=lambda p: _param_order(r, p))[0],
+                        first=m.first,
+                        superlative=superlative,
+                    )
+                )
             elif ivs and not dimensions:
                 iv_type = sorted(ivs)[0]
                 strength = lang.interventions[iv_type].strength
                 named_field = _field_after(r, m, iv_type) or strength
                 if named_field:
-                    found.append(Asked(intervention=iv_type, field=named_field, first=m.first,
-                                       superlative=superlative))
+                    found.append(Asked(intervention=iv_type, field=named_field, first=m.first, superlative=superlative))
             elif fields and not dimensions:
                 s = fields[0]
                 found.append(Asked(intervention=s.key, field=s.field, first=m.first, superlative=superlative))
         if dimensions and not any(a.first > c.first for a in found):
             # "how fast must couriers ride": the model's only input of that dimension
-            only = [n for n, p in lang.params.items() if p.dimension in dimensions and dimensions != ("count", "number",
-                                                                                                    "rate")]
+            only = [
+                n
+                for n, p in lang.params.items()
+                if p.dimension in dimensions and dimensions != ("count", "number", "rate")
+            ]
             if len(only) == 1:
                 found.append(Asked(param=only[0], first=c.last, superlative=superlative))
     for m in r.mentions:  # "R0 needed for ...", "couriers required to ..."
@@ -1363,8 +1484,10 @@ def _vague(r: Reading) -> list[str]:
             specific = any(s.key == sense.key for s in c.senses if s.category in ("up", "down"))
             near = 0 <= mention.first - c.last <= 2 or 0 <= c.first - mention.last <= 1
             if specific or near:
-                busy = any(q.first >= min(c.first, mention.first) - 1 and q.last <= max(c.last, mention.last) + 3
-                           for q in r.quantities)
+                busy = any(
+                    q.first >= min(c.first, mention.first) - 1 and q.last <= max(c.last, mention.last) + 3
+                    for q in r.quantities
+                )
                 if not busy:
                     out.append(sense.key)
     return out
