@@ -259,7 +259,9 @@ def complete_language(
     return language.model_copy(update={"params": declared, "metrics": named_metrics})
 
 
-def _check_names(language: ModelLanguage, params: type[BaseModel], metrics: tuple[str, ...], interventions: Any) -> None:
+def _check_names(
+    language: ModelLanguage, params: type[BaseModel], metrics: tuple[str, ...], interventions: Any
+) -> None:
     """A declaration names only what the model has: unknown names are a plugin author's mistake."""
     unknown = [name for name in language.params if name not in params.model_fields]
     if unknown:

@@ -429,7 +429,18 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "was ... save",
     ),
     # verbs that change something without saying how much ("what if we change R0?")
-    "change_verb": ("change", "changes", "changed", "changing", "vary", "alter", "adjust", "tweak", "modify", "play with"),
+    "change_verb": (
+        "change",
+        "changes",
+        "changed",
+        "changing",
+        "vary",
+        "alter",
+        "adjust",
+        "tweak",
+        "modify",
+        "play with",
+    ),
     # several options, each one scenario after the baseline
     "options": (
         "compare",
@@ -610,16 +621,42 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "there",
     ),
     # a follow-up that corrects the situation rather than asking what changes: the new value replaces the old
-    "update": ("assume", "let's say", "lets say", "set", "make it", "use", "actually", "correction", "i meant",
-               "it should be", "change it to", "take", "suppose that"),
+    "update": (
+        "assume",
+        "let's say",
+        "lets say",
+        "set",
+        "make it",
+        "use",
+        "actually",
+        "correction",
+        "i meant",
+        "it should be",
+        "change it to",
+        "take",
+        "suppose that",
+    ),
     "also": ("also", "too", "on top of that", "in addition", "as well", "plus", "and also", "additionally", "both"),
     "instead": ("instead", "rather", "replace"),
     "same": ("the same", "same"),
     # a change with no amount
     "vague": ("a bit", "a little", "slightly", "somewhat", "a few", "some more", "a lot", "much"),
     # words for the current state of something a question then changes
-    "current": ("currently", "at present", "at the moment", "right now", "today", "now", "tonight", "we've got",
-                "we have", "we run", "we get", "our", "is"),
+    "current": (
+        "currently",
+        "at present",
+        "at the moment",
+        "right now",
+        "today",
+        "now",
+        "tonight",
+        "we've got",
+        "we have",
+        "we run",
+        "we get",
+        "our",
+        "is",
+    ),
 }
 
 # Relations of a calibration target: at most (le), at least (ge), equal (eq). The relation word
@@ -686,8 +723,26 @@ RELATIONS: dict[str, tuple[str, ...]] = {
         "stays above",
         "stay above",
     ),
-    "eq": ("of", "equal to", "equals", "exactly", "around", "about", "at", "on", "=", "fits", "match", "matches",
-           "reproduce", "we counted", "we saw", "we observed", "observed", "counted"),
+    "eq": (
+        "of",
+        "equal to",
+        "equals",
+        "exactly",
+        "around",
+        "about",
+        "at",
+        "on",
+        "=",
+        "fits",
+        "match",
+        "matches",
+        "reproduce",
+        "we counted",
+        "we saw",
+        "we observed",
+        "observed",
+        "counted",
+    ),
 }
 # Before these words the relation turns round: "before utilization goes above 0.85" keeps it at most 0.85.
 RELATION_INVERTERS = ("before", "until", "without going", "without exceeding", "without")
@@ -768,11 +823,42 @@ CHANGE_DOWN = (
     "halved",
 )
 # Adjectives after a factor and "as" ("twice as long", "half as many"): up or down.
-AS_ADJECTIVES = {"long": "up", "big": "up", "large": "up", "many": "up", "much": "up", "high": "up", "short": "down",
-                 "small": "down", "few": "down", "little": "down", "low": "down"}
+AS_ADJECTIVES = {
+    "long": "up",
+    "big": "up",
+    "large": "up",
+    "many": "up",
+    "much": "up",
+    "high": "up",
+    "short": "down",
+    "small": "down",
+    "few": "down",
+    "little": "down",
+    "low": "down",
+}
 # Verbs before "from X to Y" that make the two ends a change to compare, not a range to sweep.
-CHANGE_FROM_VERBS = frozenset({"go", "goes", "going", "went", "move", "moving", "moved", "switch", "switching",
-                               "change", "changing", "changed", "shift", "shifting", "jump", "jumps", "get", "got"})
+CHANGE_FROM_VERBS = frozenset(
+    {
+        "go",
+        "goes",
+        "going",
+        "went",
+        "move",
+        "moving",
+        "moved",
+        "switch",
+        "switching",
+        "change",
+        "changing",
+        "changed",
+        "shift",
+        "shifting",
+        "jump",
+        "jumps",
+        "get",
+        "got",
+    }
+)
 # Words in a change that say "to this value", not "by this much": "stretching to 8 hours".
 CHANGE_TO = ("to", "down to", "up to", "into")
 CHANGE_BY = ("by",)
@@ -818,10 +904,29 @@ ASK_FILLERS = frozenset(
 )
 
 # Explain cues that win even when the question states values ("where does the default of 5.2 days come from?").
-STRONG_EXPLAIN = ("why", "explain", "define", "describe", "come from", "comes from", "where does ... come from",
-                  "where do ... come from", "what does ... mean", "what do ... mean", "meaning of", "definition of",
-                  "what is meant by", "stand for", "stands for", "source of", "limitations", "assumption",
-                  "assumptions", "how does ... work", "how do ... work")
+STRONG_EXPLAIN = (
+    "why",
+    "explain",
+    "define",
+    "describe",
+    "come from",
+    "comes from",
+    "where does ... come from",
+    "where do ... come from",
+    "what does ... mean",
+    "what do ... mean",
+    "meaning of",
+    "definition of",
+    "what is meant by",
+    "stand for",
+    "stands for",
+    "source of",
+    "limitations",
+    "assumption",
+    "assumptions",
+    "how does ... work",
+    "how do ... work",
+)
 
 # Common words that are never read as a misspelling, whatever the dictionary says.
 WORDS = frozenset(

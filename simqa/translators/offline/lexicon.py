@@ -27,8 +27,19 @@ _HARD_BREAKS = frozenset({".", "?", "!", ";", ":"})
 _NUMBER_WORDS = frozenset({*SMALL_NUMBERS, *TENS, *SCALES, *FRACTIONS, *FACTORS, "hundred", "dozen", "single"})
 
 # Between phrases of equal length, the one that names more wins: "close ... workplaces" over "of workplaces".
-_PRIORITY = {"name": 0, "intervention": 1, "value": 1, "exclude": 1, "param": 2, "metric": 2, "breakdown": 2,
-             "field": 3, "field_value": 4, "noun": 4, "word": 5}
+_PRIORITY = {
+    "name": 0,
+    "intervention": 1,
+    "value": 1,
+    "exclude": 1,
+    "param": 2,
+    "metric": 2,
+    "breakdown": 2,
+    "field": 3,
+    "field_value": 4,
+    "noun": 4,
+    "word": 5,
+}
 
 # Layers are matched independently: a cue ("how many") never hides a model's phrase ("how many get infected").
 MODEL, TIMING, CUE, RELATION, CHANGE, SUBJECT = "model", "timing", "cue", "relation", "change", "subject"
@@ -279,8 +290,12 @@ def build(languages: dict[str, ModelLanguage]) -> Lexicon:
                 lex.add(phrase, Sense("exclude", exclusion.name, model, phrase=phrase))
         if lang.timing is not None:
             t = lang.timing
-            for category, phrases in (("start", t.start), ("until", t.until), ("length", t.length),
-                                      ("to_end", t.to_end)):
+            for category, phrases in (
+                ("start", t.start),
+                ("until", t.until),
+                ("length", t.length),
+                ("to_end", t.to_end),
+            ):
                 for phrase in phrases:
                     lex.add(phrase, Sense(category, category, model, phrase=phrase), TIMING)
     for name, phrases in cues.PHRASES.items():

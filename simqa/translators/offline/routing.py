@@ -78,8 +78,10 @@ def choose(
     best = max(candidates, key=lambda m: (candidates[m], -languages[m].rank))
     family = languages[best].family
     if family is not None:
-        members = sorted((m for m in languages if languages[m].family == family and m not in refused),
-                         key=lambda m: languages[m].rank)
+        members = sorted(
+            (m for m in languages if languages[m].family == family and m not in refused),
+            key=lambda m: languages[m].rank,
+        )
         explicit = [m for m in members if m in named]
         if explicit:
             return Route(explicit[0], dict(scores), named, refused, "named")

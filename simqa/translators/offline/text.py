@@ -46,9 +46,40 @@ _TOKEN = re.compile(
     r"|(?P<sym>[^\sa-z\d])"
 )
 # Words that stay words when digits follow a hyphen ("day-30" is day 30, not an identifier).
-_NOT_IDENTIFIERS = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
-                              "minute", "minutes", "min", "mins", "top", "over", "under", "by", "to", "x", "e", "and",
-                              "or", "vs", "of", "at", "about", "around", "step", "steps"})
+_NOT_IDENTIFIERS = frozenset(
+    {
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "top",
+        "over",
+        "under",
+        "by",
+        "to",
+        "x",
+        "e",
+        "and",
+        "or",
+        "vs",
+        "of",
+        "at",
+        "about",
+        "around",
+        "step",
+        "steps",
+    }
+)
 
 
 @dataclass(frozen=True)
