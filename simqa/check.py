@@ -97,7 +97,7 @@ def _check_value(scenario: Any, param: str, value: float) -> None:
 def invented(request: Request, stated_interventions: Iterable[str]) -> list[str]:
     """Interventions a request runs that the question never named (a translator's invention)."""
     named = set(stated_interventions)
-    out = []
+    out: list[str] = []
     for scenario in request.scenarios:
         for iv in scenario.interventions:
             if iv.type not in named and iv.type not in out:

@@ -16,8 +16,26 @@ from simqa.request import Request
 from simqa.translators.offline.building import _changed, _default, _intervention, compare_draft
 from simqa.translators.offline.reading import Item, Reading, Target, Unit, _metric_fit, fit
 
-FOLLOW_WORDS = ("and", "what about", "how about", "also", "now", "ok", "okay", "so", "then", "same", "instead",
-                "but", "plus", "too", "back to", "what if we also", "on top of that", "in addition")
+FOLLOW_WORDS = (
+    "and",
+    "what about",
+    "how about",
+    "also",
+    "now",
+    "ok",
+    "okay",
+    "so",
+    "then",
+    "same",
+    "instead",
+    "but",
+    "plus",
+    "too",
+    "back to",
+    "what if we also",
+    "on top of that",
+    "in addition",
+)
 
 
 def looks_like_follow_up(text: str) -> bool:
@@ -31,8 +49,9 @@ def as_draft(scenario: Scenario) -> dict[str, Any]:
         "label": scenario.label,
         "model": scenario.model,
         "params": dict(scenario.params),
-        "interventions": [{**iv.model_dump(mode="json", exclude_unset=True), "type": iv.type}
-                          for iv in scenario.interventions],
+        "interventions": [
+            {**iv.model_dump(mode="json", exclude_unset=True), "type": iv.type} for iv in scenario.interventions
+        ],
     }
 
 
@@ -45,8 +64,23 @@ def refers_back(tokens: list[Any]) -> bool:
     for i, t in enumerate(tokens):
         if t.text in _BACK and (i == 0 or tokens[i - 1].text not in _NOT_BACK_BEFORE):
             nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-            if t.text == "that" and nxt in ("keeps", "keep", "gives", "give", "holds", "brings", "puts", "makes",
-                                           "would", "will", "can", "could", "is", "are", "has"):
+            if t.text == "that" and nxt in (
+                "keeps",
+                "keep",
+                "gives",
+                "give",
+                "holds",
+                "brings",
+                "puts",
+                "makes",
+                "would",
+                "will",
+                "can",
+                "could",
+                "is",
+                "are",
+                "has",
+            ):
                 continue
             return True
     return False
@@ -97,11 +131,16 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
     timing = r.language.timing
     if (instead or r.has_cue("update")) and horizon in new_params and last["interventions"] and timing:
         # "make it 6 weeks instead": the length of the intervention, not of the run
-        ivs = [{**iv, timing.duration_field: int(new_params.pop(horizon))} if n == len(last["interventions"]) - 1
-               else iv for n, iv in enumerate(last["interventions"])]
-        return {"kind": previous.kind, "model": r.model,
-                "scenarios": [*scenarios[:-1], {**last, "interventions": ivs}],
-                **({"sweep": previous.sweep.model_dump()} if previous.sweep else {})}
+        ivs = [
+            {**iv, timing.duration_field: int(new_params.pop(horizon))} if n == len(last["interventions"]) - 1 else iv
+            for n, iv in enumerate(last["interventions"])
+        ]
+        return {
+            "kind": previous.kind,
+            "model": r.model,
+            "scenarios": [*scenarios[:-1], {**last, "interventions": ivs}],
+            **({"sweep": previous.sweep.model_dump()} if previous.sweep else {}),
+        }
     nothing_new = not (new_params or lists or new_items or r.changes or r.targets or r.asked)
     if nothing_new:
         return _repeat(previous, scenarios)  # "what's the peak day?": the same runs, another result
@@ -114,15 +153,22 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
                 calibrate.update(metric=t.metric, target=t.value, relation=t.relation)
         params = {**base["params"], **new_params}
         params.pop(str(calibrate["param"]), None)
-        return {"kind": "calibrate", "model": r.model, "scenarios": [{**base, "params": params}],
-                "calibrate": calibrate}
+        return {
+            "kind": "calibrate",
+            "model": r.model,
+            "scenarios": [{**base, "params": params}],
+            "calibrate": calibrate,
+        }
     if previous.kind == "sweep" and previous.sweep is not None and not lists:
         params = {**base["params"], **new_params}
         params.pop(previous.sweep.param, None)
         interventions = [*base["interventions"], *[_intervention(i) for i in new_items]]
-        return {"kind": "sweep", "model": r.model,
-                "scenarios": [{**base, "params": params, "interventions": interventions}],
-                "sweep": previous.sweep.model_dump()}
+        return {
+            "kind": "sweep",
+            "model": r.model,
+            "scenarios": [{**base, "params": params, "interventions": interventions}],
+            "sweep": previous.sweep.model_dump(),
+        }
     if update and (new_params or r.changes):
         # "assume R0 is 1.4": the situation corrected; every earlier scenario runs with it
         updated = []
@@ -152,13 +198,19 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
             return compare_draft(r.model, [*scenarios, replaced])
         label = "+".join(i.type for i in new_items)
         own = "+".join(iv["type"] for iv in last["interventions"])
-        added = {**last, "label": (f"{own}+{label}" if own else label)[:80],
-                 "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]]}
+        added = {
+            **last,
+            "label": (f"{own}+{label}" if own else label)[:80],
+            "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]],
+        }
         first = scenarios if previous.kind == "compare" else [{**base, "label": "baseline"}]
         return compare_draft(r.model, [*first, added])
     if previous.kind == "compare" and (new_params or r.changes) and not new_items:
-        varied = {k for k in set().union(*(sc["params"] for sc in scenarios))
-                  if len({str(sc["params"].get(k)) for sc in scenarios}) > 1}
+        varied = {
+            k
+            for k in set().union(*(sc["params"] for sc in scenarios))
+            if len({str(sc["params"].get(k)) for sc in scenarios}) > 1
+        }
         if not (set(new_params) & varied) and not any(c.param in varied for c in r.changes):
             # "and with R0 of 3?": the same comparison in the new situation
             updated = []
@@ -177,10 +229,13 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
         if changed == last["params"] and not new_items:
             return None
         label = ", ".join(f"{k}={_fmt(v)}" for k, v in changed.items() if last["params"].get(k) != v)
-        new = {**last, "label": label[:80] or "changed", "params": changed,
-               "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]]}
-        old_label = ", ".join(f"{k}={_fmt(v)}" for k, v in last["params"].items()
-                              if k in changed and changed[k] != v)
+        new = {
+            **last,
+            "label": label[:80] or "changed",
+            "params": changed,
+            "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]],
+        }
+        old_label = ", ".join(f"{k}={_fmt(v)}" for k, v in last["params"].items() if k in changed and changed[k] != v)
         old = {**last, "label": (old_label or "baseline")[:80]}
         first = scenarios if previous.kind == "compare" else [old]
         return compare_draft(r.model, [*first, new])
@@ -252,7 +307,7 @@ def _place_bare(r: Reading, unit: Unit, previous: Request, metrics: list[str], p
 
 
 def _replace_items(scenario: dict[str, Any], items: list[Item]) -> dict[str, Any]:
-    """"a 50% contact cut instead": the same intervention with the new strength, its timing kept;
+    """ "a 50% contact cut instead": the same intervention with the new strength, its timing kept;
     "isolate cases instead" (of a lockdown): the new intervention in place of the old ones."""
     new = {i.type: _intervention(i) for i in items}
     same_type = any(iv["type"] in new for iv in scenario["interventions"])

@@ -154,14 +154,12 @@ class Lexicon:
             mentions[key] = Mention(first, last, anchors, [phrase.sense], text, gap)
         return sorted(mentions.values(), key=lambda m: m.first)
 
-
-
     def _coordinated(
         self, tokens: list[Token], found: list[Any], layer: str, blocked: set[int], literal: bool | None
     ) -> list[Any]:
-        """"close schools and workplaces": the second object takes the verb of the first ("close ... workplaces")."""
+        """ "close schools and workplaces": the second object takes the verb of the first ("close ... workplaces")."""
         extra = []
-        for first, last, anchors, gap, phrase in found:
+        for _first, last, _anchors, _gap, phrase in found:
             if len(phrase.parts) < 2:
                 continue
             j = last
@@ -226,7 +224,7 @@ def _match_part(tokens: list[Token], j: int, part: list[str], blocked: set[int])
 
 
 def _plural_for_verb(tokens: list[Token], anchors: tuple[int, ...], phrase: _Phrase) -> bool:
-    """"distances" is not "distancing": a plural noun does not match a word the phrase writes as a verb."""
+    """ "distances" is not "distancing": a plural noun does not match a word the phrase writes as a verb."""
     flat = [(i, j) for i, part in enumerate(phrase.parts) for j in range(len(part))]
     for (i, j), a in zip(flat, anchors, strict=False):
         text = tokens[a].text

@@ -146,7 +146,7 @@ class Run:
 def _registry() -> Any:
     import pint
 
-    registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    registry: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     registry.define("calendar_month = 30 * day")
     registry.define("calendar_year = 365 * day")
     return registry
@@ -230,8 +230,14 @@ class _Reader:
             elif self.glued(j) and self.t[j].kind in ("word", "ident") and self.t[j].text in ADJACENT_SCALES:
                 value *= ADJACENT_SCALES[self.t[j].text]
                 j += 1
-        elif w in ("a", "an") and self.word(i + 1) in ("hundred", "thousand", "million", "billion", "trillion",
-                                                        "dozen"):
+        elif w in ("a", "an") and self.word(i + 1) in (
+            "hundred",
+            "thousand",
+            "million",
+            "billion",
+            "trillion",
+            "dozen",
+        ):
             value, j = 1.0, i + 1
         elif w is not None:
             words = self._words(i)
@@ -302,8 +308,11 @@ class _Reader:
             elif w == "hundred" and current is not None:
                 current *= 100
                 j += 1
-            elif w == "and" and current is not None and current % 100 == 0 and (
-                (self.word(j + 1) or "") in SMALL_NUMBERS or (self.word(j + 1) or "") in TENS
+            elif (
+                w == "and"
+                and current is not None
+                and current % 100 == 0
+                and ((self.word(j + 1) or "") in SMALL_NUMBERS or (self.word(j + 1) or "") in TENS)
             ):
                 j += 1
             else:
@@ -349,9 +358,24 @@ class _Reader:
                 return None, None, j, False
             return "length", unit, j + 1, False
         if w in ("x", "times", "fold") and (w != "x" or self.glued(j)):
-            if w == "times" and self.word(j + 1) not in ("as", "more", "larger", "bigger", "higher", "the", "that",
-                                                         "longer", "faster", "slower", "greater", "fewer", "less",
-                                                         "smaller", "lower", "over"):
+            if w == "times" and self.word(j + 1) not in (
+                "as",
+                "more",
+                "larger",
+                "bigger",
+                "higher",
+                "the",
+                "that",
+                "longer",
+                "faster",
+                "slower",
+                "greater",
+                "fewer",
+                "less",
+                "smaller",
+                "lower",
+                "over",
+            ):
                 return None, None, j, False
             return "factor", None, j + 1, False
         if w in MONEY_WORDS:
@@ -379,8 +403,11 @@ class _Reader:
                 return ADVERB_RATES[w], (k,)
             if w == "/" and self.word(k + 1) in PER_WORDS:
                 return PER_WORDS[self.word(k + 1) or ""], (k, k + 1)
-            if w in ("per", "a", "an", "each", "every") and self.word(k + 1) in PER_WORDS and (k > j or w != "a"
-                                                                                                or skipped == 0):
+            if (
+                w in ("per", "a", "an", "each", "every")
+                and self.word(k + 1) in PER_WORDS
+                and (k > j or w != "a" or skipped == 0)
+            ):
                 if w in ("a", "an") and self.word(k + 1) not in ("hour", "day", "week", "month", "minute"):
                     return None, ()
                 return PER_WORDS[self.word(k + 1) or ""], (k, k + 1)
@@ -409,9 +436,7 @@ def find_quantities(tokens: list[Token], text: str, reserved: set[int] | None = 
     return _combine_relative(r, _combine_clock_ranges(r, found))
 
 
-def _make(
-    r: _Reader, first: int, last: int, value: float, dimension: str, unit: str | None, **extra: Any
-) -> Quantity:
+def _make(r: _Reader, first: int, last: int, value: float, dimension: str, unit: str | None, **extra: Any) -> Quantity:
     start, end = r.t[first].start, r.t[last - 1].end
     approx = first > 0 and r.t[first - 1].text in APPROX
     return Quantity(value, dimension, unit, first, last, start, end, r.text[start:end], approx=approx, **extra)
@@ -445,14 +470,17 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
     if w in ("a", "an", "one") and r.word(i + 1) in ("day", "week", "month", "year", "hour", "minute", "fortnight"):
         if w != "one" and (_after_value(r, i, found) or r.word(i - 1) in ("per", "each", "every")):
             return None, i + 2
-        unit = TIME_UNITS[r.word(i + 1) or ""]
+        time_unit = TIME_UNITS[r.word(i + 1) or ""]
         value, last = 1.0, i + 2
         if r.word(last) == "and" and r.word(last + 1) in ("a", "an") and r.word(last + 2) == "half":
             value, last = 1.5, last + 3
-        return _make(r, first, last, value, "duration", unit), last
+        return _make(r, first, last, value, "duration", time_unit), last
     # "day 30", "week 3": a point in time
-    if w in INDEX_UNITS and i + 1 < r.n and (t[i + 1].kind == "num" or (r.word(i + 1) or "") in SMALL_NUMBERS
-                                              or (r.word(i + 1) or "") in TENS):
+    if (
+        w in INDEX_UNITS
+        and i + 1 < r.n
+        and (t[i + 1].kind == "num" or (r.word(i + 1) or "") in SMALL_NUMBERS or (r.word(i + 1) or "") in TENS)
+    ):
         point = r.number(i + 1)
         if point is not None and point[2] is None:
             dim, _, _, _ = r.unit_after(point[1])
@@ -461,9 +489,11 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
                 day = value if w == "day" else (value - 1) * INDEX_UNITS[w]
                 return _make(r, first, last, day, "day", "day", whole=float(value).is_integer()), last
     # "seven in ten", "1 in 5", "3 out of 4"
-    if w == "one" and (r.word(i + 1) in ("of", "with", "that", "which", "where", "who", "whose", "more", "another")
-                       or r.word(i - 1) in ("the", "this", "that", "which", "each", "any", "every", "no", "another",
-                                            "same", "other", "a")):
+    if w == "one" and (
+        r.word(i + 1) in ("of", "with", "that", "which", "where", "who", "whose", "more", "another")
+        or r.word(i - 1)
+        in ("the", "this", "that", "which", "each", "any", "every", "no", "another", "same", "other", "a")
+    ):
         return None, i + 1  # "one of 8 weeks", "the same one": a pronoun, not a number
     parsed = r.number(i)
     if parsed is None:
@@ -473,12 +503,18 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
         k = j + (2 if r.word(j) == "out" and r.word(j + 1) == "of" else 1)
         if k < r.n and (t[k].kind == "num" or (r.word(k) or "") in SMALL_NUMBERS or (r.word(k) or "") in TENS):
             denominator = r.number(k)
-            if denominator is not None and denominator[0] >= max(value, 1) and denominator[2] is None:
-                if r.unit_after(denominator[1])[0] is None:
-                    return _make(r, first, denominator[1], value / denominator[0], "share", None), denominator[1]
+            if (
+                denominator is not None
+                and denominator[0] >= max(value, 1)
+                and denominator[2] is None
+                and r.unit_after(denominator[1])[0] is None
+            ):
+                return _make(r, first, denominator[1], value / denominator[0], "share", None), denominator[1]
     if negative:
         value = -value
     whole = t[i].kind == "num" and "." not in t[i].text and hint is None
+    dimension: str | None
+    unit: str | None
     dimension, unit, last, points = r.unit_after(j)
     if dimension is None and hint == "fraction":
         dimension = "share"
@@ -488,14 +524,25 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
         hour = value % 12 + (12 if unit and unit.startswith("p") else 0)
         return _make(r, first, last, hour, "clock", None), last
     if dimension is None:
-        dimension, unit = "number", None
-    if dimension == "share" and hint == "fraction" and unit is None and last == j:
-        pass
-    per, per_tokens = (None, ())
+        dimension = "number"
+        unit = None
+    per: str | None = None
+    per_tokens: tuple[int, ...] = ()
     if dimension in ("number", "share"):
         per, per_tokens = r.per_after(last)
-    q = _make(r, first, last, value, dimension, unit, per=per, per_tokens=per_tokens, points=points,
-              whole=whole and dimension == "number", written_percent=dimension == "share" and hint is None)
+    q = _make(
+        r,
+        first,
+        last,
+        value,
+        dimension,
+        unit,
+        per=per,
+        per_tokens=per_tokens,
+        points=points,
+        whole=whole and dimension == "number",
+        written_percent=dimension == "share" and hint is None,
+    )
     return q, last
 
 
@@ -507,8 +554,27 @@ def _after_value(r: _Reader, i: int, found: list[Quantity]) -> bool:
     between = r.t[last.last : i]
     if len(between) > 3:
         return False
-    return not any(t.text in (",", ".", ";", "and", "for", "from", "over", "in", "within", "during", "after", "by",
-                              "until", "lasting", "of") for t in between)
+    return not any(
+        t.text
+        in (
+            ",",
+            ".",
+            ";",
+            "and",
+            "for",
+            "from",
+            "over",
+            "in",
+            "within",
+            "during",
+            "after",
+            "by",
+            "until",
+            "lasting",
+            "of",
+        )
+        for t in between
+    )
 
 
 _MORE_THAN = {"more", "higher", "greater", "bigger", "larger", "above"}
@@ -516,7 +582,7 @@ _LESS_THAN = {"less", "fewer", "lower", "smaller", "below"}
 
 
 def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
-    """"30% more than 200 orders": one value, 260."""
+    """ "30% more than 200 orders": one value, 260."""
     out: list[Quantity] = []
     i = 0
     while i < len(found):
@@ -524,13 +590,22 @@ def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
         if q.dimension == "share" and not q.points and i + 1 < len(found):
             nxt = found[i + 1]
             between = [t.text for t in r.t[q.last : nxt.first]]
-            if len(between) == 2 and between[1] == "than" and between[0] in _MORE_THAN | _LESS_THAN and (
-                nxt.dimension != "share"
+            if (
+                len(between) == 2
+                and between[1] == "than"
+                and between[0] in _MORE_THAN | _LESS_THAN
+                and (nxt.dimension != "share")
             ):
                 sign = 1 if between[0] in _MORE_THAN else -1
-                combined = replace(nxt, value=nxt.value * (1 + sign * q.value), first=q.first, start=q.start,
-                                   text=r.text[q.start : nxt.end], whole=False,
-                                   derived=f"{q.text} {between[0]} than {nxt.value:g}")
+                combined = replace(
+                    nxt,
+                    value=nxt.value * (1 + sign * q.value),
+                    first=q.first,
+                    start=q.start,
+                    text=r.text[q.start : nxt.end],
+                    whole=False,
+                    derived=f"{q.text} {between[0]} than {nxt.value:g}",
+                )
                 out.append(combined)
                 i += 2
                 continue
@@ -540,7 +615,7 @@ def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
 
 
 def _combine_clock_ranges(r: _Reader, found: list[Quantity]) -> list[Quantity]:
-    """"from 11am to 9pm": one duration of 10 hours in place of two times of day."""
+    """ "from 11am to 9pm": one duration of 10 hours in place of two times of day."""
     out: list[Quantity] = []
     i = 0
     while i < len(found):
@@ -578,8 +653,9 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
             members.append(quantities[j + 1])
             j += 1
         # "population 2.5M, 100 seed infections": commas alone make a list only of three values or more
-        if len(members) < 3 or not all(q.dimension == members[-1].dimension or q.dimension == "number"
-                                       for q in members):
+        if len(members) < 3 or not all(
+            q.dimension == members[-1].dimension or q.dimension == "number" for q in members
+        ):
             while joins and joins[-1] <= {","}:
                 joins.pop()
                 members.pop()
@@ -601,8 +677,24 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
 
 
 _RANGE_WORDS = {"to", "through", "-", "until", "till"}
-_SEPARATOR_WORDS = {",", "and", "or", "vs", "versus", "v", "through", "to", "then", "-", "/", "until", "till",
-                    "against", "compared", "with"}
+_SEPARATOR_WORDS = {
+    ",",
+    "and",
+    "or",
+    "vs",
+    "versus",
+    "v",
+    "through",
+    "to",
+    "then",
+    "-",
+    "/",
+    "until",
+    "till",
+    "against",
+    "compared",
+    "with",
+}
 
 
 def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> set[str] | None:
@@ -620,7 +712,7 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
     if not seps:
         return None
     rest = [t for t in between if t.text not in _SEPARATOR_WORDS and t.text not in ARTICLES and t.text != "."]
-    if any(t.kind == "num" for t in rest) or {"compared", "with"} & seps and not {"compared"} & seps:
+    if any(t.kind == "num" for t in rest) or ({"compared", "with"} & seps and not {"compared"} & seps):
         return None
     if rest:
         # a repeated name or noun: "R0 2 vs R0 3", "40 couriers or 55 couriers" (not "100 couriers and 250 orders")
@@ -634,21 +726,21 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
 
 
 def _accept_run(tokens: list[Token], members: list[Quantity], separators: set[str]) -> bool:
-    """"R0 2 and 5 days" is two values, not a list: a pair joined by "and" needs one unit for both."""
+    """ "R0 2 and 5 days" is two values, not a list: a pair joined by "and" needs one unit for both."""
     if separators <= {"and", ","} and len(members) == 2 and "," not in separators:
         first = tokens[members[0].first - 1].text if members[0].first > 0 else ""
         if first == "between":
             return True
-        return members[0].dimension == members[1].dimension and members[0].unit == members[1].unit and (
-            members[0].dimension != "number"
+        return (
+            members[0].dimension == members[1].dimension
+            and members[0].unit == members[1].unit
+            and (members[0].dimension != "number")
         )
-    if separators <= {","} and len(members) < 3:
-        return False
-    return True
+    return not (separators <= {","} and len(members) < 3)
 
 
 def _read_step(tokens: list[Token], quantities: list[Quantity], after: int, run: Run) -> None:
-    """"in steps of 0.5", "by 0.5", "step 5", "in 5-minute steps", "increments of 10", "every 5"."""
+    """ "in steps of 0.5", "by 0.5", "step 5", "in 5-minute steps", "increments of 10", "every 5"."""
     if after >= len(quantities):
         return
     q = quantities[after]
@@ -683,8 +775,16 @@ def _share_units(run: Run) -> Run:
 
 def _like(q: Quantity, model: Quantity) -> Quantity:
     value = q.value / 100.0 if model.dimension == "share" and model.written_percent and not model.points else q.value
-    return replace(q, value=value, dimension=model.dimension, unit=model.unit, per=model.per, points=model.points,
-                   written_percent=model.written_percent, whole=False)
+    return replace(
+        q,
+        value=value,
+        dimension=model.dimension,
+        unit=model.unit,
+        per=model.per,
+        points=model.points,
+        written_percent=model.written_percent,
+        whole=False,
+    )
 
 
 def expand(run: Run, whole: bool = False) -> list[float] | None:

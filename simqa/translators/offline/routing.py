@@ -32,8 +32,14 @@ def richer(route: Route, languages: dict[str, ModelLanguage]) -> list[str]:
     lang = languages[route.model]
     if lang.family is None:
         return []
-    return sorted((m for m, other in languages.items() if other.family == lang.family and other.rank > lang.rank
-                   and m not in route.refused_names), key=lambda m: languages[m].rank)
+    return sorted(
+        (
+            m
+            for m, other in languages.items()
+            if other.family == lang.family and other.rank > lang.rank and m not in route.refused_names
+        ),
+        key=lambda m: languages[m].rank,
+    )
 
 
 @dataclass
@@ -103,7 +109,7 @@ def _needed(mentions: list[Mention], members: set[str], tokens: list[Token]) -> 
         senses = [s for s in m.senses if s.category in NEEDED and s.model in members]
         if all(s.category == "param" for s in senses) and not _with_value(m, tokens):
             continue
-        models = {s.model for s in senses}
+        models = {str(s.model) for s in senses}
         if models and models != members:
             out.append(models)
     return out
