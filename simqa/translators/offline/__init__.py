@@ -429,7 +429,7 @@ def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
     if not content or followups.refers_back(parsed.tokens):
         return {
             "kind": "clarify",
-            "message": (f"Which system do you mean, and what would you like to know? The models are: {models}."),
+            "message": f"The models are: {models}. Which system do you mean, and what would you like to know?",
         }
     return _refuse(
         None,
