@@ -272,7 +272,7 @@ class OfflineTranslator(Translator):
         draft = building.build(r, question)
         notes.extend(r.notes[noted:])
         if draft["kind"] in ("simulate", "compare", "sweep", "calibrate"):
-            notes.extend(building.key_default_notes(r, draft["scenarios"]))
+            notes.extend(building.key_default_notes(r, draft))
         if draft["kind"] == "simulate" and not _states_anything(r) and not (r.metrics or r.breakdowns):
             return {
                 "kind": "clarify",
