@@ -60,7 +60,9 @@ def languages() -> _Languages:
             except ScenarioError:
                 continue
         lex = lexicon.build(langs)
-        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary
+        from simqa.translators.offline.quantities import UNITS
+
+        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary | set(UNITS)
         _cache = _Languages(names, langs, lex, Speller(vocabulary))
         return _cache
 
@@ -83,8 +85,9 @@ class Parsed:
     fixes: list[tuple[str, str]]
 
 
-def parse(question: str) -> Parsed:
-    """Steps 1 to 3 for one question (no model chosen yet)."""
+def parse(question: str, keep_instructions: bool = False) -> Parsed:
+    """Steps 1 to 3 for one question (no model chosen yet). `keep_instructions` reads text aimed at
+    the assistant too (what a user typed, for grounding checks); the translator never does."""
     if len(question) > MAX_QUESTION_CHARS:
         raise ScenarioError(
             f"the question is {len(question):,} characters long; questions are limited to "
@@ -94,7 +97,7 @@ def parse(question: str) -> Parsed:
             allowed=f"<= {MAX_QUESTION_CHARS:,} characters",
         )
     langs = languages()
-    text, injected = drop_injections(normalise(question))
+    text, injected = (normalise(question), False) if keep_instructions else drop_injections(normalise(question))
     tokens, fixes = langs.speller.fix(tokenize(text))
     lex = langs.lexicon
     literal = lex.match(tokens, lexicon.MODEL, set(), literal=True)

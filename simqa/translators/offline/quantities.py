@@ -23,6 +23,7 @@ a range or a step.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -228,6 +229,9 @@ class _Reader:
             elif self.glued(j) and self.word(j) == "e" and j + 1 < self.n and self.t[j + 1].kind == "num":
                 value = value * 10 ** float(self.t[j + 1].text)
                 j += 2
+            elif self.glued(j) and self.t[j].kind == "ident" and re.fullmatch(r"e\d+", self.t[j].text):
+                value = value * 10 ** float(self.t[j].text[1:])  # "1e12"
+                j += 1
             elif self.glued(j) and self.t[j].kind in ("word", "ident") and self.t[j].text in ADJACENT_SCALES:
                 value *= ADJACENT_SCALES[self.t[j].text]
                 j += 1

@@ -393,6 +393,7 @@ def read(
         c.apply(r)
     r.unplaced = [u for u in linker.units if id(u) not in taken_units]
     _value_phrases(r)
+    _factor_verbs(r)
     _shares_of(r)
     _apply_field_changes(r)
     merge_items(r, offers_choice(r))
@@ -1428,6 +1429,22 @@ def _relation(r: Reading, q: Quantity) -> str:
 
 
 # -- value phrases -----------------------------------------------------------------------------
+
+
+def _factor_verbs(r: Reading) -> None:
+    """ "halve contacts from day 15": a reduction named with a factor verb takes away that share."""
+    from simqa.translators.offline.quantities import FACTORS
+
+    for item in r.items:
+        if item.mention is None:
+            continue
+        iv = r.language.interventions[item.type]
+        strength = iv.strength
+        if strength is None or strength in item.fields or not iv.fields[strength].reduces:
+            continue
+        factors = [FACTORS[r.tokens[a].text] for a in item.mention.anchors if r.tokens[a].text in FACTORS]
+        if factors and 0 < factors[0] < 1:
+            item.fields[strength] = round(1 - factors[0], 10)
 
 
 def _value_phrases(r: Reading) -> None:

@@ -236,6 +236,8 @@ class Speller:
             if abs(len(candidate) - len(word)) > limit or candidate[0] != word[0]:
                 continue
             d = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
+            if d > limit:
+                continue
             if d < best_distance:
                 best, best_distance = [candidate], d
             elif d == best_distance:
