@@ -117,7 +117,7 @@ def format_param(value: object) -> str:
 
 
 def describe_scenario(scenario: Scenario, stated: Iterable[str] = ()) -> str:
-    """'R0 2.5, population 100,000; school_closure from day 30 for 28 days'. Stated params first."""
+    """'size 100,000, rate 2.5; a closure from day 30 for 28 days'. Stated params first."""
     params = scenario.params
     try:
         key = [k for k, p in get_model(scenario.model).words.params.items() if p.key]

@@ -37,7 +37,7 @@ MAX_FACTOR = 10.0  # larger stated numbers are values, not factors ("30% more" =
 class UngroundedValue:
     """A value set by the translator that nothing in the conversation states.
 
-    location: where it is ("scenarios[0].params.population", "scenarios[1].interventions[0].effectiveness",
+    location: where it is ("scenarios[0].params.<name>", "scenarios[1].interventions[0].<field>",
       "sweep.values", "calibrate.target"); field: the field name; default: what dropping it gives
       (None when the field has no default to fall back to: sweep values, a calibration target).
     """
@@ -58,7 +58,7 @@ class Evidence:
 
     stated: set[float]
     factors: set[float]
-    previous: dict[str, set[float]]  # field key ("r0", "contact_reduction.effectiveness") -> values
+    previous: dict[str, set[float]]  # field key ("<param>", "<intervention>.<field>") -> values
 
     def grounds(self, value: float, key: str, default: Any) -> bool:
         candidates = set(self.stated)
@@ -95,7 +95,7 @@ def ungrounded_values(request: Request, question: str, history: Sequence[Turn] =
         params_cls = get_model(scenario.model).params
         for name, value in scenario.params.items():
             if not _is_number(value):
-                continue  # a choice such as service_model="spatial" is checked by validation, not here
+                continue  # a choice (a string value) is checked by validation, not here
             info = params_cls.model_fields.get(name)
             default = info.default if info is not None else None
             if not evidence.grounds(float(value), name, default):

@@ -240,7 +240,7 @@ class OfflineTranslator(Translator):
         if not follow and previous_turn is not None and (r.changes or r.items or r.vague) and len(r.statements) <= 1:
             previous = context.previous
             if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
-                follow = True  # "what if we add 10 more couriers?" after a run: a change to that run
+                follow = True  # "what if we add 10 more riders?" after a run: a change to that run
         r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
         notes.extend(r.notes)
         explain = building.is_explain(r)
@@ -290,7 +290,7 @@ class OfflineTranslator(Translator):
 
 def _foreign(parsed: Parsed, route: routing.Route, langs: _Languages) -> list[tuple[str, str, list[str]]]:
     """What the question names for a model it names explicitly, that only other models have
-    ("with the delivery model, what lockdown strength ..."): (kind, name, models that have it)."""
+    ("with the X model, what lockdown strength ..." where X has no lockdown): (kind, name, models that have it)."""
     out = []
     for m in parsed.mentions:
         own = [s for s in m.senses if s.model == route.model]

@@ -55,7 +55,7 @@ def _is_quantity(s: Statement) -> bool:
 
 
 def _bare_term(r: Reading) -> bool:
-    """ "what's utilization?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
+    """ "what's a late rate?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
     words = [t.text for t in r.tokens if t.text not in ("?", ".", "!")]
     if len(words) > 6 or r.quantities:
         return False
@@ -403,7 +403,7 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
             for m in r.cue("target_link")
         )
     ):
-        # "how many couriers do we need so that ...": enough to reach the target, a limit on the good side
+        # "how many riders do we need so that ...": enough to reach the target, a limit on the good side
         relation = "le" if metric.better == "lower" else "ge"
     spec: dict[str, Any] = {
         "param": asked.target,
@@ -489,7 +489,7 @@ def _intervention(item: Item) -> dict[str, Any]:
 
 
 def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
-    """What a relative change was relative to: "orders_per_hour = 156 (30% more than the default 120)"."""
+    """What a relative change was relative to: "<param> = 156 (30% more than the default 120)"."""
     if change.to is not None:
         how = "set"
     elif change.factor is not None:
@@ -501,7 +501,7 @@ def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
 
 
 def key_default_notes(r: Reading, draft: dict[str, Any]) -> list[str]:
-    """The defaults that matter, named when the question leaves them out ("population not stated")."""
+    """The defaults that matter, named when the question leaves them out ("<param> not stated: used the default 100,000")."""
     from sim.registry import get_model
 
     fields = get_model(r.model).params.model_fields

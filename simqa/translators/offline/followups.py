@@ -60,7 +60,7 @@ _NOT_BACK_BEFORE = frozenset({"so", "such", "than", "is", "now", "and"})
 
 
 def refers_back(tokens: list[Any]) -> bool:
-    """The question points at the previous turn ("get that under 35 minutes", "what is it with 45 couriers")."""
+    """The question points at the previous turn ("get that under 35 minutes", "what is it with 45 riders")."""
     for i, t in enumerate(tokens):
         if t.text in _BACK and (i == 0 or tokens[i - 1].text not in _NOT_BACK_BEFORE):
             nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
@@ -97,7 +97,7 @@ def _same_family(a: str | None, b: str) -> bool:
 
 
 def _to_model(scenario: dict[str, Any], r: Reading) -> dict[str, Any]:
-    """A scenario of a model of the same family ("and if we also close schools?" after a seir run)."""
+    """A scenario of a model of the same family ("and if we also close schools?" after a run of the cheaper model)."""
     if scenario["model"] == r.model:
         return scenario
     params = {k: v for k, v in scenario["params"].items() if k in r.language.params}

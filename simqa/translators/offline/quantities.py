@@ -656,11 +656,11 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
         while j + 1 < len(quantities):
             seps = _joined(tokens, quantities[j], quantities[j + 1], members[0])
             if seps is None or (joins and joins[-1] & _RANGE_WORDS) or (joins and seps & _RANGE_WORDS):
-                break  # a range has two ends: "from 1 to 5, 50 couriers" is a range and another value
+                break  # a range has two ends: "from 1 to 5, 50 riders" is a range and another value
             joins.append(seps)
             members.append(quantities[j + 1])
             j += 1
-        # "population 2.5M, 100 seed infections": commas alone make a list only of three values or more
+        # "2.5M people, 100 seed infections": commas alone make a list only of three values or more
         if len(members) < 3 or not all(
             q.dimension == members[-1].dimension or q.dimension == "number" for q in members
         ):
@@ -723,7 +723,7 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
     if any(t.kind == "num" for t in rest) or ({"compared", "with"} & seps and not {"compared"} & seps):
         return None
     if rest:
-        # a repeated name or noun: "R0 2 vs R0 3", "40 couriers or 55 couriers" (not "100 couriers and 250 orders")
+        # a repeated name or noun: "R0 2 vs R0 3", "40 riders or 55 riders" (not "100 riders and 250 orders")
         words = [t.stem for t in rest]
         before = [t.stem for t in tokens[max(0, head.first - len(words)) : head.first]]
         after = [t.stem for t in tokens[a.last : a.last + len(words)]]
@@ -770,7 +770,7 @@ def _read_step(tokens: list[Token], quantities: list[Quantity], after: int, run:
 def _share_units(run: Run) -> Run:
     """Bare numbers in a run take the unit its other values are written in ("2, 3 or 5 days")."""
     per = next((m.per for m in run.members if m.per), None)
-    if per is not None:  # "0.5%, 1% or 2% of the population per day"
+    if per is not None:  # "0.5%, 1% or 2% of people per day"
         run.members = [m if m.per else replace(m, per=per) for m in run.members]
     with_unit = [m for m in run.members if m.dimension != "number"]
     if not with_unit or len(with_unit) == len(run.members):

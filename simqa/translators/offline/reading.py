@@ -1,7 +1,7 @@
 """Step 4, reading: what each stated value is, in the language the chosen model declares.
 
 Every value (a quantity, or a run of them) gets at most one role: a parameter's value, a change to a
-parameter ("15 more couriers", "20% more transmissible"), an intervention's strength or timing, a
+parameter ("15 more riders", "20% more transmissible"), an intervention's strength or timing, a
 calibration target, the bounds of a search. Candidate roles are scored by where the value stands
 relative to the phrases that name them (a name right before a value, a noun right after it, nothing
 in between that belongs elsewhere) and by whether the value's dimension fits; the best-scored roles
@@ -237,7 +237,7 @@ def _metric_fit(q: Quantity, language: ModelLanguage, metric: str) -> tuple[bool
     if m.dimension == "duration":
         return fit(q, "duration", m.unit or "minute")
     if m.share_of and q.dimension == "share" and not q.points:
-        return True, q.value, -0.5  # "10% of the population infectious at once": converted once the population is known
+        return True, q.value, -0.5  # "10% of the town infectious at once": converted once its size is known
     ok, value, bonus = fit(q, "count", None)
     if not ok and q.dimension == "number" and not q.per:
         return True, q.value, -0.5  # "5.5 trips per day on average"
@@ -694,7 +694,7 @@ def _set_field(n: int, field_name: str, unit: Unit) -> Any:
         if flang.share_of and all(m.dimension == "number" and m.per and m.value > 1 for m in unit.members):
             item.counts[field_name] = [
                 m.value for m in unit.members
-            ]  # people a day: a share once the population is known
+            ]  # people a day: a share once the size of what it is a share of is known
             return
         values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
         if flang.reduces and _what_is_left(r, unit):
@@ -1031,7 +1031,7 @@ def _num(value: Any) -> str:
 
 def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float]:
     """The values a range names for a parameter: its steps; the whole numbers of a short count range
-    ("max batch 1 through 4"); the two ends for a change ("doubling couriers from 30 to 60"); or
+    ("max batch 1 through 4"); the two ends for a change ("doubling riders from 30 to 60"); or
     RANGE_POINTS evenly spaced values when asked to vary over it."""
     low, high = ends
     if run.steps is not None:
@@ -1049,7 +1049,7 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
     if "as" in before:  # "how does the peak change as R0 goes from 1 to 4": the peak along the range
         return [round(low + (high - low) * k / (RANGE_POINTS - 1), 10) for k in range(RANGE_POINTS)]
     if changing or before & cues.CHANGE_FROM_VERBS:
-        return ends  # "doubling couriers from 30 to 60", "if we go from 40 to 50 couriers": two situations
+        return ends  # "doubling riders from 30 to 60", "if we go from 40 to 50 riders": two situations
     if p.dimension == "count" and float(low).is_integer() and float(high).is_integer() and abs(high - low) <= 20:
         sign = 1 if high >= low else -1
         return [low + sign * k for k in range(int(abs(high - low)) + 1)]
@@ -1125,7 +1125,7 @@ _AFTER_AMOUNT = frozenset({"as", "a", "an", "the", "of", "our", "their", "its", 
 
 
 def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
-    """A value that moves a parameter: "up 40 percent", "15 more couriers", "twice as long", "to 8 hours"."""
+    """A value that moves a parameter: "up 40 percent", "15 more riders", "twice as long", "to 8 hours"."""
     out: list[_Candidate] = []
     if unit.run is not None:
         return out
@@ -1185,7 +1185,7 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
     out += _field_change_candidates(r, linker, unit, q, near, generic, to_word)
     unnamed = [name for name in declared if name not in change_by_param and name in r.language.params]
     if unnamed:
-        # a word several inputs declare, none named: the one it raises ("25% faster couriers": speed, not prep)
+        # a word several inputs declare, none named: the one it raises ("25% faster riders": their speed, not the kitchens')
         window = range(max(0, q.first - 8), q.last + 4)
         described = [
             name for name in unnamed if any(m.first in window and m.has("subject", name, r.model) for m in r.subjects)
@@ -1211,7 +1211,7 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
 def _field_change_candidates(
     r: Reading, linker: _Linker, unit: Unit, q: Quantity, near: list[Mention], direction: str | None, to_word: bool
 ) -> list[_Candidate]:
-    """ "what if the vaccination rate doubles": a change to an intervention field, from its default."""
+    """ "what if the vaccine rate doubles": a change to an intervention field, from its default."""
     from sim.interventions import INTERVENTION_TYPES
 
     out: list[_Candidate] = []
@@ -1375,7 +1375,7 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
 
 
 def _previous_target_candidates(r: Reading, unit: Unit, metrics: list[str]) -> list[_Candidate]:
-    """ "how many couriers to get that under 35 minutes": the metric the previous turn asked about."""
+    """ "how many riders to get that under 35 minutes": the metric the previous turn asked about."""
     out: list[_Candidate] = []
     if unit.run is not None:
         return out
@@ -1575,7 +1575,7 @@ def _asked(r: Reading) -> list[Asked]:
                 s = fields[0]
                 found.append(Asked(intervention=s.key, field=s.field, first=m.first, superlative=superlative))
         if dimensions and not any(a.first > c.first for a in found):
-            # "how fast must couriers ride": the model's only input of that dimension
+            # "how fast must riders go": the model's only input of that dimension
             only = [
                 n
                 for n, p in lang.params.items()
@@ -1583,7 +1583,7 @@ def _asked(r: Reading) -> list[Asked]:
             ]
             if len(only) == 1:
                 found.append(Asked(param=only[0], first=c.last, superlative=superlative))
-    for m in r.mentions:  # "R0 needed for ...", "couriers required to ..."
+    for m in r.mentions:  # "R0 needed for ...", "riders required to ..."
         after = r.tokens[m.last].text if m.last < len(r.tokens) else ""
         if after in ("needed", "required", "necessary"):
             named = m.keys("param", r.model)
@@ -1639,7 +1639,7 @@ def _finish_asked(r: Reading, asked: list[Asked]) -> Asked | None:
 
 
 def _vague(r: Reading) -> list[str]:
-    """Parameters a question changes without saying by how much ("add more couriers", "change R0")."""
+    """Parameters a question changes without saying by how much ("add more riders", "change R0")."""
     out: list[str] = []
     stated = {s.param for s in r.statements} | {c.param for c in r.changes}
     relation_tokens = _relation_and_intervention_tokens(r)

@@ -6,7 +6,7 @@ by the same quantity reader as the translator (quantities.py):
 - numbers, with a rate also per hour, per day and per minute;
 - shares as fractions and as percents, their complement ("reduce contacts to 70%" is a 30% cut), and
   1 +- the share when a change word stands next to it ("30% more" states 1.3); "10% of a 1 million
-  population" states 100,000;
+  town" states 100,000;
 - durations in days, weeks, hours and minutes; points in time in days; speeds in km/h, lengths in km,
   temperatures in degrees Celsius;
 - the ends, steps and values of runs ("from 1.2 to 3 in steps of 0.3"), and the span between two

@@ -86,7 +86,7 @@ _NOT_IDENTIFIERS = frozenset(
 class Token:
     """One token of the normalised question.
 
-    kind: "word", "num" (digits), "ident" (letters with digits: "r0", "p90", "covid19"),
+    kind: "word", "num" (digits), "ident" (letters with digits: "p90", "covid19"),
     "ordinal" ("90th"), "sym" (one other character).
     """
 
