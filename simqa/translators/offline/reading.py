@@ -400,7 +400,27 @@ def read(
     _share_timing(r)
     r.asked = _finish_asked(r, asked)
     r.vague = _vague(r)
+    _named_without_value(r)
     return r
+
+
+def _named_without_value(r: Reading) -> None:
+    """ "cold windy weather with 10 degrees": "windy" names the wind but states no speed; the answer says so."""
+    from sim.registry import get_model
+
+    fields = get_model(r.model).params.model_fields
+    given = {s.param for s in r.statements} | {c.param for c in r.changes} | set(r.vague)
+    if r.asked is not None and r.asked.param:
+        given.add(r.asked.param)
+    for m in r.mentions:
+        senses = m.of("param", r.model)
+        if len(senses) != 1 or m.of("metric", r.model) or m.of("intervention", r.model) or m.of("value", r.model):
+            continue
+        name = senses[0].key
+        if name in given or name not in fields or r.language.params[name].key:
+            continue
+        given.add(name)
+        r.notes.append(f"'{m.text}' names {name} but states no value: used the default {fields[name].default}")
 
 
 def _shares_of(r: Reading) -> None:
