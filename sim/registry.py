@@ -46,6 +46,12 @@ class ModelSpec:
     finalize: optional, `finalize(params, joined_output) -> ModelOutput` adds what depends on all
       replicates together (notes such as "3 of 20 replicates died out"), from the metrics,
       breakdowns and `replicate_facts` (not the series, which a worker may have dropped).
+    batch_run: optional, `batch_run(params_list, interventions_list) -> list[ModelOutput]` runs many
+      parameter sets at once (one interventions list per set), each as `run` would; used for sweeps
+      and calibration scans of runs with one replicate.
+    stochastic: whether a run's numbers depend on its seed, so that one run is one draw and
+      experiments need replicates: a bool, or `stochastic(params) -> bool` for a model that is
+      deterministic for some settings (seir with one replicate is its ODE). Unstated: stochastic.
     """
 
     name: str
@@ -58,13 +64,18 @@ class ModelSpec:
     breakdowns: tuple[str, ...] = ()
     time_unit: str = "day"
     work: Callable[[Any], float] | None = None
-    batch_run: Callable[[Sequence[Any], Sequence[Any]], list[ModelOutput]] | None = None
+    batch_run: Callable[[Sequence[Any], Sequence[Sequence[Any]]], list[ModelOutput]] | None = None
     keywords: tuple[str, ...] = field(default=())
     run_replicates: ReplicatesFunction | None = None
     finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
+    stochastic: bool | Callable[[Any], bool] = True
 
     def work_units(self, params: ModelParams) -> float:
         return float(self.work(params)) if self.work else float(params.replicates)
+
+    def is_stochastic(self, params: ModelParams) -> bool:
+        """True when a run with `params` is one draw of the model's randomness."""
+        return bool(self.stochastic(params)) if callable(self.stochastic) else bool(self.stochastic)
 
 
 _BUILTINS = {

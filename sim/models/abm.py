@@ -40,7 +40,9 @@ from sim.interventions import (
     WorkplaceClosure,
 )
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
-from sim.output import ModelOutput, replicate_seeds
+from sim.models.epidemic import horizon_notes, outbreak_summary
+from sim.models.seir import expected_epidemic_days
+from sim.output import ModelOutput, replicate_seeds, stack_series
 from sim.params import ModelParams
 from sim.registry import ModelSpec
 
@@ -62,10 +64,11 @@ QUARANTINE_DAYS = 14
 # number of replicates, and a range of replicates run on its own gives the numbers of the whole run.
 POPULATION_STREAM = 1_000_000
 
-# A replicate "died out" when it ended with fewer than this share ever infected.
-DIED_OUT_ATTACK_RATE = 0.01
+# An unstated horizon runs until the epidemic is over, at most two years (the model has no waning
+# immunity or seasonality: a second year is outside its validity).
+MAX_HORIZON_DAYS = 730
 
-METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected")
+METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected", "end_day")
 INTERVENTIONS = frozenset(
     {
         "contact_reduction",
@@ -88,7 +91,15 @@ class AbmParams(ModelParams):
     r0: float = Field(
         2.5, gt=0, le=20, description="basic reproduction number: next-generation R0 of the synthetic population"
     )
-    days: int = Field(180, ge=1, le=730, description="days simulated; series have days + 1 values (day 0..days)")
+    days: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        description=(
+            "days simulated (series have days + 1 values, day 0..days); unstated: until the epidemic is over "
+            f"(no one exposed or infectious, nothing imported), at most {MAX_HORIZON_DAYS}"
+        ),
+    )
     initial_infected: int = Field(
         10, ge=1, le=10_000_000, description="agents infectious on day 0, chosen at random (counted in attack rate)"
     )
@@ -297,7 +308,7 @@ class Schedule:
         return bool(self.quarantine_compliance.any())
 
 
-def intervention_schedule(interventions: Sequence[InterventionBase], days: int) -> Schedule:
+def intervention_schedule(interventions: Sequence[InterventionBase], days: int = MAX_HORIZON_DAYS) -> Schedule:
     """Several interventions of one type combine: multipliers multiply, closures and compliances
     take the largest active value, vaccination campaigns add up."""
     ones = np.ones(days)
@@ -340,6 +351,12 @@ class Replicate:
     source: np.ndarray  # int8 per agent: HOUSEHOLD..IMPORTED, -1 initial or never infected
     infector: np.ndarray | None  # int32 per agent when recorded: -1 initial, imported or never infected
     initial: np.ndarray  # indices of the initial cases
+    end_day: int = 0  # the last day reported: the stated horizon, or the day the epidemic was over
+    over: bool = True  # the epidemic was over by `end_day`
+    active_at_end: int = 0  # agents exposed or infectious on `end_day`
+    final_infected: int = 0  # agents ever infected once the run went on to the end (or the cap)
+    final_day: int = 0  # the day the run on stopped
+    final_over: bool = True  # the epidemic was over when the run on stopped
 
 
 class _Susceptibles:
@@ -393,7 +410,9 @@ def simulate_replicate(
     rng = np.random.default_rng(disease_seq)
     attribution_rng = np.random.default_rng(attribution_seq)  # never feeds back into the dynamics
     n = population.size
-    days = params.days
+    # what is reported: the stated horizon, or (unstated) up to the end of the epidemic, at most the cap;
+    # the loop may run on past a stated horizon, only to measure the final attack rate
+    days = params.days if params.days is not None else MAX_HORIZON_DAYS
 
     threshold = rng.exponential(1.0, size=n).astype(np.float32)
     latent = _draw_durations(rng, params.incubation_days, n)
@@ -421,11 +440,13 @@ def simulate_replicate(
     community_inverse_others = 1.0 / max(n - 1, 1)
     import_hazard = params.imported_per_day / n
     any_imports = import_hazard * schedule.import_multiplier > 0
-    vaccinating = np.zeros(days, dtype=bool)
+    vaccinating = np.zeros(MAX_HORIZON_DAYS, dtype=bool)
     for daily_rate, _ in schedule.vaccination:
         vaccinating |= daily_rate > 0
-    # no infections, imports or vaccinations can happen after the last day with any of them
+    # no infections, imports or vaccinations can happen after the last day with any of them; once
+    # no one is exposed or infectious and nothing is imported, the epidemic is over
     activity_ahead = np.flip(np.cumsum(np.flip(any_imports | vaccinating))) > 0
+    imports_ahead = np.flip(np.cumsum(np.flip(any_imports))) > 0
 
     infected_day = np.full(n, NEVER, dtype=np.int32)
     onset_day = np.full(n, NEVER, dtype=np.int32)
@@ -477,7 +498,11 @@ def simulate_replicate(
     record(0)
     series["n_exposed"][0] = 0  # the initial cases are infectious from day 0
     series["n_infectious"][0] = initial.shape[0]
-    for day in range(days):
+    end_day, over, active_at_end = days, False, 0
+    day = 0
+    for day in range(MAX_HORIZON_DAYS):
+        if day == days:  # the end of a stated horizon: running on only to see where the epidemic ends
+            active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]
         # ---- progression: exposed -> infectious -> recovered at the start of the day
         starting = onset_day[exposed_idx] <= day
         if starting.any():
@@ -507,12 +532,16 @@ def simulate_replicate(
             if n_protected and vaccinated_today:
                 pool.remove(np.flatnonzero(~susceptible[pool.agent] & (pool.remaining < np.inf)))
 
-        if infectious_idx.shape[0] == 0 and exposed_idx.shape[0] == 0 and not activity_ahead[day]:
-            record(day + 1)
-            for name, values in series.items():
-                if not name.startswith("new_"):
-                    values[day + 2 :] = values[day + 1]
-            break
+        if infectious_idx.shape[0] == 0 and exposed_idx.shape[0] == 0 and not imports_ahead[day]:
+            if day < days and (params.days is None or not activity_ahead[day]):
+                over, end_day = True, day + 1 if params.days is None else days
+                record(day + 1)
+                for name, values in series.items():
+                    if not name.startswith("new_"):
+                        values[day + 2 :] = values[day + 1]
+                break
+            if day >= days:
+                break
 
         # ---- who transmits outside the household, who can be reached there
         transmits_outside = np.ones(infectious_idx.shape[0], dtype=bool)
@@ -560,8 +589,10 @@ def simulate_replicate(
 
         parts = _hazard_parts(pool.group_ids, outside_open, group_rates, community_hazard, import_today)
         total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+        reported = day < days
         if np.ndim(total) == 0 and total == 0:
-            record(day + 1)
+            if reported:
+                record(day + 1)
             continue
         pool.remaining -= total
         crossed = np.flatnonzero(pool.remaining <= 0)
@@ -591,9 +622,10 @@ def simulate_replicate(
             setting_of_new = (cumulative <= pick[:, None]).sum(axis=1).clip(0, len(INFECTION_SOURCES) - 1)
             source[new] = setting_of_new
             by_source = np.bincount(setting_of_new, minlength=len(INFECTION_SOURCES))
-            series["new_infections"][day + 1] = new.shape[0]
-            for index, name in enumerate(INFECTION_SOURCES):
-                series[f"new_infections_{name}"][day + 1] = by_source[index]
+            if reported:
+                series["new_infections"][day + 1] = new.shape[0]
+                for index, name in enumerate(INFECTION_SOURCES):
+                    series[f"new_infections_{name}"][day + 1] = by_source[index]
             if infector is not None:
                 _record_infectors(
                     infector,
@@ -604,9 +636,28 @@ def simulate_replicate(
                     (households, schools, workplaces),
                     attribution_rng,
                 )
-        record(day + 1)
-
-    return Replicate(series=series, infected_day=infected_day, source=source, infector=infector, initial=initial)
+        if reported:
+            record(day + 1)
+    if params.days is not None:
+        over = active_at_end == 0  # no one exposed or infectious on the last day reported
+    elif not over:
+        active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]  # still going at the cap
+    final_over = exposed_idx.shape[0] + infectious_idx.shape[0] == 0
+    if params.days is None:
+        series = {name: values[: end_day + 1] for name, values in series.items()}
+    return Replicate(
+        series=series,
+        infected_day=infected_day,
+        source=source,
+        infector=infector,
+        initial=initial,
+        end_day=end_day,
+        over=over,
+        active_at_end=active_at_end,
+        final_infected=cum_infections,
+        final_day=day + 1 if final_over else MAX_HORIZON_DAYS,
+        final_over=final_over,
+    )
 
 
 def _hazard_parts(
@@ -697,10 +748,10 @@ def run_replicates(
         raise ValueError("run_replicates needs at least one seed sequence")
     population = population_for(params)
     calibration = calibrate(population, params)
-    schedule = intervention_schedule(interventions, params.days)
+    schedule = intervention_schedule(interventions, MAX_HORIZON_DAYS)
 
     replicates = [simulate_replicate(population, params, schedule, calibration.beta, seq) for seq in seed_sequences]
-    series = {name: np.stack([rep.series[name] for rep in replicates]) for name in replicates[0].series}
+    series = {name: stack_series(name, [rep.series[name] for rep in replicates]) for name in replicates[0].series}
     if not schedule.vaccination:
         del series["n_vaccinated"], series["n_protected"]
 
@@ -712,11 +763,23 @@ def run_replicates(
         "peak_day": peak_day.astype(float),
         "attack_rate": total_infected / n,
         "total_infected": total_infected,
+        "end_day": np.array([rep.end_day for rep in replicates], dtype=float),
     }
+    facts = {
+        "over": np.array([rep.over for rep in replicates], dtype=float),
+        "active_at_end": np.array([rep.active_at_end for rep in replicates], dtype=float),
+        "final_attack_rate": np.array([rep.final_infected for rep in replicates], dtype=float) / n,
+        "final_day": np.array([rep.final_day for rep in replicates], dtype=float),
+        "final_over": np.array([rep.final_over for rep in replicates], dtype=float),
+    }
+    reported_until = params.days if params.days is not None else NEVER  # run-on infections are not reported
     by_setting = {name: series[f"new_infections_{name}"].sum(axis=1).astype(float) for name in INFECTION_SOURCES}
     age_counts = np.bincount(population.age_group, minlength=len(AGE_GROUPS)).astype(float)
     infected_by_age = np.stack(
-        [np.bincount(population.age_group[rep.infected_day != NEVER], minlength=len(AGE_GROUPS)) for rep in replicates]
+        [
+            np.bincount(population.age_group[rep.infected_day < reported_until], minlength=len(AGE_GROUPS))
+            for rep in replicates
+        ]
     ).astype(float)
     breakdowns = {
         "infections_by_setting": by_setting,
@@ -739,16 +802,49 @@ def run_replicates(
             "travel_restriction has no effect here: no infections are imported (imported_per_day is 0); "
             "set imported_per_day to the infections arriving from outside each day for it to act"
         )
-    return ModelOutput(metrics=metrics, series=series, breakdowns=breakdowns, notes=notes)
+    return ModelOutput(metrics=metrics, series=series, breakdowns=breakdowns, notes=notes, replicate_facts=facts)
 
 
 def finalize(params: AbmParams, output: ModelOutput) -> ModelOutput:
-    """Notes about all the replicates of a run, once they are joined."""
-    died_out = int((output.metrics["attack_rate"] < DIED_OUT_ATTACK_RATE).sum())
-    if params.replicates > 1 and died_out:
-        note = f"{died_out} of {params.replicates} replicates died out (under {DIED_OUT_ATTACK_RATE:.0%} infected)"
-        return replace(output, notes=[*output.notes, note])
-    return output
+    """Notes about all the replicates of a run, once they are joined: where the run stopped, and
+    the outbreak probability when some replicates died out."""
+    facts = output.replicate_facts
+    over = facts["over"] > 0
+    notes = list(output.notes) + horizon_notes(
+        stated_days=params.days,
+        cap=MAX_HORIZON_DAYS,
+        end_day=output.metrics["end_day"],
+        over=over,
+        active_at_end=facts["active_at_end"],
+        attack_at_end=output.metrics["attack_rate"],
+        attack_final=facts["final_attack_rate"],
+        final_day=facts["final_day"],
+        final_over=facts["final_over"] > 0,
+    )
+    outbreaks = outbreak_summary(output.metrics["attack_rate"], ended=over)
+    run_metrics, run_intervals = dict(output.run_metrics), dict(output.run_intervals)
+    if outbreaks is not None:
+        notes.append(outbreaks.note)
+        run_metrics.update(outbreaks.metrics)
+        run_intervals.update(outbreaks.intervals)
+    return replace(output, notes=notes, run_metrics=run_metrics, run_intervals=run_intervals)
+
+
+def run_days(params: AbmParams) -> int:
+    """Days a run is expected to simulate: the stated horizon, or on to the end of the epidemic, as
+    long as the seir ODE's epidemic with the same r0 and periods takes (at most the cap; with imports
+    the epidemic does not end by itself, so the cap)."""
+    if params.imported_per_day > 0 and params.days is None:
+        return MAX_HORIZON_DAYS
+    expected = expected_epidemic_days(
+        params.population, params.r0, params.incubation_days, params.infectious_days, params.initial_infected
+    )
+    return min(MAX_HORIZON_DAYS, max(params.days or 0, expected))
+
+
+def work_units(params: AbmParams) -> float:
+    """Agent-days: agents x days run x replicates."""
+    return float(params.population) * run_days(params) * params.replicates
 
 
 def run(params: AbmParams, interventions: Sequence[InterventionBase]) -> ModelOutput:
@@ -770,7 +866,7 @@ SPEC = ModelSpec(
     interventions=INTERVENTIONS,
     breakdowns=("infections_by_setting", "infections_by_age", "attack_rate_by_age"),
     time_unit="day",
-    work=lambda p: float(p.population) * p.days * p.replicates,
+    work=work_units,
     run_replicates=run_replicates,
     finalize=finalize,
     keywords=(

@@ -70,7 +70,7 @@ def test_structured_r0_matches_secondary_cases_of_index_cases() -> None:
     infections = np.zeros((N_CONTACT_TYPES, N_CONTACT_TYPES))
     index_cases = np.zeros(N_CONTACT_TYPES)
     for seq in np.random.SeedSequence(params.seed).spawn(3):
-        rep = simulate_replicate(population, params, intervention_schedule([], params.days), beta, seq, True)
+        rep = simulate_replicate(population, params, intervention_schedule([]), beta, seq, True)
         assert rep.infector is not None
         is_index = np.zeros(population.size, dtype=bool)
         is_index[rep.initial] = True
@@ -102,7 +102,7 @@ def untreated() -> tuple[sim.Result, AbmParams, float, object]:
     population = population_for(params)
     beta = calibrate(population, params).beta
     seq = np.random.SeedSequence(params.seed).spawn(1)[0]
-    replicate = simulate_replicate(population, params, intervention_schedule([], params.days), beta, seq)
+    replicate = simulate_replicate(population, params, intervention_schedule([]), beta, seq)
     return abm(SHARED), params, beta, replicate
 
 
@@ -116,7 +116,7 @@ def test_no_intervention_adds_infections_on_shared_random_numbers(intervention, 
         assert after <= before
     # the Sellke coupling is stronger still: nobody is infected earlier than in the baseline
     seq = np.random.SeedSequence(params.seed).spawn(1)[0]
-    schedule = intervention_schedule([intervention], params.days)
+    schedule = intervention_schedule([intervention])
     treated_replicate = simulate_replicate(population_for(params), params, schedule, beta, seq)
     assert np.all(treated_replicate.infected_day >= base_replicate.infected_day)
     assert (treated_replicate.infected_day != NEVER).sum() < (base_replicate.infected_day != NEVER).sum()
@@ -124,7 +124,7 @@ def test_no_intervention_adds_infections_on_shared_random_numbers(intervention, 
 
 def test_people_are_conserved_and_infections_are_attributed() -> None:
     params = AbmParams.model_validate(
-        {"population": 8_000, "replicates": 2, "seed": 2, "imported_per_day": 1.0, "initial_infected": 5}
+        {"population": 8_000, "replicates": 2, "seed": 2, "imported_per_day": 1.0, "initial_infected": 5, "days": 180}
     )
     interventions = [
         Vaccination.model_validate({"start_day": 30, "daily_rate": 0.01}),

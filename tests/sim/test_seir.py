@@ -80,7 +80,8 @@ def test_stochastic_mean_approaches_the_ode_for_a_large_population() -> None:
     ode_peak = deterministic.metrics["peak_infected"][0]
     assert ensemble.metrics["attack_rate"].mean() == pytest.approx(ode_attack, rel=0.01)
     assert ensemble.metrics["peak_infected"].mean() == pytest.approx(ode_peak, rel=0.03)
-    assert "0 of 200 replicates died out" in ensemble.notes[0]
+    # no replicate died out: one kind of outcome, and no outbreak probability to report
+    assert "major_outbreak_probability" not in ensemble.run_metrics
 
 
 def extinction_probability(r0: float, exit_probability: float) -> float:
@@ -100,7 +101,7 @@ def extinction_probability(r0: float, exit_probability: float) -> float:
 
 
 def test_small_outbreaks_die_out_with_the_branching_process_probability() -> None:
-    params = SEIRParams(population=10_000, r0=1.5, initial_infected=1, days=365, replicates=1000)
+    params = SEIRParams(population=10_000, r0=1.5, initial_infected=1, replicates=1000)
     exit_probability = 1.0 / substeps_per_day(params) / params.infectious_days
     expected = extinction_probability(params.r0, exit_probability)
     died_out = 0
@@ -110,15 +111,34 @@ def test_small_outbreaks_die_out_with_the_branching_process_probability() -> Non
         # minor outbreaks stay tiny, major ones take over half the population: nothing in between
         assert np.all((attack < 0.01) | (attack > 0.3))
         count = int(np.sum(attack < 0.01))
-        assert f"{count} of 1000 replicates died out" in output.notes[0]
+        assert any(f"{count} of 1000 replicates died out" in note for note in output.notes)
+        assert output.run_metrics["major_outbreak_probability"] == pytest.approx(1 - count / 1000)
         died_out += count
     n = 2000
     tolerance = 3.5 * math.sqrt(expected * (1 - expected) / n)
     assert died_out / n == pytest.approx(expected, abs=tolerance)
 
 
+def test_major_outbreak_probability_and_size_match_the_branching_process_and_final_size() -> None:
+    """Two initial cases: a major outbreak unless both lines die out, 1 - q^2; a major outbreak's
+    size is the final-size solution; both come with intervals, and the mean of the two kinds is
+    not presented as one outcome."""
+    params = {"population": 20_000, "r0": 1.5, "initial_infected": 2, "replicates": 400, "seed": 4}
+    result = sim.run({"model": "seir", "params": params})
+    q = extinction_probability(1.5, 1.0 / substeps_per_day(SEIRParams(**params)) / 2.3)
+    probability = result.scalar("major_outbreak_probability")
+    assert probability == pytest.approx(1 - q**2, abs=3.5 * math.sqrt(q**2 * (1 - q**2) / 400))
+    lo, hi = result.ci["major_outbreak_probability"]
+    assert lo < probability < hi and hi - lo < 0.12  # a Wilson 95% interval at n = 400
+    size = result.scalar("major_outbreak_attack_rate")
+    assert size == pytest.approx(final_size(1.5, 20_000, 2), abs=0.01)
+    size_lo, size_hi = result.ci["major_outbreak_attack_rate"]
+    assert size_lo <= size <= size_hi and size_lo > 0.3
+    assert "major_outbreak_probability" not in result.replicate_metrics  # a value of the replicates together
+
+
 def test_interventions_never_increase_infections() -> None:
-    params = SEIRParams(population=200_000, initial_infected=50)
+    params = SEIRParams(population=200_000, initial_infected=50, days=400)
     cases: dict[str, list[InterventionBase]] = {
         "contact_reduction": [ContactReduction(start_day=20, duration_days=40, effectiveness=0.5)],
         "vaccination": [Vaccination(start_day=10, daily_rate=0.005, efficacy=0.9)],
@@ -223,7 +243,7 @@ def test_batch_run_equals_single_runs() -> None:
         ContactReduction(start_day=15, duration_days=20, effectiveness=0.3),
         Vaccination(start_day=40, daily_rate=0.003, efficacy=0.6),
     ]
-    batch = batch_run(params_list, interventions)
+    batch = batch_run(params_list, [interventions] * len(params_list))
     assert len(batch) == len(params_list)
     for params, together in zip(params_list, batch, strict=True):
         alone = run(params, interventions)
@@ -237,7 +257,7 @@ def test_batch_run_equals_single_runs() -> None:
 
 def test_batch_run_takes_a_thousand_parameter_sets_in_one_call() -> None:
     r0_values = np.linspace(0.5, 5.0, 1000)
-    outputs = batch_run([SEIRParams(r0=r0, days=365) for r0 in r0_values], [])
+    outputs = batch_run([SEIRParams(r0=r0, days=365) for r0 in r0_values], [[]] * len(r0_values))
     attack = np.array([o.metrics["attack_rate"][0] for o in outputs])
     assert np.all(np.diff(attack) >= -1e-9)  # a higher R0 never infects fewer people
     for i in (600, 999):  # R0 ~ 3.2 and 5: finished within 365 days, so the final-size relation holds
