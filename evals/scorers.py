@@ -246,9 +246,11 @@ def _without_searched(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Drop a swept intervention field; the bare intervention it belongs to may be there or not
     (the engine adds it for the sweep)."""
-    if searched is None or "." not in searched:
+    from sim.target import split_path
+
+    iv_type, field = split_path(searched) if searched is not None else (None, "")
+    if iv_type is None:
         return expected, actual
-    iv_type, _, field = searched.partition(".")
 
     def strip(ivs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in iv.items() if not (iv.get("type") == iv_type and k == field)} for iv in ivs]

@@ -17,6 +17,7 @@ of the replicates" ("p90 under 35 minutes in 90% of shifts").
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Literal
 
@@ -146,11 +147,9 @@ class _Search:
             return
         if len(self.order) + len(new) > MAX_CALIBRATION_RUNS:
             raise _SearchBudget
-        variants = [
-            self.target.apply(self.base, x).model_copy(update={"label": self.target.label(x)}) for x in new
-        ]
+        variants = [self.target.apply(self.base, x).model_copy(update={"label": self.target.label(x)}) for x in new]
         resolved = [prepare(v, self.replicates, self.seed) for v in variants]
-        for x, res in zip(new, run_all(resolved, self.executor, None, self.cache), strict=True):
+        for x, res in zip(new, run_all(resolved, self.executor, None, self.cache, vectorise=True), strict=True):
             self.runs[x] = res
             self.order.append(res)
         if self.progress is not None:
@@ -246,13 +245,14 @@ def calibrate(
     search = _Search(base, target, spec, plan.replicates, seed, executor, cache, progress)
     vectorised = first.spec.batch_run is not None and runs_with == 1
     grid = scan_grid(lo, hi, target.whole, SCAN_POINTS_VECTORISED if vectorised else SCAN_POINTS)
-    solutions: list[float] = []
+    found: list[float] = []
     stopped = ""
     try:
         search.run_at(grid)
-        solutions = _solve(search, grid)
+        _solve(search, grid, found)
     except _SearchBudget:
         stopped = f"the search stopped after {MAX_CALIBRATION_RUNS} runs"
+    solutions = sorted(dict.fromkeys(search.key(x) for x in found))
     tried = sorted(search.runs)
     met = bool(solutions)
     if met:
@@ -300,15 +300,15 @@ def _search_range(target: Target, spec: CalibrateSpec) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _solve(search: _Search, grid: list[float]) -> list[float]:
-    """The solutions in the range: one per crossing (`eq`) or per edge of a stretch that meets a limit."""
+def _solve(search: _Search, grid: list[float], found: list[float]) -> None:
+    """Add to `found` the solutions in the range: one per crossing (`eq`) or per edge of a stretch
+    that meets a limit (kept if the search runs out of budget part way)."""
     spec = search.spec
     meets = [search.meets(x) for x in grid]
-    found: list[float] = []
     if spec.relation == "eq":
         gaps = [search.mean(x) - spec.target for x in grid]
         covered = [False] * len(grid)  # grid values next to a crossing, which stands for them
-        for i, (fa, fb) in enumerate(zip(gaps, gaps[1:], strict=False)):
+        for i, (fa, fb) in enumerate(itertools.pairwise(gaps)):
             if fa == 0:
                 found.append(grid[i])
                 covered[i] = True
@@ -333,13 +333,12 @@ def _solve(search: _Search, grid: list[float]) -> list[float]:
             else:
                 i += 1
     else:
-        for a, b, meets_a, meets_b in zip(grid, grid[1:], meets, meets[1:], strict=False):
+        for (a, b), (meets_a, meets_b) in zip(itertools.pairwise(grid), itertools.pairwise(meets), strict=True):
             if meets_a != meets_b:
                 found.append(_refine_edge(search, a, b))
         if all(meets):
             # every value meets the limit: the end where the metric comes closest to it
             found.append(min((grid[0], grid[-1]), key=lambda x: abs(search.mean(x) - spec.target)))
-    return sorted(dict.fromkeys(search.key(x) for x in found))
 
 
 def _stochastic(search: _Search, x: float) -> bool:
@@ -441,14 +440,11 @@ def _note(outcome: CalibrationOutcome, search: _Search, tried: list[float], stop
             )
         parts.append(
             f"no {param} {span} gives {wanted}: over the {len(tried)} values tried it ranges from "
-            f"{min(means):.4g} to {max(means):.4g}; {closest}"
-            + (" (whole values only)" if search.target.whole else "")
+            f"{min(means):.4g} to {max(means):.4g}; {closest}" + (" (whole values only)" if search.target.whole else "")
         )
     elif spec.relation == "eq":
         if len(outcome.solutions) > 1:
-            listed = ", ".join(
-                f"{format_value(_round_sig(s.value))} ({s.achieved:.4g})" for s in outcome.solutions
-            )
+            listed = ", ".join(f"{format_value(_round_sig(s.value))} ({s.achieved:.4g})" for s in outcome.solutions)
             parts.append(f"{len(outcome.solutions)} values of {param} {span} give {wanted}: {listed}")
         else:
             parts.append(f"no other {param} {span} gives {wanted} (the whole range was scanned)")
@@ -457,7 +453,9 @@ def _note(outcome: CalibrationOutcome, search: _Search, tried: list[float], stop
         if len(ranges) == 1 and ranges[0] == (outcome.lower, outcome.upper):
             parts.append(f"every {param} {span} meets the target")
         elif ranges:
-            stretches = " and ".join(f"{format_value(_round_sig(a))} to {format_value(_round_sig(b))}" for a, b in ranges)
+            stretches = " and ".join(
+                f"{format_value(_round_sig(a))} to {format_value(_round_sig(b))}" for a, b in ranges
+            )
             parts.append(f"the target is met for {param} from {stretches} (searched {span})")
     if stopped:
         parts.append(stopped)
@@ -468,4 +466,3 @@ def _round_sig(x: float, digits: int = 4) -> float:
     if x == 0 or not math.isfinite(x):
         return x
     return round(x, -math.floor(math.log10(abs(x))) + digits - 1)
-

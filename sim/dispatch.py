@@ -13,9 +13,10 @@ from typing import Any, Literal
 from sim.errors import ScenarioError
 from sim.executors import Executor, Progress
 from sim.experiments import CalibrateSpec, CalibrationOutcome, Difference, SweepSpec, calibrate, compare, sweep
+from sim.replication import ReplicatePlan, plan_replicates
 from sim.result import Result
 from sim.runner import RunCache, run
-from sim.scenario import Scenario
+from sim.scenario import Scenario, parse_scenario
 
 RunKind = Literal["simulate", "compare", "sweep", "calibrate"]
 RUN_KINDS: tuple[str, ...] = ("simulate", "compare", "sweep", "calibrate")
@@ -61,23 +62,35 @@ def run_request(
                 run(scenarios[0], replicates=replicates, seed=seed, cache=cache, executor=executor, progress=progress)
             ]
         )
+    base = parse_scenario(scenarios[0])
     if kind == "compare":
+        plan = plan_replicates(base, replicates, "comparison", runs=len(scenarios))
         compared = compare(
-            scenarios, replicates=replicates, seed=seed, executor=executor, progress=progress, cache=cache
+            scenarios, replicates=plan.replicates, seed=seed, executor=executor, progress=progress, cache=cache
         )
-        return RequestOutcome(results=compared.results, differences=compared.differences, notes=compared.notes)
+        return RequestOutcome(results=compared.results, differences=compared.differences, notes=_notes(plan))
     if kind == "sweep":
         if sweep_spec is None:
             raise ScenarioError("a sweep request needs `sweep` {param, values}", field="sweep")
         spec = sweep_spec if isinstance(sweep_spec, SweepSpec) else SweepSpec.model_validate(sweep_spec)
-        swept = sweep(
-            scenarios[0], spec, replicates=replicates, seed=seed, executor=executor, progress=progress, cache=cache
+        plan = plan_replicates(base, replicates, "sweep", runs=len(spec.values))
+        results = sweep(
+            base, spec, replicates=plan.replicates, seed=seed, executor=executor, progress=progress, cache=cache
         )
-        return RequestOutcome(results=swept.results, notes=swept.notes)
+        return RequestOutcome(results=results, notes=_notes(plan))
     if calibrate_spec is None:
-        raise ScenarioError("a calibrate request needs `calibrate` {param, metric, target, relation}", field="calibrate")
-    target = calibrate_spec if isinstance(calibrate_spec, CalibrateSpec) else CalibrateSpec.model_validate(calibrate_spec)
-    found = calibrate(
-        scenarios[0], target, replicates=replicates, seed=seed, progress=progress, cache=cache, executor=executor
+        raise ScenarioError(
+            "a calibrate request needs `calibrate` {param, metric, target, relation}", field="calibrate"
+        )
+    target = (
+        calibrate_spec if isinstance(calibrate_spec, CalibrateSpec) else CalibrateSpec.model_validate(calibrate_spec)
     )
-    return RequestOutcome(results=found.results, calibration=found, notes=found.notes)
+    plan = plan_replicates(base, replicates, "calibration", need_spread=target.probability is not None)
+    found = calibrate(
+        base, target, replicates=plan.replicates, seed=seed, progress=progress, cache=cache, executor=executor
+    )
+    return RequestOutcome(results=found.results, calibration=found, notes=_notes(plan))
+
+
+def _notes(plan: ReplicatePlan) -> list[str]:
+    return [plan.note] if plan.note else []

@@ -174,7 +174,7 @@ def sweep(
     ]
     plan = plan_replicates(base, replicates, "sweep", runs=len(variants))
     resolved = _prepare_all(variants, plan.replicates, seed)
-    return run_all(resolved, executor, progress, cache, keep_series)
+    return run_all(resolved, executor, progress, cache, keep_series, vectorise=True)
 
 
 def _whole_value(target: Target, value: float) -> float:

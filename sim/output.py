@@ -90,8 +90,10 @@ def stack_series(name: str, pieces: Sequence[np.ndarray]) -> np.ndarray:
     count per step (`new_`) is 0."""
     arrays = [np.atleast_2d(np.asarray(piece)) for piece in pieces]
     steps = max(a.shape[1] for a in arrays)
-    mode = "constant" if name.startswith("new_") else "edge"
-    padded = [a if a.shape[1] == steps else np.pad(a, ((0, 0), (0, steps - a.shape[1])), mode=mode) for a in arrays]
+    padded = [a if a.shape[1] == steps else np.pad(a, ((0, 0), (0, steps - a.shape[1])), mode="edge") for a in arrays]
+    if name.startswith("new_"):
+        for a, p in zip(arrays, padded, strict=True):
+            p[:, a.shape[1] :] = 0
     return np.concatenate(padded, axis=0)
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sim.caps import max_work
 from sim.params import MAX_REPLICATES
-from sim.registry import get_model
 from sim.scenario import Scenario, resolve
 
 # 20 replicates: a central 95% range between the 1st and 20th of 20 sorted outcomes is still a range,

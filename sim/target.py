@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel
 
 from sim.errors import ScenarioError
 from sim.interventions import INTERVENTION_TYPES
 from sim.registry import ModelSpec, get_model
-from sim.scenario import Scenario, describe_allowed
+from sim.scenario import Scenario, describe_allowed, parse_scenario
 
 RUN_CONTROLS = ("replicates", "seed")  # how a run is repeated, not what it describes
 
@@ -145,25 +144,18 @@ class Target:
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
         """A copy of `scenario` with the target set to `value`. An intervention the scenario lacks is
-        added with its defaults; every intervention of that type gets the value."""
+        added with its defaults; every intervention of that type gets the value. A value outside the
+        intervention field's bounds is a ScenarioError (a parameter's bounds are checked by `resolve`)."""
         value = self.coerce(value)
         if self.intervention is None:
             return scenario.model_copy(update={"params": {**scenario.params, self.field: value}})
-        if not any(iv.type == self.intervention for iv in scenario.interventions):
-            added = INTERVENTION_TYPES[self.intervention].model_validate({self.field: value})
-            return scenario.model_copy(update={"interventions": [*scenario.interventions, added]})
-        interventions = [
-            iv.model_validate({**iv.model_dump(), self.field: value}) if iv.type == self.intervention else iv
-            for iv in scenario.interventions
-        ]
-        return scenario.model_copy(update={"interventions": interventions})
-
-    def in_dicts(self, interventions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Intervention dicts without this target's field (it is what a search varies)."""
-        return [
-            {k: v for k, v in iv.items() if not (iv.get("type") == self.intervention and k == self.field)}
-            for iv in interventions
-        ]
+        interventions = [iv.model_dump() for iv in scenario.interventions]
+        matching = [iv for iv in interventions if iv["type"] == self.intervention]
+        for iv in matching:
+            iv[self.field] = value
+        if not matching:
+            interventions.append({"type": self.intervention, self.field: value})
+        return parse_scenario({**scenario.model_dump(), "interventions": interventions})
 
 
 def format_value(value: float) -> str:

@@ -184,7 +184,11 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=list(dict.fromkeys([*request.notes, *translation.notes, *_default_field_notes(request), *notes])),
+            notes=list(
+                dict.fromkeys(
+                    [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes]
+                )
+            ),
         )
         answer._full_results = outcome.results
         return answer, request
@@ -202,22 +206,16 @@ class Assistant:
         return self._offline_translator().translate(question, context)
 
     def _run(self, request: Request, progress: Progress | None) -> Outcome:
-        from sim import experiments
-        from sim.runner import run
+        from sim.dispatch import run_request
 
-        cache = self._cache()
-        scenarios = request.scenarios
-        if request.kind == "simulate":
-            return Outcome(results=[run(scenarios[0], cache=cache, progress=progress)])
-        if request.kind == "compare":
-            cmp = experiments.compare(scenarios, progress=progress, cache=cache)
-            return Outcome(results=cmp.results, differences=cmp.differences)
-        if request.kind == "sweep":
-            assert request.sweep is not None
-            return Outcome(results=experiments.sweep(scenarios[0], request.sweep, progress=progress, cache=cache))
-        assert request.calibrate is not None
-        cal = experiments.calibrate(scenarios[0], request.calibrate, progress=progress, cache=cache)
-        return Outcome(results=cal.results, calibration=cal)
+        return run_request(
+            request.kind,
+            request.scenarios,
+            sweep_spec=request.sweep,
+            calibrate_spec=request.calibrate,
+            cache=self._cache(),
+            progress=progress,
+        )
 
     def _cache(self) -> Any:
         store = self._store()
@@ -309,14 +307,17 @@ def _default_field_notes(request: Request) -> list[str]:
 
 
 def _typed_sweep(request: Request) -> Any:
-    """The sweep with whole-number parameters written as whole numbers (couriers 20, not 20.0)."""
+    """The sweep with whole-number targets written as whole numbers (couriers 20, not 20.0)."""
     sweep, model = request.sweep, request.model
-    if sweep is None or model is None or "." in sweep.param:
+    if sweep is None or model is None:
         return sweep
-    from sim.registry import get_model
+    from sim.target import Target
 
-    info = get_model(model).params.model_fields.get(sweep.param)
-    if info is None or info.annotation is not int:
+    try:
+        target = Target.parse(sweep.param, model, "sweep")
+    except ScenarioError:
+        return sweep
+    if not target.whole:
         return sweep
     return sweep.model_copy(update={"values": [int(v) if float(v).is_integer() else v for v in sweep.values]})
 

@@ -28,7 +28,7 @@ Z_95 = 1.959963984540054
 
 def whole(x: float) -> int:
     """People as whole people (half a person and more is one)."""
-    return int(math.floor(float(x) + 0.5))
+    return math.floor(float(x) + 0.5)
 
 
 def people_text(x: float) -> str:
@@ -122,8 +122,8 @@ def horizon_notes(
                 f"no horizon stated: the run went on until the epidemic was over (no one exposed or infectious) "
                 f"{when}; the attack rate is final"
             ]
-        still = int((~over).sum())
-        which = f"{still} of {n} replicates were" if several else "the epidemic was"
+        going = int((~over).sum())
+        which = f"{going} of {n} replicates were" if several else "the epidemic was"
         return [
             f"no horizon stated: {which} not over by day {cap}, the longest run allowed; "
             f"{people_text(float(np.mean(active_at_end)))} {'(mean) ' if several else ''}were still exposed or "

@@ -226,9 +226,7 @@ def solve_deterministic(
     sigma = np.divide(1.0, incubation_days, out=np.zeros(k), where=~is_sir)
     needed = max(p.days or 0 for p in params_list)
 
-    schedules = [
-        intervention_schedule(p, ivs, horizon) for p, ivs in zip(params_list, interventions_list, strict=True)
-    ]
+    schedules = [intervention_schedule(p, ivs, horizon) for p, ivs in zip(params_list, interventions_list, strict=True)]
     multiplier = np.stack([s.transmission_multiplier for s in schedules])  # (K, horizon)
     vaccination_rate = np.stack([s.vaccination_rate for s in schedules])
     efficacy = np.stack([s.vaccination_efficacy for s in schedules])
@@ -309,7 +307,9 @@ def _output_from_states(
     return ModelOutput(metrics=metrics, series=series, notes=notes)
 
 
-DETERMINISTIC_NOTE = "deterministic ODE (replicates = 1): the expected course, with no random variation; the seed has no effect"
+DETERMINISTIC_NOTE = (
+    "deterministic ODE (replicates = 1): the expected course, with no random variation; the seed has no effect"
+)
 
 
 def _ode_output(params: SEIRParams, trajectory: Trajectory, vaccinates: bool) -> ModelOutput:
@@ -321,17 +321,20 @@ def _ode_output(params: SEIRParams, trajectory: Trajectory, vaccinates: bool) ->
     over_by_end = trajectory.over_day is not None and trajectory.over_day <= end
     final = trajectory.over_day if trajectory.over_day is not None else last
     active_at_end = shown[-1, EXPOSED] + shown[-1, INFECTIOUS]
-    notes = [DETERMINISTIC_NOTE] + horizon_notes(
-        stated_days=params.days,
-        cap=MAX_HORIZON_DAYS,
-        end_day=np.array([end]),
-        over=np.array([over_by_end]),
-        active_at_end=np.array([active_at_end]),
-        attack_at_end=np.array([shown[-1, CUM_INFECTIONS] / params.population]),
-        attack_final=np.array([people[final, CUM_INFECTIONS] / params.population]),
-        final_day=np.array([final]),
-        final_over=np.array([trajectory.over_day is not None]),
-    )
+    notes = [
+        DETERMINISTIC_NOTE,
+        *horizon_notes(
+            stated_days=params.days,
+            cap=MAX_HORIZON_DAYS,
+            end_day=np.array([end]),
+            over=np.array([over_by_end]),
+            active_at_end=np.array([active_at_end]),
+            attack_at_end=np.array([shown[-1, CUM_INFECTIONS] / params.population]),
+            attack_final=np.array([people[final, CUM_INFECTIONS] / params.population]),
+            final_day=np.array([final]),
+            final_over=np.array([trajectory.over_day is not None]),
+        ),
+    ]
     return _output_from_states(shown[None], vaccinates, notes, np.array([end]))
 
 

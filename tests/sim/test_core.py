@@ -128,5 +128,11 @@ def test_boolean_for_a_number_is_an_error():
 
 def test_intervention_after_the_run_ends_is_an_error():
     with pytest.raises(ScenarioError, match="starts on day 200, but the run ends on day 180") as err:
-        sim.run({"model": "seir", "params": {"days": 180}, "interventions": [{"type": "contact_reduction", "start_day": 200}]})
+        sim.run(
+            {
+                "model": "seir",
+                "params": {"days": 180},
+                "interventions": [{"type": "contact_reduction", "start_day": 200}],
+            }
+        )
     assert err.value.allowed == "< days (180)"
