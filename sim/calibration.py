@@ -414,19 +414,15 @@ def _meeting_ranges(search: _Search, tried: list[float]) -> list[tuple[float, fl
     return ranges
 
 
-def _metric_words(metric: str) -> str:
-    return metric.replace("_", " ")
-
-
-def _relation_words(relation: str) -> str:
-    return {"eq": "equal to", "le": "at most", "ge": "at least"}[relation]
+def _relation_symbol(relation: str) -> str:
+    return {"eq": "=", "le": "<=", "ge": ">="}[relation]
 
 
 def _note(outcome: CalibrationOutcome, search: _Search, tried: list[float], stopped: str) -> str:
     """What the answer must say beyond the value: other solutions, the closest, the share of replicates."""
-    spec, name, param = search.spec, _metric_words(outcome.metric), outcome.param
+    spec, param = search.spec, outcome.param
     span = f"between {format_value(outcome.lower or 0)} and {format_value(outcome.upper or 0)}"
-    wanted = f"a {name} {_relation_words(spec.relation)} {spec.target:g}"
+    wanted = f"{outcome.metric} {_relation_symbol(spec.relation)} {spec.target:g}"
     if spec.probability is not None:
         wanted += f" in {spec.probability:.0%} of replicates"
     parts: list[str] = []

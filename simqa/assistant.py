@@ -154,7 +154,7 @@ class Assistant:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
         text = self._maybe_llm_text(question, request, outcome, text, notes)
-        citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in outcome.results]
+        citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in _cited_runs(request, outcome)]
         timings["compose"] = _ms(start)
 
         answer = Answer(
@@ -283,6 +283,26 @@ class Conversation:
     @property
     def last_request(self) -> Request | None:
         return self.turns[-1].request if self.turns else None
+
+
+def _cited_runs(request: Request, outcome: Outcome) -> list[Result]:
+    """The runs an answer rests on: all of them, but for a calibration only the runs at its solutions
+    and at the answer (not every value the search tried)."""
+    cal = outcome.calibration
+    if request.kind != "calibrate" or cal is None:
+        return outcome.results
+    wanted = {s.value for s in cal.solutions}
+    keep = [r for r in outcome.results[:-1] if _searched_value(r, cal.param) in wanted]
+    return [*keep, outcome.results[-1]]
+
+
+def _searched_value(result: Result, param: str) -> float | None:
+    from sim.target import Target
+
+    try:
+        return Target.parse(param, result.scenario.model).value_in(result.scenario)
+    except ScenarioError:
+        return None
 
 
 def _ms(start: float) -> float:

@@ -101,7 +101,8 @@ def render_answer(con: Console, answer: Answer, plot_path: Path | None = None) -
     table = results_table(answer)
     if table is not None and len(answer.results) > 1 and answer.kind != "calibrate":  # the plot shows a search
         con.print(table)
-    for res in answer.full_results[:4]:
+    shown = answer.full_results[-1:] if answer.kind == "calibrate" else answer.full_results[:4]  # the answer's run
+    for res in shown:
         name = key_series(res)
         if name:
             con.print(f"[dim]{res.label:>16} {name}[/dim] {sparkline(res.series[name], 50)}")

@@ -40,6 +40,7 @@ from sim.interventions import (
     WorkplaceClosure,
 )
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
+from sim.models.abm_r0 import GroupSetting, generation_corrections, reproduction_matrix, spectral_radius
 from sim.models.epidemic import horizon_notes, outbreak_summary
 from sim.models.seir import expected_epidemic_days
 from sim.output import ModelOutput, replicate_seeds, stack_series
@@ -206,76 +207,102 @@ def _group_matrix(groups: np.ndarray, sizes: np.ndarray, types: np.ndarray) -> t
 
 
 def calibrate(population: Population, params: AbmParams) -> Calibration:
-    """Solve for `beta` so that the dominant eigenvalue of the next-generation matrix is `r0`.
-
-    K[a, b] = expected infections of type a caused by one type-b case in a fully susceptible
-    population. A case with infectious period T infects a given member of its group of size n
-    with probability 1 - exp(-beta * weight * T / (n - 1)); averaging over the period's
-    distribution and summing over the members of every group gives K, setting by setting.
+    """Solve for `beta` so that R0, the growth per generation of the early epidemic, is `r0`
+    (sim/models/abm_r0.py): each case infects the community and starts an outbreak in each of its
+    groups but the one it was infected in, where the outbreak it belongs to is followed generation
+    by generation. A case with infectious period T infects a given member of its group of size n
+    with probability 1 - exp(-beta * weight * T / (n - 1)), T drawn as the simulation draws it.
     """
+    key = (
+        id(population),
+        params.r0,
+        params.infectious_days,
+        params.well_mixed,
+        *_weights(params),
+    )
+    hit = _calibrations.get(key)
+    if hit is not None and hit[0] is population:
+        return hit[1]
+    calibration = _calibrate(population, params)
+    if len(_calibrations) > 64:
+        _calibrations.clear()
+    _calibrations[key] = (population, calibration)
+    return calibration
+
+
+_calibrations: dict[tuple[object, ...], tuple[Population, Calibration]] = {}
+
+
+def _calibrate(population: Population, params: AbmParams) -> Calibration:
     types = population.contact_types()
     type_counts = np.bincount(types, minlength=N_CONTACT_TYPES).astype(float)
     present = type_counts > 0
     periods, period_pmf = _duration_pmf(params.infectious_days)
     n = float(population.size)
+    everyone = np.outer(type_counts, type_counts) - np.diag(type_counts)
 
-    settings: list[tuple[np.ndarray, np.ndarray, float]] = []  # (sizes, pair counts, weight)
-    if params.well_mixed:
-        pairs = np.outer(type_counts, type_counts) - np.diag(type_counts)
-        settings.append((np.array([n]), pairs[None], 1.0))
-    else:
-        for groups, sizes, weight in (
-            (population.household, population.household_sizes, params.household_weight),
-            (population.school, population.school_sizes, params.school_weight),
-            (population.workplace, population.workplace_sizes, params.workplace_weight),
+    groups: list[GroupSetting] = []
+    community_weight = 1.0 if params.well_mixed else params.community_weight
+    if not params.well_mixed:
+        for name, members, sizes, weight in (
+            ("household", population.household, population.household_sizes, params.household_weight),
+            ("school", population.school, population.school_sizes, params.school_weight),
+            ("workplace", population.workplace, population.workplace_sizes, params.workplace_weight),
         ):
             if weight > 0:
-                unique_sizes, pairs = _group_matrix(groups, sizes, types)
-                settings.append((unique_sizes, pairs, weight))
-        if params.community_weight > 0:
-            pairs = np.outer(type_counts, type_counts) - np.diag(type_counts)
-            settings.append((np.array([n]), pairs[None], params.community_weight))
+                unique_sizes, pairs = _group_matrix(members, sizes, types)
+                if unique_sizes.size:
+                    groups.append(GroupSetting(name, unique_sizes, pairs, weight))
 
-    def setting_matrices(beta: float) -> list[np.ndarray]:
-        matrices = []
-        for sizes, pairs, weight in settings:
-            per_contact = beta * weight / (sizes - 1)
-            escape = np.exp(-np.outer(per_contact, periods)) @ period_pmf  # E[exp(-c T)] per size
-            k = np.tensordot(1.0 - escape, pairs, axes=1)  # [a, b] = infections of a by all b
-            matrices.append(np.divide(k, type_counts[None, :], out=np.zeros_like(k), where=present[None, :]))
-        return matrices
+    def community(beta: float) -> np.ndarray:
+        per_contact = beta * community_weight / (n - 1)
+        escape = float(np.exp(-per_contact * periods) @ period_pmf)
+        k = (1.0 - escape) * everyone
+        return np.divide(k, type_counts[None, :], out=np.zeros_like(k), where=present[None, :])
 
-    def spectral_radius(beta: float) -> float:
-        return float(np.max(np.abs(np.linalg.eigvals(sum(setting_matrices(beta))))))
+    def growth_at_r0(beta: float) -> float:
+        matrix = reproduction_matrix(beta, params.r0, groups, community(beta), type_counts, periods, period_pmf)
+        return spectral_radius(matrix)
 
     high = 1.0
-    while spectral_radius(high) < params.r0:
+    while growth_at_r0(high) < 1.0:
         high *= 4
         if high > 1e6:
+            reachable = spectral_radius(
+                reproduction_matrix(high, 1.0, groups, community(high), type_counts, periods, period_pmf)
+            )
             raise ScenarioError(
                 f"r0 = {params.r0} cannot be reached on this population: with these setting weights a case can "
-                f"infect at most about {spectral_radius(high):.3g} people; lower r0 or give the community a weight",
+                f"infect at most about {reachable:.3g} people; lower r0 or give the community a weight",
                 field="params.r0",
                 value=params.r0,
             )
     from scipy.optimize import brentq
 
-    beta = brentq(lambda b: spectral_radius(b) - params.r0, 0.0, high, xtol=1e-10, rtol=1e-10)
+    beta = brentq(lambda b: growth_at_r0(b) - 1.0, 0.0, high, xtol=1e-10, rtol=1e-10)
+    # Groups larger than the exact chain allows: correct its mean by sampled outbreaks at this beta,
+    # solve again, and once more (the correction changes little with beta).
+    for _ in range(2):
+        groups = [
+            replace(
+                g,
+                corrections=generation_corrections(
+                    g.sizes, beta * g.weight / (g.sizes - 1), periods, period_pmf, params.infectious_days
+                ),
+            )
+            for g in groups
+        ]
+        beta = brentq(lambda b: growth_at_r0(b) - 1.0, 0.5 * beta, 2.0 * beta, xtol=1e-10, rtol=1e-10)
 
-    matrices = setting_matrices(beta)
-    total = sum(matrices)
-    eigenvalues, eigenvectors = np.linalg.eig(total)
+    matrix = reproduction_matrix(beta, params.r0, groups, community(beta), type_counts, periods, period_pmf)
+    eigenvalues, eigenvectors = np.linalg.eig(matrix)
     lead = int(np.argmax(np.abs(eigenvalues)))
-    case_mix = np.abs(np.real(eigenvectors[:, lead]))
-    case_mix /= case_mix.sum()
-    names = (
-        ["community"]
-        if params.well_mixed
-        else [name for name, w in zip(SETTINGS, _weights(params), strict=True) if w > 0]
-    )
+    mix = np.abs(np.real(eigenvectors[:, lead]))
+    infections = (matrix @ mix).reshape(len(groups) + 1, N_CONTACT_TYPES).sum(axis=1)
     shares = {name: 0.0 for name in SETTINGS}
-    for name, matrix in zip(names, matrices, strict=True):
-        shares[name] = float((matrix @ case_mix).sum() / (total @ case_mix).sum())
+    shares["community"] = float(infections[0] / infections.sum())
+    for index, group in enumerate(groups, start=1):
+        shares[group.name] = float(infections[index] / infections.sum())
     return Calibration(beta=float(beta), setting_share_of_r0=shares)
 
 
