@@ -5,8 +5,9 @@ The metric need not be monotone in the parameter (the peak day is not, in R0), s
    call where the model allows (the seir ODE), else the grid's runs together through the executor;
 2. brackets every crossing of the target between neighbouring grid values (`eq`), or every change
    between meeting a limit and not meeting it (`le`, `ge`);
-3. refines each bracket: Brent's method for a real parameter, bisection for a whole-number one or a
-   limit, so every solution in the range is reported, not only one;
+3. refines each bracket: regula falsi (Illinois) for a real parameter, bisection for a whole-number
+   one or a limit, so every solution in the range is reported, not only one; a bracket where the
+   metric jumps across the target (the peak day at R0 near 1) holds no solution and is said to;
 4. when nothing in the range meets the target, reports the closest value tried and what it reaches.
 
 On a stochastic model every run has several replicates (`sim.replication`, at least 20 by default
@@ -39,6 +40,7 @@ Relation = Literal["eq", "le", "ge"]
 SCAN_POINTS_VECTORISED = 41
 SCAN_POINTS = 9
 EQ_RELATIVE_TOLERANCE = 0.01  # an `eq` target is met within 1% of the target
+MAX_REFINE_STEPS = 60
 
 
 class CalibrateSpec(BaseModel):
@@ -362,21 +364,43 @@ def _refine_crossing(search: _Search, a: float, b: float) -> float:
             else:
                 hi = mid
         return float(min((lo, hi), key=lambda x: abs(search.mean(x) - target)))
-    from scipy import optimize
+    return _illinois(search, a, b)
 
+
+def _illinois(search: _Search, a: float, b: float) -> float:
+    """A crossing of a real parameter: regula falsi with the Illinois modification (superlinear on a
+    smooth metric, never leaves the bracket). Stops when the metric hits the target exactly, when a
+    stochastic run meets it (its noise is larger than a finer step), when the bracket is down to
+    1e-7 of its width, or when it is down to 1e-3 and the metric still jumps across the target
+    there (no value between gives it)."""
+    target = search.spec.target
     stochastic = _stochastic(search, a)
-
-    def f(x: float) -> float:
-        value = search.mean(x) - target
-        if value == 0 or (stochastic and search.meets(x)):
-            raise _Found(x)
-        return value
-
-    xtol = max(abs(b - a) * 1e-7, 1e-10)
-    try:
-        return float(optimize.brentq(f, a, b, xtol=xtol, maxiter=50))
-    except _Found as found:
-        return found.x
+    fa, fb = search.mean(a) - target, search.mean(b) - target
+    width = abs(b - a)
+    jump = 10 * eq_tolerance(target)
+    side = 0
+    for _ in range(MAX_REFINE_STEPS):
+        if abs(b - a) <= max(width * 1e-7, 1e-10):
+            break
+        if abs(b - a) <= width * 1e-3 and min(abs(fa), abs(fb)) > jump:
+            break  # a jump across the target, not a crossing
+        x = (a * fb - b * fa) / (fb - fa)
+        if not (min(a, b) < x < max(a, b)):
+            x = (a + b) / 2
+        fx = search.mean(x) - target
+        if fx == 0 or (stochastic and search.meets(x)):
+            return x
+        if (fx < 0) == (fa < 0):
+            a, fa = x, fx
+            if side == -1:
+                fb /= 2
+            side = -1
+        else:
+            b, fb = x, fx
+            if side == 1:
+                fa /= 2
+            side = 1
+    return a if abs(search.mean(a) - target) <= abs(search.mean(b) - target) else b
 
 
 def _refine_edge(search: _Search, a: float, b: float) -> float:

