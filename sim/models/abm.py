@@ -824,7 +824,8 @@ def run_replicates(
 
     shares = ", ".join(f"{k} {v:.0%}" for k, v in calibration.setting_share_of_r0.items() if v > 0)
     notes = [
-        f"transmission calibrated to next-generation R0 = {params.r0:g} on the synthetic population "
+        f"transmission calibrated to R0 = {params.r0:g}, the growth per generation of the early epidemic, on the "
+        "synthetic population "
         f"(share of R0 by setting: {shares})"
     ]
     if params.well_mixed:

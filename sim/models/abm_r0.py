@@ -192,7 +192,9 @@ def generation_shares(
     return means / np.maximum(sizes - 1.0, 1.0)[:, None]
 
 
-def _baseline_means(sizes: np.ndarray, rates: np.ndarray, periods: np.ndarray, pmf: np.ndarray, generations: int) -> np.ndarray:
+def _baseline_means(
+    sizes: np.ndarray, rates: np.ndarray, periods: np.ndarray, pmf: np.ndarray, generations: int
+) -> np.ndarray:
     """Members per generation of the Reed-Frost chain: exact up to `EXACT_GROUP_SIZE`, its mean above."""
     out = np.zeros((sizes.shape[0], generations))
     small = sizes <= EXACT_GROUP_SIZE

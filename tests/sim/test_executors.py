@@ -194,7 +194,7 @@ DELIVERY_EMPTY = {"model": "delivery", "params": {"orders_per_hour": 1, "courier
 
 SPLIT_CASES = [
     (ABM_DYING, "4 of 6 replicates died out"),
-    (ABM_VACCINATING, "transmission calibrated to next-generation R0 = 2.5"),
+    (ABM_VACCINATING, "transmission calibrated to R0 = 2.5"),
     (DELIVERY_BEHIND, "the couriers did not keep up"),
     (DELIVERY_EMPTY, "1 of 5 replicates had no orders"),
 ]

@@ -161,6 +161,7 @@ def test_cache_returns_stored_result_without_running():
 
 # --------------------------------------------------------------------------- targets of any shape
 
+
 class HumpParams(sim.ModelParams):
     x: float = Field(5.0, ge=0, le=10)
     spread: float = Field(0.0, ge=0, le=1)
