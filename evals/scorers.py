@@ -514,7 +514,13 @@ def grounding_sources(answer: Answer) -> list[float]:
         if 0 <= diff.baseline <= 1 and 0 <= diff.value <= 1:  # a share: its change in percentage points
             add([100 * x for x in (diff.difference, *(diff.ci or ()))])
     if answer.calibration is not None:
-        add([answer.calibration.value, answer.calibration.achieved])
+        cal = answer.calibration
+        add([cal.value, cal.achieved, cal.lower, cal.upper, cal.replicates])
+        add([[s.value, s.achieved] for s in cal.solutions])
+        add([list(r) for r in cal.meeting_ranges])
+        for share in (cal.share_meeting, cal.probability):
+            if share is not None:
+                add([share, 100 * share])
     if answer.calibrate is not None:
         add([answer.calibrate.target, answer.calibrate.lower, answer.calibrate.upper])
     if answer.sweep is not None:

@@ -10,8 +10,8 @@ The metric need not be monotone in the parameter (the peak day is not, in R0), s
    metric jumps across the target (the peak day at R0 near 1) holds no solution and is said to;
 4. when nothing in the range meets the target, reports the closest value tried and what it reaches.
 
-On a stochastic model every run has several replicates (`sim.replication`, at least 20 by default
-within the caps) on common random numbers: a target is met by the mean over replicates, and the
+On a stochastic model every run has several replicates (`sim.replication`, 20 by default within
+the caps) on common random numbers: a target is met by the mean over replicates, and the
 answer says what share of replicates meets it. A `probability` turns a limit into "met in that share
 of the replicates" ("p90 under 35 minutes in 90% of shifts").
 """
@@ -409,7 +409,8 @@ def _refine_edge(search: _Search, a: float, b: float) -> float:
     good, bad = (a, b) if search.meets(a) else (b, a)
     whole = search.target.whole
     width = abs(b - a)
-    tol = 1.0 if whole else max(width * (1e-4 if _stochastic(search, a) else 1e-7), 1e-10)
+    # a stochastic metric is only known to its noise: a hundredth of the bracket is as fine as it gets
+    tol = 1.0 if whole else max(width * (1e-2 if _stochastic(search, a) else 1e-7), 1e-10)
     while abs(bad - good) > tol:
         mid = float((good + bad) // 2) if whole else (good + bad) / 2
         if mid in (good, bad):

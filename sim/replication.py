@@ -1,10 +1,11 @@
 """How many replicates an experiment runs when the question does not say.
 
-A stochastic model run once gives one draw of its randomness, not an answer: a comparison, a sweep
-or a calibration of a stochastic model runs `DEFAULT_REPLICATES` replicates of every scenario
-unless the scenario states `replicates` (translators write only what the question states, so
-`"replicates" in scenario.params` says whether it was stated), lowered to what fits the resource cap.
-A model that is deterministic as stated (seir with one replicate: its ODE) keeps one run.
+A stochastic model run once gives one draw of its randomness, not an answer: a comparison or a sweep
+of a stochastic model runs `DEFAULT_REPLICATES` replicates of every scenario, a calibration
+`CALIBRATION_REPLICATES`, unless the scenario states `replicates` (translators write only what the
+question states, so `"replicates" in scenario.params` says whether it was stated), lowered to what
+fits the resource cap. A model that is deterministic as stated (seir with one replicate: its ODE)
+keeps one run.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from sim.caps import max_work
 from sim.params import MAX_REPLICATES
 from sim.scenario import Scenario, resolve
 
-# 20 replicates: a central 95% range between the 1st and 20th of 20 sorted outcomes is still a range,
-# the paired t interval of a difference has 19 degrees of freedom, and a share of replicates (such as
-# "in 90% of shifts") is resolved to 5 points.
-DEFAULT_REPLICATES = 20
+# 10 replicates for a comparison or a sweep: enough for a central range of outcomes and a paired t
+# interval of a difference (9 degrees of freedom). 20 for a calibration: its target is met by the mean
+# of the replicates, and a share of replicates ("in 90% of shifts") is resolved to 5 points.
+DEFAULT_REPLICATES = 10
+CALIBRATION_REPLICATES = 20
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,13 @@ def plan_replicates(
     spec = resolved.spec
     if not (need_spread or spec.is_stochastic(resolved.params)):
         return ReplicatePlan(None)
+    wanted = CALIBRATION_REPLICATES if what == "calibration" else DEFAULT_REPLICATES
     one = spec.work_units(resolved.params.model_copy(update={"replicates": 1}))
     fits = math.floor(max_work() / max(one * max(runs, 1), 1e-12))
-    chosen = max(1, min(DEFAULT_REPLICATES, MAX_REPLICATES, fits))
+    chosen = max(1, min(wanted, MAX_REPLICATES, fits))
     why = (
-        f"lowered from {DEFAULT_REPLICATES} to fit the resource cap"
-        if chosen < DEFAULT_REPLICATES
+        f"lowered from {wanted} to fit the resource cap"
+        if chosen < wanted
         else f"the default for a {what} of a stochastic model"
     )
     each = "each scenario" if what == "comparison" else "each run"

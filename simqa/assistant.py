@@ -175,12 +175,7 @@ class Assistant:
             usage=translation.usage,
             differences=outcome.differences,
             calibration=(
-                CalibrationSummary(
-                    value=outcome.calibration.value,
-                    achieved=outcome.calibration.achieved,
-                    met=outcome.calibration.met,
-                    note=outcome.calibration.note,
-                )
+                CalibrationSummary.model_validate(outcome.calibration.model_dump(exclude={"results"}))
                 if outcome.calibration
                 else None
             ),

@@ -297,14 +297,15 @@ def _notes(kind: str, results: list[Result]) -> list[str]:
         last = days if isinstance(days, int | float) else end
         peak = r.metrics.get("peak_day")
         label = f"{r.label}: " if len(runs) > 1 else ""
-        at_end = isinstance(last, int | float) and isinstance(peak, int | float) and peak >= last - max(1, 0.02 * last)
-        if at_end:
+        if not isinstance(last, int | float) or not isinstance(peak, int | float):
+            continue
+        if peak >= last - max(1, 0.02 * last):
             out.append(
                 f"{label}The peak falls at the end of the run (day {round(peak)} of {round(last)}): infections may "
                 "still be rising when the run ends, so the true peak may be later and higher; ask for more days."
             )
-        if days is None and isinstance(end, int | float):
-            latest_end = max(r.replicate_metrics.get("end_day") or [end])
+        if days is None:
+            latest_end = max(r.replicate_metrics.get("end_day") or [last])
             for iv in r.scenario.interventions:
                 if iv.start_day >= latest_end:
                     out.append(

@@ -298,7 +298,12 @@ def _calibrate(population: Population, params: AbmParams) -> Calibration:
             )
             for g in groups
         ]
-        beta = brentq(lambda b: growth_at_r0(b) - 1.0, 0.5 * beta, 2.0 * beta, xtol=1e-10, rtol=1e-10)
+        low, high = 0.5 * beta, 2.0 * beta
+        while growth_at_r0(low) > 1.0 and low > 1e-12:
+            low /= 2
+        while growth_at_r0(high) < 1.0 and high < 1e6:
+            high *= 2
+        beta = brentq(lambda b: growth_at_r0(b) - 1.0, low, high, xtol=1e-10, rtol=1e-10)
 
     matrix = reproduction_matrix(beta, params.r0, groups, community(beta), type_counts, periods, period_pmf)
     eigenvalues, eigenvectors = np.linalg.eig(matrix)

@@ -235,7 +235,10 @@ def generation_corrections(
             int(n), float(anchor_rates[row]), latent_days, infectious_days, MC_GENERATIONS, samples
         )
         base = baseline[row]
+        # where the chain's mean has run out (a saturated group) the ratio says little and could swing
+        # the solve: it is kept within a factor 4 (those late generations weigh R^-j, next to nothing)
         ratio = np.divide(simulated, base, out=np.ones_like(simulated), where=base > 1e-9)
+        ratio = np.clip(ratio, 0.25, 4.0)
         ratios[row, :MC_GENERATIONS] = ratio
         ratios[row, MC_GENERATIONS:] = ratio[-1]
     log_anchors = np.log(anchors)

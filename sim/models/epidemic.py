@@ -75,11 +75,16 @@ def outbreak_summary(attack_rates: np.ndarray, ended: np.ndarray | None = None) 
     lo, hi = wilson_interval(major, n)
     metrics = {"major_outbreak_probability": major / n}
     intervals = {"major_outbreak_probability": (lo, hi)}
-    note = (
-        f"{died_out} of {n} replicates died out early (under {MINOR_OUTBREAK_ATTACK_RATE:.0%} of the population "
-        f"infected), so the mean attack rate mixes two kinds of outcome: a major outbreak happened in "
-        f"{major} of {n} replicates (probability {major / n:.0%}, 95% CI {lo:.0%} to {hi:.0%})"
-    )
+    early = f"died out early (under {MINOR_OUTBREAK_ATTACK_RATE:.0%} of the population infected)"
+    if major == 0:
+        note = (
+            f"all {n} replicates {early}: no major outbreak in {n} replicates (probability 0%, 95% CI 0% to {hi:.0%})"
+        )
+    else:
+        note = (
+            f"{died_out} of {n} replicates {early}, so the mean attack rate mixes two kinds of outcome: a major "
+            f"outbreak happened in {major} of {n} replicates (probability {major / n:.0%}, 95% CI {lo:.0%} to {hi:.0%})"
+        )
     if major:
         sizes = attack[~minor]
         size_lo, size_hi = np.percentile(sizes, [2.5, 97.5]) if major > 1 else (sizes[0], sizes[0])

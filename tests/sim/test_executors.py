@@ -178,9 +178,9 @@ def test_calibrate_runs_the_bracket_together_through_the_executor(toy_model):
 # --------------------------------------------------------------------------- splitting one run's replicates
 
 # Small runs whose notes are about all their replicates together, so a note written per piece
-# ("1 of 1 replicates ...") would show. Replicates 0..5 of ABM_DYING: 4 of 6 die out at R0 1.3
+# ("1 of 1 replicates ...") would show. Replicates 0..5 of ABM_DYING: 4 of 6 die out at R0 1.6
 # from one case; DELIVERY_EMPTY has about 1 order a replicate, and replicate 1 of 5 has none.
-ABM_DYING = {"model": "abm", "params": {"population": 3000, "days": 80, "replicates": 6, "seed": 5, "r0": 1.3, "initial_infected": 1}}  # fmt: skip
+ABM_DYING = {"model": "abm", "params": {"population": 3000, "days": 80, "replicates": 6, "seed": 5, "r0": 1.6, "initial_infected": 1}}  # fmt: skip
 ABM_VACCINATING = {
     "model": "abm",
     "params": {"population": 3000, "days": 60, "replicates": 3, "seed": 2, "imported_per_day": 1.0},
