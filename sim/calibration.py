@@ -186,13 +186,15 @@ class _Search:
             return value >= spec.target - 1e-9
         return abs(value - spec.target) <= eq_tolerance(spec.target)
 
-    def gap(self, x: float) -> float:
-        """How far `x` is from meeting the target (0 when it meets it): what "closest" means."""
+    def gap(self, x: float) -> tuple[float, float]:
+        """How far `x` is from meeting the target ((0, 0) when it meets it): what "closest" means. With
+        a probability, first the share of replicates still missing, then how far the mean is."""
         if self.meets(x):
-            return 0.0
+            return 0.0, 0.0
+        distance = abs(self.mean(x) - self.spec.target)
         if self.spec.probability is not None:
-            return float(self.spec.probability - (self.share(x) or 0.0))
-        return abs(self.mean(x) - self.spec.target)
+            return float(self.spec.probability - (self.share(x) or 0.0)), distance
+        return distance, 0.0
 
     def solution(self, x: float) -> CalibrationSolution:
         x = self.key(x)
@@ -260,7 +262,7 @@ def calibrate(
     if met:
         value = min(solutions, key=lambda x: (abs(search.mean(x) - spec.target), x))
     else:
-        value = min(tried, key=lambda x: (search.gap(x), x))
+        value = min(tried, key=lambda x: (*search.gap(x), x))
     final = search.runs[search.key(value)]
     outcome = CalibrationOutcome(
         results=[r for r in search.order if r is not final] + [final],
@@ -454,6 +456,8 @@ def _note(outcome: CalibrationOutcome, search: _Search, tried: list[float], stop
     if not outcome.met:
         means = [search.mean(x) for x in tried]
         closest = f"the closest is {outcome.achieved:.4g} at {param} {format_value(outcome.value)}"
+        if outcome.share_meeting is not None:
+            closest += f", where {outcome.share_meeting:.0%} of the {outcome.replicates} replicates meet the target"
         if spec.probability is not None and outcome.share_meeting is not None:
             closest = (
                 f"the closest is {param} {format_value(outcome.value)}, where {outcome.share_meeting:.0%} of "

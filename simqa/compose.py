@@ -175,7 +175,8 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
     if kind == "simulate":
         res = outcome.results[0]
         lines.append(f"Ran the {model} model with {describe_scenario(res.scenario, stated)}.")
-        lines.append(_metrics_sentence(res, model).capitalize() + ".")
+        sentence = _metrics_sentence(res, model)
+        lines.append(sentence[:1].upper() + sentence[1:] + ".")
         breakdown = _breakdown_sentence(res)
         if breakdown:
             lines.append(breakdown.capitalize())

@@ -343,3 +343,16 @@ def test_invalid_parameters_raise_scenario_error(params: dict) -> None:
 def test_million_agents_run() -> None:
     result = abm({"population": 1_000_000, "days": 120, "initial_infected": 50})
     assert 0.3 < result.scalar("attack_rate") < 1.0
+
+
+def test_with_no_horizon_the_abm_runs_until_every_replicate_is_over_and_says_so() -> None:
+    result = abm({"population": 5_000, "replicates": 3, "seed": 4})
+    ends = result.replicate_metrics["end_day"]
+    assert len(result.series["n_infectious"]) == int(max(ends)) + 1
+    assert result.series["n_infectious"][-1] == 0 and result.series["n_exposed"][-1] == 0
+    assert any("the attack rate is final" in n for n in result.notes)
+    cut = abm({"population": 5_000, "replicates": 3, "seed": 4, "days": 40})
+    assert len(cut.series["n_infectious"]) == 41
+    note = next(n for n in cut.notes if "not final" in n)
+    # run on, the same replicates reach the attack rates of the run with no horizon
+    assert f"to {np.mean(result.replicate_metrics['attack_rate']):.1%}" in note

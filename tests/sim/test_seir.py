@@ -268,3 +268,40 @@ def test_work_estimate_counts_replicates_days_and_compartments() -> None:
     spec = sim.get_model("seir")
     assert spec.work_units(SEIRParams(replicates=100, days=365)) == 100 * 365 * 6 * 2
     assert spec.batch_run is batch_run
+
+
+@pytest.mark.parametrize("r0", [1.3, 2.5])
+def test_with_no_horizon_stated_the_epidemic_runs_to_its_end_and_meets_the_final_size(r0: float) -> None:
+    params = SEIRParams(population=1_000_000, r0=r0)  # no `days`
+    output = run(params, [])
+    assert output.metrics["attack_rate"][0] == pytest.approx(final_size(r0, params.population, 10), rel=1e-3)
+    end = int(output.metrics["end_day"][0])
+    assert output.series["n_infectious"].shape == (1, end + 1)
+    last = output.series["n_exposed"][0, -1] + output.series["n_infectious"][0, -1]
+    before = output.series["n_exposed"][0, -2] + output.series["n_infectious"][0, -2]
+    assert last < 0.5 <= before  # the first day under half a person
+    assert any(f"on day {end}; the attack rate is final" in note for note in output.notes)
+
+
+def test_a_stated_horizon_that_cuts_the_epidemic_says_by_how_much_it_grows() -> None:
+    whole = run(SEIRParams(r0=2.0), [])
+    cut = run(SEIRParams(r0=2.0, days=60), [])
+    assert cut.series["n_infectious"].shape == (1, 61) and cut.metrics["end_day"][0] == 60
+    still = cut.series["n_exposed"][0, -1] + cut.series["n_infectious"][0, -1]
+    note = next(n for n in cut.notes if "not final" in n)
+    assert f"{round(still):,} people were still exposed or infectious" in note
+    assert f"to {whole.metrics['attack_rate'][0]:.1%}" in note  # what running on to the end gives
+    assert f"until the epidemic is over (day {int(whole.metrics['end_day'][0])})" in note
+    # an epidemic over before a stated horizon needs no such note
+    assert not any("not final" in n for n in run(SEIRParams(r0=2.0, days=400), []).notes)
+
+
+def test_a_stochastic_ensemble_runs_until_every_replicate_is_over() -> None:
+    output = run(SEIRParams(population=20_000, r0=2.0, replicates=30, seed=2), [])
+    end_days = output.metrics["end_day"]
+    assert output.series["n_infectious"].shape[1] == int(end_days.max()) + 1
+    final = output.series["n_exposed"][:, -1] + output.series["n_infectious"][:, -1]
+    assert np.all(final == 0)
+    for replicate, end in enumerate(end_days.astype(int)):  # each replicate is over on its own end day
+        active = output.series["n_exposed"][replicate] + output.series["n_infectious"][replicate]
+        assert active[end] == 0 and active[end - 1] > 0
