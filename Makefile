@@ -42,16 +42,20 @@ check: $(VENV)/.dev-installed
 docs: $(VENV)/.dev-installed
 	$(PY) -m simqa.cli --write-docs
 
-## bench-venv: a separate virtualenv for Covasim 3.1.7, the abm benchmark's peer (it pins its own numpy)
+## bench-venv: separate virtualenvs for the peers that pin their own numpy: Covasim 3.1.7 (abm
+## benchmark) and epydemix 1.5.0 (fit benchmark)
 bench-venv:
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/pip install --quiet covasim==3.1.7
+	$(PYTHON) -m venv .venv-epydemix
+	.venv-epydemix/bin/pip install --quiet epydemix==1.5.0
 
 bench: $(VENV)/.dev-installed
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_seir.py
 	$(PY) benchmarks/bench_delivery.py
 	$(PY) benchmarks/bench_abm.py
+	$(PY) benchmarks/bench_fit.py
 	$(PY) benchmarks/bench_retrieval.py
 
 clean:

@@ -47,7 +47,7 @@ class CalibrateSpec(BaseModel):
     """Find the values of `param` at which `metric` meets `target` (`eq`, or `le` / `ge` as a limit),
     searched between `lower` and `upper` (default: the parameter's bounds)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     param: str
     metric: str

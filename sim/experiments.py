@@ -49,7 +49,7 @@ __all__ = [
 class SweepSpec(BaseModel):
     """One parameter (`r0`) or one intervention field (`contact_reduction.effectiveness`) over values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     param: str
     values: list[int | float] = Field(min_length=1, max_length=MAX_SWEEP_VALUES)
@@ -181,3 +181,15 @@ def _whole_value(target: Target, value: float) -> float:
     if target.whole and not float(value).is_integer():
         raise ScenarioError(f"{target.path} takes whole numbers, got {value}", field="sweep.values", value=value)
     return value
+
+
+def check_target(scenario: Scenario, param: str, role: str) -> None:
+    """A `ScenarioError` unless `param` names a parameter or intervention field a sweep or calibration can vary."""
+    from sim.scenario import resolve
+
+    Target.parse(param, resolve(scenario).spec, role)
+
+
+def with_value(scenario: Scenario, param: str, value: float) -> Scenario:
+    """The scenario with `param` (a parameter or `type.field`) set to `value` (`Target.apply`)."""
+    return Target.parse(param, scenario.model).apply(scenario, value)

@@ -15,7 +15,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, brief
+from sim.language import ModelLanguage, complete_language
+from sim.observables import FitParam, Observables
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
@@ -52,6 +54,14 @@ class ModelSpec:
     stochastic: whether a run's numbers depend on its seed, so that one run is one draw and
       experiments need replicates: a bool, or `stochastic(params) -> bool` for a model that is
       deterministic for some settings (seir with one replicate is its ODE). Unstated: stochastic.
+    language: how people talk about the model (`sim.language.ModelLanguage`): the words that route
+      a question to it, how each parameter, metric and intervention is named, what it does not
+      represent. Read by the translators, the composer and the explainer. Whatever is left out is
+      named by its field name; after construction `language` always holds every parameter and metric.
+    observables: optional, the columns of observed data the model can be fitted to, and how it
+      produces them (`sim.observables.Observables`); without it the model cannot be fitted to data.
+    fit_params: the parameters a fit to data may free (`sim.observables.FitParam`), with the range
+      searched; a fit frees those the question names, else all of these that the question leaves unstated.
     """
 
     name: str
@@ -69,6 +79,24 @@ class ModelSpec:
     run_replicates: ReplicatesFunction | None = None
     finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
     stochastic: bool | Callable[[Any], bool] = True
+    observables: Observables | None = None
+    fit_params: tuple[FitParam, ...] = ()
+    language: ModelLanguage | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            complete = complete_language(self.language, self.params, self.metrics, self.interventions)
+            if self.keywords:  # the older way for a plugin to name its routing words
+                complete = complete.model_copy(update={"words": (*complete.words, *self.keywords)})
+        except ValueError as exc:
+            raise ScenarioError(f"model {self.name!r}: its language declaration is invalid: {exc}") from None
+        object.__setattr__(self, "language", complete)
+
+    @property
+    def words(self) -> ModelLanguage:
+        """The complete language (never None once the spec is built)."""
+        assert self.language is not None
+        return self.language
 
     def work_units(self, params: ModelParams) -> float:
         return float(self.work(params)) if self.work else float(params.replicates)
@@ -153,7 +181,7 @@ def get_model(name: str) -> ModelSpec:
         return _models[name]
     hint = f" (plugin failed to load: {_plugin_errors[name]})" if name in _plugin_errors else ""
     raise ScenarioError(
-        f"unknown model {name!r}{hint}; known models: {', '.join(model_names())}",
+        f"unknown model {brief(name)}{hint}; known models: {', '.join(model_names())}",
         field="model",
         value=name,
         allowed=", ".join(model_names()),

@@ -74,9 +74,9 @@ def run_all(
     runs, or replicate ranges of large ones), grouped by their work units. Results without series
     are not cached: the run store keeps whole runs.
 
-    vectorise: runs that a model's `batch_run` can do in one call (sweeps, calibration scans) run so;
-    their numbers equal single runs' to the solver's tolerance, not to the last digit, so they are
-    not cached (a stored run must be what running that scenario alone gives).
+    vectorise: runs that a model's `batch_run` can do in one call (sweeps, calibration scans) run so
+    (their numbers equal single runs' to the solver's tolerance); each is stored like any run, so
+    every run id an answer gives can be looked up later.
     """
     results = [cached(r, cache) for r in resolved]
     todo = [i for i, res in enumerate(results) if res is None]
@@ -88,7 +88,7 @@ def run_all(
         fresh = run_scenarios([resolved[i] for i in todo], runner, progress, keep_series) if todo else []
     for i, res in zip(todo, fresh, strict=True):
         results[i] = res
-        if cache is not None and keep_series and batch is None:
+        if cache is not None and keep_series:
             cache.put(res)
     return [r for r in results if r is not None]
 

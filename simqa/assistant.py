@@ -7,6 +7,7 @@ scenario. Both are thread-safe: an Assistant holds only lazily built, shared, re
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,9 @@ class Assistant:
       "offline" force one.
     retrieval: look up model cards, past runs and worked examples (off: faster, no citations).
     cache: reuse stored runs of identical scenarios (same scenario + seed + engine version).
+    store: keep every run the answer cites in the run store, so `simqa runs show ID` finds it.
+    index_runs: offer the stored runs to later questions' retrieval as similar past runs (an eval
+      keeps its runs, so that its answers can be checked, but does not offer them).
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class Assistant:
         retrieval: bool = True,
         cache: bool = True,
         store: bool = True,
+        index_runs: bool = True,
         llm_cache_dir: str | Path | None = None,
     ) -> None:
         if translator not in TRANSLATOR_NAMES:
@@ -50,6 +55,7 @@ class Assistant:
         self.retrieval = retrieval
         self.cache = cache
         self.store = store
+        self.index_runs = index_runs
         self.llm_cache_dir = llm_cache_dir
         self._lock = threading.Lock()
         self._offline: Translator | None = None
@@ -96,9 +102,21 @@ class Assistant:
 
     # -- the flow ---------------------------------------------------------------------------------
 
-    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
-        """Answer one question, with no memory of earlier ones."""
-        return self._answer(question, [], exclude_case=exclude_case, progress=progress)[0]
+    def ask(
+        self,
+        question: str,
+        *,
+        data: Any = None,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        """Answer one question, with no memory of earlier ones.
+
+        data: observations to fit the model to (retrodiction): a CSV or JSON file's path, a mapping
+          of columns ({"day": [...], "new_cases": [...]}), a list of records, or an array of the
+          model's first observed column. The answer is then of kind "fit".
+        """
+        return self._answer(question, [], data=data, exclude_case=exclude_case, progress=progress)[0]
 
     def conversation(self) -> Conversation:
         """A multi-turn conversation: follow-ups refine the previous scenario."""
@@ -109,31 +127,47 @@ class Assistant:
         question: str,
         history: list[Turn],
         *,
+        data: Any = None,
+        fit_context: Any = None,
         exclude_case: str | None = None,
         progress: Progress | None = None,
+        previous: Answer | None = None,
     ) -> tuple[Answer, Request]:
         question = question.strip()
         if not question:
             raise ScenarioError("the question is empty: ask something about a model, e.g. 'what if R0 is 3?'")
+        table = None
+        if data is not None:
+            from simqa.fitting import load_table
+
+            table = load_table(data)  # a file that cannot be read fails before anything else
         timings: dict[str, float] = {}
         notes: list[str] = []
 
         start = time.perf_counter()
         context = TranslationContext(history=list(history))
         if self.retrieval:
-            try:
-                from rag import retrieve
-
-                found = retrieve(question, k=5, exclude_case=exclude_case)
-                context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
-            except StoreError as exc:
-                notes.append(f"retrieval unavailable: {exc}")
+            self._retrieve(question, context, exclude_case, notes)
         timings["retrieve"] = _ms(start)
 
         start = time.perf_counter()
         translation = self._translate(question, context, notes)
         request = translation.request
+        # Until the translator tells these apart itself: "why?" about the run just made, and how to use simqa.
+        from simqa.explain import is_usage_question, is_why_about_last_run
+
+        why_last_run = previous is not None and is_why_about_last_run(question, previous)
+        if why_last_run and previous is not None:
+            request = Request(kind="explain", model=previous.model, message=question[:2000])
+        elif request.kind in ("refuse", "clarify") and request.model is None and is_usage_question(question):
+            request = Request(kind="explain", message=question[:2000])
         timings["translate"] = _ms(start)
+        if table is not None:
+            return self._fit_answer(question, translation, context, table, timings, notes, progress)
+        if fit_context is not None:  # a conversation whose earlier turn fitted data: what-ifs start from the fit
+            from simqa.fitting import from_fit
+
+            request = from_fit(request, fit_context) or request
 
         start = time.perf_counter()
         outcome = Outcome()
@@ -143,13 +177,24 @@ class Assistant:
             except ScenarioError as exc:
                 # A bound the translator could not see (a cap, a combination): never run, say which.
                 request = Request(kind="clarify", model=request.model, message=_clarify_message(exc))
+        if fit_context is not None and outcome.results:
+            from simqa.fitting import fit_spread
+
+            notes += fit_spread(fit_context, request)
         timings["simulate"] = _ms(start)
 
         start = time.perf_counter()
-        if request.kind == "explain":
+        if request.kind == "explain" and why_last_run and previous is not None:
+            from simqa.explain import explain_run
+
+            text, citations = explain_run(question, history[-1].request if history else None, previous, notes)
+        elif request.kind == "explain":
             from simqa.explain import explain
 
-            text, citations = explain(question, request, context.docs)
+            text, citations = explain(question, request, context.docs, notes)
+        elif request.kind == "refuse":
+            text = compose_template(question, request, outcome)
+            citations = []  # a refusal uses no doc: it cites none
         else:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
@@ -179,14 +224,114 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=list(
-                dict.fromkeys(
-                    [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes]
-                )
+            notes=_notes_for(
+                request,
+                [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes],
             ),
         )
         answer._full_results = outcome.results
         return answer, request
+
+    def _fit_answer(
+        self,
+        question: str,
+        translation: Translation,
+        context: TranslationContext,
+        table: Any,
+        timings: dict[str, float],
+        notes: list[str],
+        progress: Progress | None,
+    ) -> tuple[Answer, Request]:
+        """A question with data: the request's model and stated values plus the data make a fit
+        (`simqa.fitting`); the data choose the model by their columns when the request has none."""
+        from simqa.answer import DataSummary, FitSummary, ForecastValue
+        from simqa.fitting import compose_fit, plan_fit, run_plan
+
+        request = translation.request
+        start = time.perf_counter()
+        plan = plan_fit(request, table, question)  # bad data: a DataError naming the row and column, nothing runs
+        fit_run = run_plan(plan, cache=self._cache(), progress=progress)
+        timings["simulate"] = _ms(start)
+        start = time.perf_counter()
+        text = compose_fit(question, fit_run)
+        spec_docs = _relevant_docs(request.model_copy(update={"model": plan.model}), context)
+        citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in spec_docs[:3]]
+        result = fit_run.result
+        citations.append(Citation(source=f"run:{result.run_id}", run_id=result.run_id))
+        timings["compose"] = _ms(start)
+        outcome, ahead, data = fit_run.outcome, fit_run.forecast, plan.data
+        observables = _observables(plan.model)
+        scalar = {k: float(v) for k, v in result.metrics.items() if not isinstance(v, dict)}
+        answer = Answer(
+            question=question,
+            kind="fit",
+            model=plan.model,
+            scenarios=[result.scenario],
+            results=[
+                ResultSummary(
+                    label=result.label,
+                    metrics=result.metrics,
+                    ci={k: v for k, v in ahead.intervals.items() if k in scalar},
+                    run_id=result.run_id,
+                    notes=result.notes,
+                )
+            ],
+            text=text,
+            citations=citations,
+            translator=translation.translator,
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            usage=translation.usage,
+            fit=plan.spec,
+            fitted=FitSummary(
+                data=DataSummary(
+                    source=data.source,
+                    rows=data.n_rows,
+                    columns=outcome.columns,
+                    step=observables.index,
+                    first=int(data.index[0]),
+                    last=data.last,
+                    first_date=data.first_date,
+                ),
+                estimates=outcome.estimates,
+                fixed=plan.fixed,
+                likelihood=outcome.likelihood,
+                method=outcome.method,
+                goodness_of_fit=outcome.goodness,
+                horizon=ahead.horizon,
+                forecast={
+                    k: ForecastValue(value=scalar[k], lower=lo, upper=hi)
+                    for k, (lo, hi) in ahead.intervals.items()
+                    if k in scalar
+                },
+            ),
+            notes=list(dict.fromkeys([*plan.notes, *outcome.notes, *ahead.notes, *translation.notes, *notes])),
+        )
+        answer._full_results = [result]
+        answer._fit_run = fit_run
+        # what a follow-up refines: the fitted scenario, run over the forecast horizon
+        turn = Request(kind="simulate", model=plan.model, scenarios=[fit_run.scenario])
+        return answer, turn
+
+    @staticmethod
+    def _retrieve(question: str, context: TranslationContext, exclude_case: str | None, notes: list[str]) -> None:
+        """Docs, past runs and examples into `context`; without the vector store (a Chroma server
+        down or silent) by keywords alone, and without any store with a note: the answer goes on."""
+        from rag import retrieve
+        from rag.vectorstore import chroma_url
+
+        try:
+            found = retrieve(question, k=5, exclude_case=exclude_case)
+        except StoreError as exc:
+            if not chroma_url():
+                notes.append(f"retrieval unavailable: {exc}")
+                return
+            try:
+                found = retrieve(question, k=5, exclude_case=exclude_case, mode="bm25")
+            except StoreError as again:
+                notes.append(f"retrieval unavailable: {again}")
+                return
+            notes.append(f"the vector store failed ({exc}); the model cards were searched by keywords alone")
+        context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
 
     def _translate(self, question: str, context: TranslationContext, notes: list[str]) -> Translation:
         if self.translator_name != "offline":
@@ -216,7 +361,7 @@ class Assistant:
         store = self._store()
         if store is None:
             return None
-        return _StoreCache(store, read=self.cache, write=self.store)
+        return _StoreCache(store, read=self.cache, write=self.store, searchable=self.index_runs)
 
     def _maybe_llm_text(
         self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str]
@@ -248,15 +393,19 @@ class Assistant:
 class _StoreCache:
     """The run store seen as the engine's run cache, with reading and writing switchable."""
 
-    def __init__(self, store: Any, read: bool, write: bool) -> None:
-        self.store, self.read, self.write = store, read, write
+    def __init__(self, store: Any, read: bool, write: bool, searchable: bool = True) -> None:
+        self.store, self.read, self.write, self.searchable = store, read, write, searchable
 
     def get(self, run_id: str) -> Result | None:
-        return self.store.get(run_id) if self.read else None
+        hit = self.store.get(run_id) if self.read else None
+        if hit is not None and self.write and self.searchable:
+            with contextlib.suppress(StoreError):  # a read-only store still serves its runs
+                self.store.offer(hit)  # a run an eval kept unoffered is now one a person asked
+        return hit
 
     def put(self, result: Result) -> None:
         if self.write:
-            self.store.put(result)
+            self.store.put(result, searchable=self.searchable)
 
 
 class Conversation:
@@ -266,11 +415,30 @@ class Conversation:
         self.assistant = assistant
         self.turns: list[Turn] = []
         self.answers: list[Answer] = []
+        self._fit: Any = None  # the last fit of the conversation (simqa.fitting.FitRun)
         self._lock = threading.Lock()
 
-    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        data: Any = None,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        """One turn; `data` as in `Assistant.ask` fits the model to it, and later turns start from the fit."""
         with self._lock:
-            answer, request = self.assistant._answer(question, self.turns, exclude_case=exclude_case, progress=progress)
+            answer, request = self.assistant._answer(
+                question,
+                self.turns,
+                data=data,
+                fit_context=self._fit,
+                exclude_case=exclude_case,
+                progress=progress,
+                previous=self.answers[-1] if self.answers else None,
+            )
+            if answer._fit_run is not None:
+                self._fit = answer._fit_run
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer
@@ -300,8 +468,21 @@ def _searched_value(result: Result, param: str) -> float | None:
         return None
 
 
+def _observables(model: str) -> Any:
+    from sim.registry import get_model
+
+    return get_model(model).observables
+
+
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _notes_for(request: Request, notes: list[str]) -> list[str]:
+    """The answer's notes, once each; an answer that ran nothing used no default, so it says none."""
+    if request.kind not in RUN_KINDS:
+        notes = [n for n in notes if "used the default" not in n]
+    return list(dict.fromkeys(notes))
 
 
 def _default_field_notes(request: Request) -> list[str]:

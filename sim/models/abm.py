@@ -39,9 +39,11 @@ from sim.interventions import (
     Vaccination,
     WorkplaceClosure,
 )
+from sim.models.abm_language import LANGUAGE
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
 from sim.models.abm_r0 import GroupSetting, generation_corrections, reproduction_matrix, spectral_radius
 from sim.models.epidemic import horizon_notes, outbreak_summary
+from sim.models.observed import ABM_FIT_PARAMS, ABM_OBSERVABLES
 from sim.models.seir import expected_epidemic_days
 from sim.output import ModelOutput, replicate_seeds, stack_series
 from sim.params import ModelParams
@@ -436,6 +438,7 @@ def simulate_replicate(
     beta: float,
     seed_sequence: np.random.SeedSequence,
     record_infectors: bool = False,
+    run_on: bool = True,
 ) -> Replicate:
     """Run one replicate. Draws every per-agent random quantity up front from `seed_sequence`, in a
     fixed order, so that scenarios with the same seed share them (common random numbers)."""
@@ -541,6 +544,8 @@ def simulate_replicate(
     for day in range(MAX_HORIZON_DAYS):
         if day == days:  # the end of a stated horizon: running on only to see where the epidemic ends
             active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]
+            if not run_on:
+                break
         # ---- progression: exposed -> infectious -> recovered at the start of the day
         starting = onset_day[exposed_idx] <= day
         if starting.any():
@@ -777,18 +782,24 @@ def population_for(params: AbmParams) -> Population:
 
 
 def run_replicates(
-    params: AbmParams, interventions: Sequence[InterventionBase], seed_sequences: Sequence[np.random.SeedSequence]
+    params: AbmParams,
+    interventions: Sequence[InterventionBase],
+    seed_sequences: Sequence[np.random.SeedSequence],
+    run_on: bool = True,
 ) -> ModelOutput:
     """Run the replicates whose seed sequences are given (`sim.output.replicate_seeds`). Each draws
     from its own sequence and the population's stream only, so any range of replicates can run on
-    its own, on any worker, and give the numbers it gives inside the whole run."""
+    its own, on any worker, and give the numbers it gives inside the whole run. run_on=False: stop at
+    the stated horizon (a fit needs no more; the final attack rate is then the horizon's)."""
     if not seed_sequences:
         raise ValueError("run_replicates needs at least one seed sequence")
     population = population_for(params)
     calibration = calibrate(population, params)
     schedule = intervention_schedule(interventions, MAX_HORIZON_DAYS)
 
-    replicates = [simulate_replicate(population, params, schedule, calibration.beta, seq) for seq in seed_sequences]
+    replicates = [
+        simulate_replicate(population, params, schedule, calibration.beta, seq, run_on=run_on) for seq in seed_sequences
+    ]
     series = {name: stack_series(name, [rep.series[name] for rep in replicates]) for name in replicates[0].series}
     if not schedule.vaccination:
         del series["n_vaccinated"], series["n_protected"]
@@ -908,20 +919,7 @@ SPEC = ModelSpec(
     work=work_units,
     run_replicates=run_replicates,
     finalize=finalize,
-    keywords=(
-        "agent",
-        "agent-based",
-        "abm",
-        "school",
-        "schools",
-        "workplace",
-        "workplaces",
-        "household",
-        "households",
-        "quarantine",
-        "travel",
-        "imported",
-        "age",
-        "setting",
-    ),
+    observables=ABM_OBSERVABLES,
+    fit_params=ABM_FIT_PARAMS,
+    language=LANGUAGE,
 )

@@ -33,6 +33,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from sim.models.delivery_language import LANGUAGE
+from sim.models.observed import DELIVERY_FIT_PARAMS, DELIVERY_OBSERVABLES
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
 from sim.registry import ModelSpec
@@ -488,24 +490,7 @@ SPEC = ModelSpec(
     work=_work,
     run_replicates=run_replicates,
     finalize=finalize,
-    keywords=(
-        "delivery",
-        "deliveries",
-        "courier",
-        "couriers",
-        "rider",
-        "riders",
-        "order",
-        "orders",
-        "restaurant",
-        "restaurants",
-        "food",
-        "meal",
-        "last-mile",
-        "dispatch",
-        "batch",
-        "batching",
-        "late",
-        "sla",
-    ),
+    observables=DELIVERY_OBSERVABLES,
+    fit_params=DELIVERY_FIT_PARAMS,
+    language=LANGUAGE,
 )

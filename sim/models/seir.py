@@ -25,6 +25,8 @@ from scipy.integrate import solve_ivp
 
 from sim.interventions import MAX_DAY, CaseIsolation, ContactReduction, InterventionBase, Vaccination
 from sim.models.epidemic import horizon_notes, outbreak_summary
+from sim.models.observed import SEIR_FIT_PARAMS, SEIR_OBSERVABLES
+from sim.models.seir_language import LANGUAGE
 from sim.output import ModelOutput
 from sim.params import ModelParams
 from sim.registry import ModelSpec
@@ -204,7 +206,9 @@ class Trajectory:
 
 
 def solve_deterministic(
-    params_list: Sequence[SEIRParams], interventions_list: Sequence[Sequence[InterventionBase]]
+    params_list: Sequence[SEIRParams],
+    interventions_list: Sequence[Sequence[InterventionBase]],
+    run_on: bool = True,
 ) -> list[Trajectory]:
     """Solve the ODE of K parameter sets (each with its interventions) in one stacked system.
 
@@ -214,6 +218,7 @@ def solve_deterministic(
     stopping after the first stretch at whose end every set is over and past its stated horizon.
     LSODA switches to a stiff method by itself for very short periods; its Jacobian is declared
     banded (each row only couples the 8 states of its own set), so K sets cost K, not K^2.
+    run_on=False: stop at the longest stated horizon (a fit needs no more); every set must state `days`.
     """
     k = len(params_list)
     horizon = MAX_HORIZON_DAYS
@@ -233,7 +238,8 @@ def solve_deterministic(
     efficacy = np.stack([s.vaccination_efficacy for s in schedules])
     rates = np.concatenate([multiplier, vaccination_rate, efficacy])
     changes = np.flatnonzero(np.any(rates[:, 1:] != rates[:, :-1], axis=0)) + 1
-    bounds = sorted({0, *changes.tolist(), *range(SEGMENT_DAYS, horizon, SEGMENT_DAYS), horizon})
+    stops = [needed] if not run_on and needed else []  # a fit stops exactly at its horizon
+    bounds = sorted({0, *changes.tolist(), *range(SEGMENT_DAYS, horizon, SEGMENT_DAYS), *stops, horizon})
 
     y0 = np.zeros((k, N_STATE))
     initial_share = np.array([p.initial_infected for p in params_list]) / population
@@ -269,7 +275,7 @@ def solve_deterministic(
             below = np.flatnonzero(active[:, j] < OVER_PEOPLE)
             if below.size:
                 over_day[j] = start + 1 + int(below[0])
-        if end >= needed and np.all(over_day >= 0):
+        if end >= needed and (np.all(over_day >= 0) or not run_on):
             break
     people = np.concatenate(pieces) * population[None, :, None]
     return [Trajectory(people[:, j], int(over_day[j]) if over_day[j] >= 0 else None) for j in range(k)]
@@ -533,23 +539,7 @@ SPEC = ModelSpec(
     work=work_units,
     batch_run=batch_run,
     stochastic=lambda params: params.replicates > 1,
-    keywords=(
-        "epidemic",
-        "outbreak",
-        "seir",
-        "sir",
-        "compartmental",
-        "r0",
-        "reproduction number",
-        "attack rate",
-        "peak",
-        "infections",
-        "incubation",
-        "lockdown",
-        "distancing",
-        "vaccination",
-        "isolation",
-        "flu",
-        "covid",
-    ),
+    observables=SEIR_OBSERVABLES,
+    fit_params=SEIR_FIT_PARAMS,
+    language=LANGUAGE,
 )
