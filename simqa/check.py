@@ -117,6 +117,8 @@ def _validation_error(exc: ValidationError) -> ScenarioError:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return f"{len(value):,} values"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return repr(value)
     if isinstance(value, float) and not math.isfinite(value):

@@ -47,7 +47,7 @@ facts["card_exists"] = bool(spec.card and spec.card.exists())
 facts["card_path"] = str(spec.card)
 facts["card_text"] = spec.card.read_text() if facts["card_exists"] else ""
 facts["metrics"] = list(spec.metrics)
-facts["keywords"] = list(spec.keywords)
+facts["keywords"] = [*spec.words.words, *spec.words.names]
 facts["fields"] = {
     name: {"default": info.default, "metadata": [repr(m) for m in info.metadata]}
     for name, info in spec.params.model_fields.items()

@@ -272,7 +272,7 @@ class OfflineTranslator(Translator):
         draft = building.build(r, question)
         notes.extend(r.notes[noted:])
         if draft["kind"] in ("simulate", "compare", "sweep", "calibrate"):
-            notes.extend(building.key_default_notes(r, draft["scenarios"]))
+            notes.extend(building.key_default_notes(r, draft))
         if draft["kind"] == "simulate" and not _states_anything(r) and not (r.metrics or r.breakdowns):
             return {
                 "kind": "clarify",
@@ -429,7 +429,7 @@ def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
     if not content or followups.refers_back(parsed.tokens):
         return {
             "kind": "clarify",
-            "message": (f"Which system do you mean, and what would you like to know? The models are: {models}."),
+            "message": f"The models are: {models}. Which system do you mean, and what would you like to know?",
         }
     return _refuse(
         None,

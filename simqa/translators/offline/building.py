@@ -500,12 +500,13 @@ def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
     return f"{change.param} = {_fmt(value)} ({change.text}: {how} from the {origin} {_fmt(start)})"
 
 
-def key_default_notes(r: Reading, scenarios: list[dict[str, Any]]) -> list[str]:
+def key_default_notes(r: Reading, draft: dict[str, Any]) -> list[str]:
     """The defaults that matter, named when the question leaves them out ("population not stated")."""
     from sim.registry import get_model
 
     fields = get_model(r.model).params.model_fields
-    stated = {k for sc in scenarios for k in sc.get("params", {})}
+    stated = {k for sc in draft.get("scenarios", []) for k in sc.get("params", {})}
+    stated |= {str((draft.get(part) or {}).get("param")) for part in ("sweep", "calibrate")}
     return [
         f"{name} not stated: used the default {_fmt(fields[name].default)}"
         for name, p in r.language.params.items()

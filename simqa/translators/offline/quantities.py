@@ -131,6 +131,7 @@ class Run:
     members: list[Quantity]
     kind: str  # "list" or "range"
     step: Quantity | None = None
+    steps: int | None = None  # "from 1 to 3 in 5 steps": how many values, not their spacing
     first: int = 0
     last: int = 0
     separators: set[str] = field(default_factory=set)
@@ -503,8 +504,11 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
         k = j + (2 if r.word(j) == "out" and r.word(j + 1) == "of" else 1)
         if k < r.n and (t[k].kind == "num" or (r.word(k) or "") in SMALL_NUMBERS or (r.word(k) or "") in TENS):
             denominator = r.number(k)
+            after = r.word(denominator[1]) if denominator is not None else None
             if (
                 denominator is not None
+                and after not in ("steps", "step", "increments", "days", "weeks")
+                and denominator[0] <= 1000
                 and denominator[0] >= max(value, 1)
                 and denominator[2] is None
                 and r.unit_after(denominator[1])[0] is None
@@ -752,8 +756,11 @@ def _read_step(tokens: list[Token], quantities: list[Quantity], after: int, run:
     if len(between) <= 6 and stepped and not set(between) & {",", ".", ";", "?", "and", "with"}:
         if between and between[-1] in ("to", "and", "or"):
             return
-        run.step = q
         run.last = q.last + (1 if following and following[0] in ("steps", "step", "increments") else 0)
+        if q.dimension == "number" and between[-1:] == ["in"] and following[:1] == ["steps"] and q.whole:
+            run.steps = int(q.value)  # "in 100000 steps": a count of values
+            return
+        run.step = q
 
 
 def _share_units(run: Run) -> Run:

@@ -1033,6 +1033,9 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
     ("max batch 1 through 4"); the two ends for a change ("doubling couriers from 30 to 60"); or
     RANGE_POINTS evenly spaced values when asked to vary over it."""
     low, high = ends
+    if run.steps is not None:
+        count = max(run.steps, 2)  # too many for a sweep: the request's check asks for fewer
+        return [round(low + (high - low) * k / (count - 1), 10) for k in range(count)]
     if run.step is not None:
         step = abs(fit(run.step, p.dimension, p.unit)[1])
         if step > 0 and math.isfinite(step) and abs(high - low) / step <= 10_000:
