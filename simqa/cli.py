@@ -37,11 +37,14 @@ A request JSON runs one experiment. Its fields are those of the Answer JSON:
   scenarios   scenario objects {model, params, interventions, label}; compare: two or more, the first
               the baseline; sweep and calibrate: one, the base scenario
   sweep       {"param": P, "values": [...]}: P a parameter or an intervention field (TYPE.FIELD)
-  calibrate   {"param": P, "metric": M, "target": X, "relation": R, "lower": L, "upper": U}: the value
-              of P at which M meets X; relation "eq" (within 1%, the default), "le" (at most X) or
-              "ge" (at least X); lower / upper (optional) narrow the search within P's bounds
+  calibrate   {"param": P, "metric": M, "target": X, "relation": R, "lower": L, "upper": U,
+              "probability": Q}: the values of P at which M meets X; relation "eq" (within 1%, the
+              default), "le" (at most X) or "ge" (at least X); lower / upper (optional) narrow the
+              search within P's bounds; probability (optional, le / ge) asks for the limit to hold
+              in that share of the replicates (0.9: in 90% of shifts)
 The results JSON has kind and results (one per run), plus differences (compare), sweep, or
-calibration (value, achieved, met, note). Examples: docs/requests.md."""
+calibration (value, achieved, met, note, solutions, share_meeting, ...), and notes. Examples:
+docs/requests.md."""
 
 
 class _ArgumentParser(argparse.ArgumentParser):
