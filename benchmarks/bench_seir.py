@@ -97,10 +97,10 @@ def main() -> None:
     rows.append(("(a) stochastic 1000 reps x 365 d, N=1e6", ours, peer, check))
 
     sweep = [SEIRParams(r0=r0, days=365) for r0 in np.linspace(1.1, 5.0, 1000)]
-    ours = best_of(lambda: batch_run(sweep, []), repeats=3)
+    ours = best_of(lambda: batch_run(sweep, [[]] * len(sweep)), repeats=3)
     peer, peer_sweep = once(lambda: naive_sweep(sweep))
     assert isinstance(peer_sweep, np.ndarray)
-    batch_attack = np.array([o.metrics["attack_rate"][0] for o in batch_run(sweep, [])])
+    batch_attack = np.array([o.metrics["attack_rate"][0] for o in batch_run(sweep, [[]] * len(sweep))])
     worst = np.max(np.abs(batch_attack - peer_sweep) / peer_sweep)
     rows.append(("(b) deterministic sweep, 1000 sets", ours, peer, f"max relative difference {worst:.1e}"))
 

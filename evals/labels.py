@@ -119,8 +119,7 @@ def _metrics_of(model: str, metrics: dict[str, Any], stochastic: bool) -> dict[s
 
 def compute_labels(case: Case) -> tuple[dict[str, dict[str, MetricLabel]], LabelProvenance | None]:
     """The labels of one case, from a fresh run of its expected scenario (empty for explain/clarify/refuse)."""
-    from sim import ENGINE_VERSION, prepare, run
-    from sim.experiments import CalibrateSpec, SweepSpec, calibrate, compare, sweep
+    from sim import ENGINE_VERSION, prepare, run_request
 
     if case.kind not in RUN_KINDS:
         return {}, None
@@ -136,36 +135,29 @@ def compute_labels(case: Case) -> tuple[dict[str, dict[str, MetricLabel]], Label
             f"labelling costs about {work * runs:.3g} work units, over {RELABEL_MAX_WORK:.3g}: "
             "use a smaller population, fewer days or fewer values in the case"
         )
-    stochastic = case.model != "seir" or resolved.params.replicates > 1
-    provenance = LabelProvenance(
-        engine_version=ENGINE_VERSION, replicates=resolved.params.replicates, seed=resolved.params.seed
-    )
+    if case.kind == "sweep" and case.sweep is None:
+        raise ValueError("a sweep case needs `sweep`")
+    if case.kind == "calibrate" and case.calibrate is None:
+        raise ValueError("a calibrate case needs `calibrate`")
+    outcome = run_request(case.kind, scenarios, sweep_spec=case.sweep, calibrate_spec=case.calibrate)
+    ran = outcome.results[-1].meta.replicates
+    stochastic = resolved.spec.is_stochastic(resolved.params.model_copy(update={"replicates": ran}))
+    provenance = LabelProvenance(engine_version=ENGINE_VERSION, replicates=ran, seed=resolved.params.seed)
     labels: dict[str, dict[str, MetricLabel]] = {}
-    if case.kind == "simulate":
-        result = run(scenarios[0])
-        labels[scenarios[0]["label"]] = _metrics_of(case.model, result.metrics, stochastic)
-    elif case.kind == "compare":
-        compared = compare(scenarios)
-        for scenario, result in zip(scenarios, compared.results, strict=True):
-            labels[scenario["label"]] = _metrics_of(case.model, result.metrics, stochastic)
-    elif case.kind == "sweep":
-        if case.sweep is None:
-            raise ValueError("a sweep case needs `sweep`")
-        results = sweep(scenarios[0], SweepSpec.model_validate(case.sweep))
-        for key, result in zip(label_keys(case), results, strict=True):
-            labels[key] = _metrics_of(case.model, result.metrics, stochastic)
-    else:
-        if case.calibrate is None:
-            raise ValueError("a calibrate case needs `calibrate`")
-        spec = CalibrateSpec.model_validate(case.calibrate)
-        outcome = calibrate(scenarios[0], spec)
+    if case.kind == "calibrate":
+        assert outcome.calibration is not None
+        found = outcome.calibration
         # The calibrated value moves more than the metric near a flat response: 5% relative.
         labels["calibration"] = {
-            "value": MetricLabel(value=_round(outcome.value), rel_tol=0.05, abs_tol=0.0),
-            spec.metric: MetricLabel(
-                value=_round(outcome.achieved), rel_tol=0.05, abs_tol=tolerance(spec.metric, True)[1]
+            "value": MetricLabel(value=_round(found.value), rel_tol=0.05, abs_tol=0.0),
+            found.metric: MetricLabel(
+                value=_round(found.achieved), rel_tol=0.05, abs_tol=tolerance(found.metric, True)[1]
             ),
         }
+        return labels, provenance
+    keys = label_keys(case) if case.kind == "sweep" else [s["label"] for s in scenarios]
+    for key, result in zip(keys, outcome.results, strict=True):
+        labels[key] = _metrics_of(case.model, result.metrics, stochastic)
     return labels, provenance
 
 

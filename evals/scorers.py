@@ -246,9 +246,11 @@ def _without_searched(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Drop a swept intervention field; the bare intervention it belongs to may be there or not
     (the engine adds it for the sweep)."""
-    if searched is None or "." not in searched:
+    from sim.target import split_path
+
+    iv_type, field = split_path(searched) if searched is not None else (None, "")
+    if iv_type is None:
         return expected, actual
-    iv_type, _, field = searched.partition(".")
 
     def strip(ivs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in iv.items() if not (iv.get("type") == iv_type and k == field)} for iv in ivs]
@@ -512,7 +514,13 @@ def grounding_sources(answer: Answer) -> list[float]:
         if 0 <= diff.baseline <= 1 and 0 <= diff.value <= 1:  # a share: its change in percentage points
             add([100 * x for x in (diff.difference, *(diff.ci or ()))])
     if answer.calibration is not None:
-        add([answer.calibration.value, answer.calibration.achieved])
+        cal = answer.calibration
+        add([cal.value, cal.achieved, cal.lower, cal.upper, cal.replicates])
+        add([[s.value, s.achieved] for s in cal.solutions])
+        add([list(r) for r in cal.meeting_ranges])
+        for share in (cal.share_meeting, cal.probability):
+            if share is not None:
+                add([share, 100 * share])
     if answer.calibrate is not None:
         add([answer.calibrate.target, answer.calibrate.lower, answer.calibrate.upper])
     if answer.sweep is not None:

@@ -3,6 +3,7 @@
 `sim` imports nothing from the rest of simqa.
 """
 
+from sim.dispatch import RUN_KINDS, RequestOutcome, run_request
 from sim.errors import CapExceeded, LLMError, MissingDependency, ScenarioError, SimqaError, StoreError
 from sim.interventions import INTERVENTION_TYPES, Intervention
 from sim.output import ModelOutput
@@ -11,6 +12,7 @@ from sim.registry import ModelSpec, get_model, model_names, register
 from sim.result import Result, RunMeta
 from sim.runner import execute, prepare, run
 from sim.scenario import ResolvedScenario, Scenario, parse_scenario, resolve
+from sim.target import Target
 from sim.version import ENGINE_VERSION
 
 __version__ = ENGINE_VERSION
@@ -18,6 +20,7 @@ __version__ = ENGINE_VERSION
 __all__ = [
     "ENGINE_VERSION",
     "INTERVENTION_TYPES",
+    "RUN_KINDS",
     "CapExceeded",
     "Intervention",
     "LLMError",
@@ -25,6 +28,7 @@ __all__ = [
     "ModelOutput",
     "ModelParams",
     "ModelSpec",
+    "RequestOutcome",
     "ResolvedScenario",
     "Result",
     "RunMeta",
@@ -32,6 +36,7 @@ __all__ = [
     "ScenarioError",
     "SimqaError",
     "StoreError",
+    "Target",
     "execute",
     "get_model",
     "model_names",
@@ -40,4 +45,5 @@ __all__ = [
     "register",
     "resolve",
     "run",
+    "run_request",
 ]

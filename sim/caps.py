@@ -14,7 +14,7 @@ from sim.errors import CapExceeded
 DEFAULT_MAX_WORK = 4e9  # ~ a 1,000,000-agent abm over 365 days x 10 replicates
 MAX_SWEEP_VALUES = 1000
 MAX_COMPARE_SCENARIOS = 12
-MAX_CALIBRATION_RUNS = 60
+MAX_CALIBRATION_RUNS = 150  # a scan of the range plus the refinement of each bracket
 
 
 def max_work() -> float:

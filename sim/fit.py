@@ -1291,7 +1291,7 @@ def forecast(
                 update[name] = length if info.annotation is int else float(length)
             params.append(spec.params.model_validate(update))
         if spec.batch_run is not None:
-            return list(spec.batch_run(params, resolved.interventions))
+            return list(spec.batch_run(params, [resolved.interventions] * len(params)))
         return [spec.run(p, resolved.interventions) for p in params]
 
     outputs = runs(steps)

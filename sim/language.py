@@ -86,6 +86,10 @@ class MetricLanguage(_Declaration):
     headline: the metric an answer leads with when the question names none.
     label: how an answer names it ("people infectious at the peak"); shown: whether an answer's summary
       of a run lists it.
+    run_end: the metric is the step the run ended on (an epidemic run until it is over).
+    replaces: when a run reports this metric, an answer shows it in place of these (the size of a
+      major outbreak in place of a mean over replicates of which some died out).
+    interval: how an answer names the metric's interval when it is not the replicates' range ("95% CI").
     """
 
     phrases: tuple[str, ...] = ()
@@ -98,6 +102,9 @@ class MetricLanguage(_Declaration):
     headline: bool = False
     label: str | None = None
     shown: bool = True
+    run_end: bool = False
+    replaces: tuple[str, ...] = ()
+    interval: str | None = None
 
 
 class FieldLanguage(_Declaration):
@@ -242,7 +249,11 @@ RUN_CONTROL_LANGUAGE: dict[str, ParamLanguage] = {
 
 
 def complete_language(
-    language: ModelLanguage | None, params: type[BaseModel], metrics: tuple[str, ...], interventions: Any
+    language: ModelLanguage | None,
+    params: type[BaseModel],
+    metrics: tuple[str, ...],
+    interventions: Any,
+    run_metrics: tuple[str, ...] = (),
 ) -> ModelLanguage:
     """The declaration checked against the model, with every parameter and metric present.
 
@@ -250,7 +261,7 @@ def complete_language(
     rate"), with the dimension its type implies; the run controls come from RUN_CONTROL_LANGUAGE.
     """
     language = language or ModelLanguage()
-    _check_names(language, params, metrics, interventions)
+    _check_names(language, params, (*metrics, *run_metrics), interventions)
     declared = dict(language.params)
     for name, info in params.model_fields.items():
         if name in declared:

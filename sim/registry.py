@@ -48,6 +48,14 @@ class ModelSpec:
     finalize: optional, `finalize(params, joined_output) -> ModelOutput` adds what depends on all
       replicates together (notes such as "3 of 20 replicates died out"), from the metrics,
       breakdowns and `replicate_facts` (not the series, which a worker may have dropped).
+    batch_run: optional, `batch_run(params_list, interventions_list) -> list[ModelOutput]` runs many
+      parameter sets at once (one interventions list per set), each as `run` would; used for sweeps
+      and calibration scans of runs with one replicate.
+    stochastic: whether a run's numbers depend on its seed, so that one run is one draw and
+      experiments need replicates: a bool, or `stochastic(params) -> bool` for a model that is
+      deterministic for some settings (seir with one replicate is its ODE). Unstated: stochastic.
+    run_metrics: values of the replicates together that a run may report (`ModelOutput.run_metrics`,
+      e.g. the probability of a major outbreak); the language may name them like metrics.
     language: how people talk about the model (`sim.language.ModelLanguage`): the words that route
       a question to it, how each parameter, metric and intervention is named, what it does not
       represent. Read by the translators, the composer and the explainer. Whatever is left out is
@@ -68,17 +76,19 @@ class ModelSpec:
     breakdowns: tuple[str, ...] = ()
     time_unit: str = "day"
     work: Callable[[Any], float] | None = None
-    batch_run: Callable[[Sequence[Any], Sequence[Any]], list[ModelOutput]] | None = None
+    batch_run: Callable[[Sequence[Any], Sequence[Sequence[Any]]], list[ModelOutput]] | None = None
     keywords: tuple[str, ...] = field(default=())
     run_replicates: ReplicatesFunction | None = None
     finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
+    stochastic: bool | Callable[[Any], bool] = True
     observables: Observables | None = None
     fit_params: tuple[FitParam, ...] = ()
     language: ModelLanguage | None = None
+    run_metrics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         try:
-            complete = complete_language(self.language, self.params, self.metrics, self.interventions)
+            complete = complete_language(self.language, self.params, self.metrics, self.interventions, self.run_metrics)
             if self.keywords:  # the older way for a plugin to name its routing words
                 complete = complete.model_copy(update={"words": (*complete.words, *self.keywords)})
         except ValueError as exc:
@@ -93,6 +103,10 @@ class ModelSpec:
 
     def work_units(self, params: ModelParams) -> float:
         return float(self.work(params)) if self.work else float(params.replicates)
+
+    def is_stochastic(self, params: ModelParams) -> bool:
+        """True when a run with `params` is one draw of the model's randomness."""
+        return bool(self.stochastic(params)) if callable(self.stochastic) else bool(self.stochastic)
 
 
 _BUILTINS = {

@@ -27,9 +27,12 @@ class RunMeta(BaseModel):
 class Result(BaseModel):
     """Summary of one run.
 
-    metrics: mean over replicates (a breakdown such as `infections_by_setting` is a nested dict)
+    metrics: mean over replicates (a breakdown such as `infections_by_setting` is a nested dict),
+      and values of the replicates together (`major_outbreak_probability`), which have no
+      per-replicate values
     ci: for replicates > 1, the central 95% range of the replicate values of each scalar metric:
-      the spread of outcomes the model's randomness gives, not only the uncertainty of the mean
+      the spread of outcomes the model's randomness gives, not only the uncertainty of the mean;
+      for a value of the replicates together, its own interval (a probability's 95% CI)
     replicate_metrics: each replicate's value, kept so experiments can pair replicates
     series: mean over replicates of each series, one value per step (`time_unit`)
     """
@@ -68,6 +71,11 @@ def summarise(resolved: ResolvedScenario, output: ModelOutput, wall_ms: float) -
         per_rep[name] = [_clean(v) for v in arr]
         if arr.size > 1:
             lo, hi = np.percentile(arr, [tail, 100 - tail])
+            ci[name] = (_clean(lo), _clean(hi))
+    for name, value in output.run_metrics.items():
+        metrics[name] = _clean(value)
+        if name in output.run_intervals:
+            lo, hi = output.run_intervals[name]
             ci[name] = (_clean(lo), _clean(hi))
     for name, parts in output.breakdowns.items():
         metrics[name] = {k: _clean(np.asarray(v, dtype=float).mean()) for k, v in parts.items()}

@@ -68,19 +68,45 @@ def run_all(
     progress: Progress | None,
     cache: RunCache | None,
     keep_series: bool = True,
+    vectorise: bool = False,
 ) -> list[Result]:
     """Cached runs come from the cache; the rest go to the executor, as data (`run_scenarios`: whole
     runs, or replicate ranges of large ones), grouped by their work units. Results without series
-    are not cached: the run store keeps whole runs."""
+    are not cached: the run store keeps whole runs.
+
+    vectorise: runs that a model's `batch_run` can do in one call (sweeps, calibration scans) run so
+    (their numbers equal single runs' to the solver's tolerance); each is stored like any run, so
+    every run id an answer gives can be looked up later.
+    """
     results = [cached(r, cache) for r in resolved]
     todo = [i for i, res in enumerate(results) if res is None]
-    runner = executor or default_executor()
-    fresh = run_scenarios([resolved[i] for i in todo], runner, progress, keep_series) if todo else []
+    batch = batch_run_all([resolved[i] for i in todo], progress) if vectorise else None
+    if batch is not None:
+        fresh = batch
+    else:
+        runner = executor or default_executor()
+        fresh = run_scenarios([resolved[i] for i in todo], runner, progress, keep_series) if todo else []
     for i, res in zip(todo, fresh, strict=True):
         results[i] = res
         if cache is not None and keep_series:
             cache.put(res)
     return [r for r in results if r is not None]
+
+
+def batch_run_all(resolved: list[ResolvedScenario], progress: Progress | None = None) -> list[Result] | None:
+    """The runs of a model with a vectorised `batch_run` (the seir ODE) in one call, when every one
+    of them has one replicate; None when they cannot run as a batch."""
+    if len(resolved) < 2:
+        return None
+    spec = resolved[0].spec
+    if spec.batch_run is None or any(r.spec is not spec or r.params.replicates != 1 for r in resolved):
+        return None
+    start = time.perf_counter()
+    outputs = spec.batch_run([r.params for r in resolved], [r.interventions for r in resolved])
+    wall_ms = (time.perf_counter() - start) * 1000 / len(resolved)
+    if progress is not None:
+        progress(len(resolved), len(resolved))
+    return [summarise(r, o, wall_ms) for r, o in zip(resolved, outputs, strict=True)]
 
 
 def run(

@@ -31,11 +31,29 @@ class Citation(BaseModel):
     run_id: str | None = None
 
 
+class CalibrationSolution(BaseModel):
+    value: float
+    achieved: float
+    share_meeting: float | None = None
+
+
 class CalibrationSummary(BaseModel):
+    """The answer of a calibration. Beyond value / achieved / met / note: every value in the range
+    that meets the target (`solutions`), for a limit the stretches that meet it, the range searched,
+    the replicates of every run, and for stochastic runs the share of replicates meeting the target
+    at `value` (and the `probability` asked for, if any)."""
+
     value: float
     achieved: float
     met: bool
     note: str = ""
+    solutions: list[CalibrationSolution] = Field(default_factory=list)
+    meeting_ranges: list[tuple[float, float]] = Field(default_factory=list)
+    lower: float | None = None
+    upper: float | None = None
+    replicates: int = 1
+    probability: float | None = None
+    share_meeting: float | None = None
 
 
 class DataSummary(BaseModel):

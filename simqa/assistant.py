@@ -199,7 +199,7 @@ class Assistant:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
         text = self._maybe_llm_text(question, request, outcome, text, notes)
-        citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in outcome.results]
+        citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in _cited_runs(request, outcome)]
         timings["compose"] = _ms(start)
 
         answer = Answer(
@@ -220,16 +220,14 @@ class Assistant:
             usage=translation.usage,
             differences=outcome.differences,
             calibration=(
-                CalibrationSummary(
-                    value=outcome.calibration.value,
-                    achieved=outcome.calibration.achieved,
-                    met=outcome.calibration.met,
-                    note=outcome.calibration.note,
-                )
+                CalibrationSummary.model_validate(outcome.calibration.model_dump(exclude={"results"}))
                 if outcome.calibration
                 else None
             ),
-            notes=_notes_for(request, [*request.notes, *translation.notes, *_default_field_notes(request), *notes]),
+            notes=_notes_for(
+                request,
+                [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes],
+            ),
         )
         answer._full_results = outcome.results
         return answer, request
@@ -348,22 +346,16 @@ class Assistant:
         return self._offline_translator().translate(question, context)
 
     def _run(self, request: Request, progress: Progress | None) -> Outcome:
-        from sim import experiments
-        from sim.runner import run
+        from sim.dispatch import run_request
 
-        cache = self._cache()
-        scenarios = request.scenarios
-        if request.kind == "simulate":
-            return Outcome(results=[run(scenarios[0], cache=cache, progress=progress)])
-        if request.kind == "compare":
-            cmp = experiments.compare(scenarios, progress=progress, cache=cache)
-            return Outcome(results=cmp.results, differences=cmp.differences)
-        if request.kind == "sweep":
-            assert request.sweep is not None
-            return Outcome(results=experiments.sweep(scenarios[0], request.sweep, progress=progress, cache=cache))
-        assert request.calibrate is not None
-        cal = experiments.calibrate(scenarios[0], request.calibrate, progress=progress, cache=cache)
-        return Outcome(results=cal.results, calibration=cal)
+        return run_request(
+            request.kind,
+            request.scenarios,
+            sweep_spec=request.sweep,
+            calibrate_spec=request.calibrate,
+            cache=self._cache(),
+            progress=progress,
+        )
 
     def _cache(self) -> Any:
         store = self._store()
@@ -456,6 +448,26 @@ class Conversation:
         return self.turns[-1].request if self.turns else None
 
 
+def _cited_runs(request: Request, outcome: Outcome) -> list[Result]:
+    """The runs an answer rests on: all of them, but for a calibration only the runs at its solutions
+    and at the answer (not every value the search tried)."""
+    cal = outcome.calibration
+    if request.kind != "calibrate" or cal is None:
+        return outcome.results
+    wanted = {s.value for s in cal.solutions}
+    keep = [r for r in outcome.results[:-1] if _searched_value(r, cal.param) in wanted]
+    return [*keep, outcome.results[-1]]
+
+
+def _searched_value(result: Result, param: str) -> float | None:
+    from sim.target import Target
+
+    try:
+        return Target.parse(param, result.scenario.model).value_in(result.scenario)
+    except ScenarioError:
+        return None
+
+
 def _observables(model: str) -> Any:
     from sim.registry import get_model
 
@@ -491,14 +503,17 @@ def _default_field_notes(request: Request) -> list[str]:
 
 
 def _typed_sweep(request: Request) -> Any:
-    """The sweep with whole-number parameters written as whole numbers (20 riders, not 20.0)."""
+    """The sweep with whole-number targets written as whole numbers (20, not 20.0)."""
     sweep, model = request.sweep, request.model
-    if sweep is None or model is None or "." in sweep.param:
+    if sweep is None or model is None:
         return sweep
-    from sim.registry import get_model
+    from sim.target import Target
 
-    info = get_model(model).params.model_fields.get(sweep.param)
-    if info is None or info.annotation is not int:
+    try:
+        target = Target.parse(sweep.param, model, "sweep")
+    except ScenarioError:
+        return sweep
+    if not target.whole:
         return sweep
     return sweep.model_copy(update={"values": [int(v) if float(v).is_integer() else v for v in sweep.values]})
 

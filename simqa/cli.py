@@ -37,11 +37,14 @@ A request JSON runs one experiment. Its fields are those of the Answer JSON:
   scenarios   scenario objects {model, params, interventions, label}; compare: two or more, the first
               the baseline; sweep and calibrate: one, the base scenario
   sweep       {"param": P, "values": [...]}: P a parameter or an intervention field (TYPE.FIELD)
-  calibrate   {"param": P, "metric": M, "target": X, "relation": R, "lower": L, "upper": U}: the value
-              of P at which M meets X; relation "eq" (within 1%, the default), "le" (at most X) or
-              "ge" (at least X); lower / upper (optional) narrow the search within P's bounds
+  calibrate   {"param": P, "metric": M, "target": X, "relation": R, "lower": L, "upper": U,
+              "probability": Q}: the values of P at which M meets X; relation "eq" (within 1%, the
+              default), "le" (at most X) or "ge" (at least X); lower / upper (optional) narrow the
+              search within P's bounds; probability (optional, le / ge) asks for the limit to hold
+              in that share of the replicates (0.9: in 90% of shifts)
 The results JSON has kind and results (one per run), plus differences (compare), sweep, or
-calibration (value, achieved, met, note). Examples: docs/requests.md."""
+calibration (value, achieved, met, note, solutions, share_meeting, ...), and notes. Examples:
+docs/requests.md."""
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -282,8 +285,7 @@ def _read_json(path: str) -> Any:
 
 def run_payload(data: Any, replicates: int | None = None, seed: int | None = None) -> dict[str, Any]:
     """Run a scenario or request given as JSON data; the results as JSON-ready data."""
-    from sim import experiments
-    from sim.runner import run
+    from sim.dispatch import run_request
     from sim.scenario import parse_scenario
     from simqa.json_input import check_payload
 
@@ -291,8 +293,8 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
         raise SimqaError(f"expected a JSON object (a scenario or a request), got {type(data).__name__}")
     check_payload(data)
     if "kind" not in data:
-        result = run(parse_scenario(data), replicates=replicates, seed=seed)
-        return {"kind": "simulate", "results": [result.model_dump(mode="json")]}
+        outcome = run_request("simulate", [parse_scenario(data)], replicates=replicates, seed=seed)
+        return {"kind": "simulate", "results": [r.model_dump(mode="json") for r in outcome.results]}
     from pydantic import ValidationError
 
     from simqa.request import RUN_KINDS, Request
@@ -305,23 +307,24 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
         raise SimqaError(f"invalid request at {where}: {err['msg']}") from None
     if request.kind not in RUN_KINDS:
         raise SimqaError(f"kind {request.kind!r} runs nothing; `simqa run` takes {', '.join(RUN_KINDS)}")
+    outcome = run_request(
+        request.kind,
+        request.scenarios,
+        sweep_spec=request.sweep,
+        calibrate_spec=request.calibrate,
+        replicates=replicates,
+        seed=seed,
+    )
     out: dict[str, Any] = {"kind": request.kind}
-    if request.kind == "simulate":
-        out["results"] = [run(request.scenarios[0], replicates=replicates, seed=seed).model_dump(mode="json")]
-    elif request.kind == "compare":
-        cmp = experiments.compare(request.scenarios, replicates=replicates, seed=seed)
-        out["results"] = [r.model_dump(mode="json") for r in cmp.results]
-        out["differences"] = [d.model_dump(mode="json") for d in cmp.differences]
-    elif request.kind == "sweep":
-        assert request.sweep is not None
-        results = experiments.sweep(request.scenarios[0], request.sweep, replicates=replicates, seed=seed)
+    if request.sweep is not None:
         out["sweep"] = request.sweep.model_dump()
-        out["results"] = [r.model_dump(mode="json") for r in results]
-    else:
-        assert request.calibrate is not None
-        cal = experiments.calibrate(request.scenarios[0], request.calibrate, replicates=replicates, seed=seed)
-        out["calibration"] = cal.model_dump(mode="json", exclude={"results"})
-        out["results"] = [r.model_dump(mode="json") for r in cal.results]
+    if outcome.calibration is not None:
+        out["calibration"] = outcome.calibration.model_dump(mode="json", exclude={"results"})
+    out["results"] = [r.model_dump(mode="json") for r in outcome.results]
+    if request.kind == "compare":
+        out["differences"] = [d.model_dump(mode="json") for d in outcome.differences]
+    if outcome.notes:
+        out["notes"] = outcome.notes
     return out
 
 

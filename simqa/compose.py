@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
+from sim.dispatch import RequestOutcome
 from sim.errors import SimqaError
 from sim.experiments import CalibrationOutcome, Difference
 from sim.language import MetricLanguage
@@ -60,13 +60,8 @@ def is_day(name: str, model: str | None = None) -> bool:
     return metric_language(name, model).dimension == "day"
 
 
-@dataclass
-class Outcome:
-    """What running a request produced."""
-
-    results: list[Result] = field(default_factory=list)
-    differences: list[Difference] = field(default_factory=list)
-    calibration: CalibrationOutcome | None = None
+# What running a request produced (`sim.run_request`).
+Outcome = RequestOutcome
 
 
 def headline_metrics(model: str) -> tuple[str, ...]:
@@ -136,21 +131,38 @@ def describe_scenario(scenario: Scenario, stated: Iterable[str] = ()) -> str:
 
 
 def _metrics_sentence(result: Result, model: str) -> str:
+    """The headline metrics with their ranges. A metric a run reports in place of others takes their
+    place (when some replicates died out, the probability of a major outbreak and the size of one
+    replace the mean attack rate and total, which would average two kinds of outcome)."""
     bits = []
-    for name in headline_metrics(model):
+    names = list(headline_metrics(model))
+    for name, lang in _declared_metrics(model).items():
+        if lang.replaces and name in result.metrics:
+            names = [n for n in names if n not in lang.replaces and n != name] + [name]
+    for name in names:
         if name not in result.metrics or isinstance(result.metrics[name], dict):
             continue
         value = result.scalar(name)
         text = f"{metric_label(name, model)} {format_metric(name, value)}"
         if name in result.ci:
             lo, hi = result.ci[name]
-            text += f" ({_format_interval(name, lo, hi)})"
+            interval = metric_language(name, model).interval
+            text += f" ({interval + ' ' if interval else ''}{_format_interval(name, lo, hi)})"
         bits.append(text)
     return "; ".join(bits)
 
 
+def _declared_metrics(model: str) -> dict[str, MetricLanguage]:
+    try:
+        return dict(get_model(model).words.metrics)
+    except SimqaError:
+        return {}
+
+
 def _interval_note(results: list[Result], compared: bool = False) -> str:
     reps = results[0].meta.replicates if results else 1
+    if reps == 1 and results and not _stochastic(results[0]):
+        return ""  # a deterministic model: its note says there is no random variation
     if reps > 1:
         text = (
             f"Ranges in brackets hold the central {round(INTERVAL_LEVEL * 100)}% of the outcomes of {reps} replicates "
@@ -160,6 +172,16 @@ def _interval_note(results: list[Result], compared: bool = False) -> str:
             text += "; a CI of a difference is the 95% confidence interval of the mean paired difference"
         return text + "."
     return "One run (replicates = 1): ask for replicates to see the spread of outcomes."
+
+
+def _stochastic(result: Result) -> bool:
+    try:
+        from sim.scenario import resolve
+
+        resolved = resolve(result.scenario)
+    except Exception:  # a plugin that is gone: say what a stochastic run would
+        return True
+    return resolved.spec.is_stochastic(resolved.params)
 
 
 def _breakdown_sentence(result: Result) -> str:
@@ -191,7 +213,8 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
     if kind == "simulate":
         res = outcome.results[0]
         lines.append(f"Ran the {model} model with {describe_scenario(res.scenario, stated)}.")
-        lines.append(_metrics_sentence(res, model).capitalize() + ".")
+        sentence = _metrics_sentence(res, model)
+        lines.append(sentence[:1].upper() + sentence[1:] + ".")
         breakdown = _breakdown_sentence(res)
         if breakdown:
             lines.append(breakdown.capitalize())
@@ -214,22 +237,48 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
         for res in outcome.results:
             lines.append(f"- {res.label}: {_metrics_sentence(res, model)}")
     elif kind == "calibrate" and outcome.calibration is not None:
-        cal = outcome.calibration
-        relation = {"eq": "of", "le": "of at most", "ge": "of at least"}[cal.relation]
-        target = format_metric(cal.metric, cal.target)
-        if cal.met:
-            lines.append(
-                f"{cal.param} = {format_param(_round_sig(cal.value))} gives {metric_label(cal.metric, model)} "
-                f"{format_metric(cal.metric, cal.achieved)} (target {relation} {target}), found in "
-                f"{len(cal.results)} runs of the {model} model."
-            )
-        else:
-            lines.append(f"The target {cal.metric} {relation} {target} could not be met: {cal.note}.")
-        final = outcome.results[-1]
-        lines.append(f"At that value: {_metrics_sentence(final, model)}.")
+        lines += _calibration_lines(outcome.calibration, model, outcome.results[-1])
     lines.append(_interval_note(outcome.results, bool(outcome.differences)))
     lines += _notes(kind, outcome.results)
+    lines += [n[:1].upper() + n[1:].rstrip(".") + "." for n in outcome.notes]
     return "\n".join(line for line in lines if line)
+
+
+def _calibration_lines(cal: CalibrationOutcome, model: str, final: Result) -> list[str]:
+    """The answer of a calibration: the value, what it reaches, how often across replicates, and the
+    other values that meet the target (or the closest value when none does)."""
+    relation = {"eq": "of", "le": "of at most", "ge": "of at least"}[cal.relation]
+    target = format_metric(cal.metric, cal.target)
+    words = metric_label(cal.metric, model)
+    value = format_param(_round_sig(cal.value, 4))
+    lines = []
+    if cal.met and cal.probability is not None and cal.share_meeting is not None:
+        lines.append(
+            f"{cal.param} = {value} meets {words} {relation} {target} in {_percent(cal.share_meeting)} of "
+            f"{cal.replicates} replicates (target: in at least {_percent(cal.probability)}); the mean is "
+            f"{format_metric(cal.metric, cal.achieved)}. Found in {len(cal.results)} runs of the {model} model."
+        )
+    elif cal.met:
+        share = ""
+        if cal.share_meeting is not None:
+            share = (
+                f" as the mean over {cal.replicates} replicates; {_percent(cal.share_meeting)} of the replicates "
+                "meet it one by one"
+            )
+        lines.append(
+            f"{cal.param} = {value} gives {words} {format_metric(cal.metric, cal.achieved)} (target {relation} "
+            f"{target}){share}, found in {len(cal.results)} runs of the {model} model."
+        )
+    else:
+        lines.append(f"The target {cal.metric} {relation} {target} could not be met.")
+    if cal.note:
+        lines.append(cal.note[:1].upper() + cal.note[1:] + ".")
+    lines.append(f"At {cal.param} = {value}: {_metrics_sentence(final, model)}.")
+    return lines
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%"
 
 
 def _change_sentence(diffs: list[Difference]) -> str:
@@ -290,17 +339,29 @@ def _notes(kind: str, results: list[Result]) -> list[str]:
         except SimqaError:
             continue
         horizon = next((n for n, p in words.params.items() if p.horizon and p.unit == "day"), None)
-        day_metric = next((n for n, m in words.metrics.items() if m.dimension == "day"), None)
-        if horizon is None or day_metric is None:
+        day_metrics = [n for n, m in words.metrics.items() if m.dimension == "day"]
+        end_metric = next((n for n in day_metrics if words.metrics[n].run_end), None)
+        peak_metric = next((n for n in day_metrics if not words.metrics[n].run_end), None)
+        days = r.scenario.params.get(horizon) if horizon else None
+        end = r.metrics.get(end_metric) if end_metric else None
+        last = days if isinstance(days, int | float) else end
+        peak = r.metrics.get(peak_metric) if peak_metric else None
+        label = f"{r.label}: " if len(runs) > 1 else ""
+        if not isinstance(last, int | float) or not isinstance(peak, int | float):
             continue
-        days = r.scenario.params.get(horizon)
-        peak = r.metrics.get(day_metric)
-        if isinstance(days, int | float) and isinstance(peak, int | float) and peak >= days - max(1, 0.02 * days):
-            label = f"{r.label}: " if len(runs) > 1 else ""
+        if peak >= last - max(1, 0.02 * last):
             out.append(
-                f"{label}The peak falls at the end of the run (day {round(peak)} of {days}): infections may still "
-                "be rising when the run ends, so the true peak may be later and higher; ask for more days."
+                f"{label}The peak falls at the end of the run (day {round(peak)} of {round(last)}): infections may "
+                "still be rising when the run ends, so the true peak may be later and higher; ask for more days."
             )
+        if days is None:
+            latest_end = max(r.replicate_metrics.get(end_metric or "") or [last])
+            for iv in r.scenario.interventions:
+                if iv.start_day >= latest_end:
+                    out.append(
+                        f"{label}{iv.type} starts on day {iv.start_day}, after the epidemic was over (by day "
+                        f"{round(latest_end)}): it changes nothing in this run."
+                    )
     return out
 
 
@@ -360,7 +421,15 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
         values |= set(request.sweep.values)
     if outcome.calibration is not None:
         cal = outcome.calibration
-        values |= {cal.value, cal.target, cal.achieved, float(len(cal.results))}
+        values |= {cal.value, cal.target, cal.achieved, float(len(cal.results)), float(cal.replicates)}
+        values |= {x for x in (cal.lower, cal.upper) if x is not None}
+        for share in (cal.share_meeting, cal.probability):
+            if share is not None:
+                values |= {share, share * 100}
+        for solution in cal.solutions:
+            values |= {solution.value, solution.achieved}
+        for a, b in cal.meeting_ranges:
+            values |= {a, b}
     values.add(float(len(outcome.results)))
     return {v for v in values if math.isfinite(v)}
 

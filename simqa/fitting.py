@@ -440,7 +440,7 @@ def fit_spread(fit_run: FitRun, request: Request) -> list[str]:
             )
             for d in draws
         ]
-        outputs = spec.batch_run(params, resolved.interventions)
+        outputs = spec.batch_run(params, [resolved.interventions] * len(params))
         per_scenario.append({m: [float(o.metrics[m][0]) for o in outputs] for m in outputs[0].metrics})
     notes = []
     for scenario, metrics in zip(request.scenarios[1:], per_scenario[1:], strict=True):

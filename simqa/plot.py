@@ -9,6 +9,7 @@ Terminal sparklines of one answer share one scale.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,11 +72,10 @@ def _series_axis(ax: Any, results: Sequence[Result]) -> None:
 
 def param_value(result: Result, param: str) -> float:
     """The value of a model parameter, or of an intervention field (`type.field`)."""
-    if "." in param:
-        iv_type, _, field = param.partition(".")
-        iv = next(iv for iv in result.scenario.interventions if iv.type == iv_type)
-        return float(getattr(iv, field))
-    return float(result.scenario.params[param])
+    from sim.target import Target
+
+    value = Target.parse(param, result.scenario.model).value_in(result.scenario)
+    return math.nan if value is None else value
 
 
 def save_plot(answer: Answer, path: Path) -> Path | None:

@@ -41,8 +41,12 @@ from sim.interventions import (
 )
 from sim.models.abm_language import LANGUAGE
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
+from sim.models.abm_r0 import GroupSetting, generation_corrections, reproduction_matrix, spectral_radius
+from sim.models.epidemic import horizon_notes, outbreak_summary
+from sim.models.epidemic_language import RUN_METRICS
 from sim.models.observed import ABM_FIT_PARAMS, ABM_OBSERVABLES
-from sim.output import ModelOutput, replicate_seeds
+from sim.models.seir import expected_epidemic_days
+from sim.output import ModelOutput, replicate_seeds, stack_series
 from sim.params import ModelParams
 from sim.registry import ModelSpec
 
@@ -64,10 +68,11 @@ QUARANTINE_DAYS = 14
 # number of replicates, and a range of replicates run on its own gives the numbers of the whole run.
 POPULATION_STREAM = 1_000_000
 
-# A replicate "died out" when it ended with fewer than this share ever infected.
-DIED_OUT_ATTACK_RATE = 0.01
+# An unstated horizon runs until the epidemic is over, at most two years (the model has no waning
+# immunity or seasonality: a second year is outside its validity).
+MAX_HORIZON_DAYS = 730
 
-METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected")
+METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected", "end_day")
 INTERVENTIONS = frozenset(
     {
         "contact_reduction",
@@ -80,6 +85,7 @@ INTERVENTIONS = frozenset(
     }
 )
 NEVER = np.iinfo(np.int32).max
+CORRECTION_ROUNDS = 1
 
 
 class AbmParams(ModelParams):
@@ -90,7 +96,15 @@ class AbmParams(ModelParams):
     r0: float = Field(
         2.5, gt=0, le=20, description="basic reproduction number: next-generation R0 of the synthetic population"
     )
-    days: int = Field(180, ge=1, le=730, description="days simulated; series have days + 1 values (day 0..days)")
+    days: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        description=(
+            "days simulated (series have days + 1 values, day 0..days); unstated: until the epidemic is over "
+            f"(no one exposed or infectious, nothing imported), at most {MAX_HORIZON_DAYS}"
+        ),
+    )
     initial_infected: int = Field(
         10, ge=1, le=10_000_000, description="agents infectious on day 0, chosen at random (counted in attack rate)"
     )
@@ -99,15 +113,15 @@ class AbmParams(ModelParams):
     # 3.7 days: with gamma periods of shape 4 the mean generation time is incubation + 0.625 x
     # infectious = 7.5 days, the mean serial interval of Li et al. 2020, NEJM 382:1199.
     infectious_days: float = Field(3.7, ge=1, le=30, description="mean days a case stays infectious")
-    # share of SARS-CoV-2 infections with symptoms, about 0.6-0.7: Buitrago-Garcia et al. 2020,
-    # PLoS Med 17:e1003346 (20% asymptomatic throughout, more pre-symptomatic); 0.67 also matches
-    # influenza (Carrat et al. 2008, Am J Epidemiol 167:775).
+    # share of SARS-CoV-2 infections with symptoms: 20% (95% CI 17-25%) stayed asymptomatic throughout,
+    # Buitrago-Garcia et al. 2020, PLoS Med 17:e1003346 (living systematic review and meta-analysis).
     symptomatic_fraction: float = Field(
-        0.67, ge=0, le=1, description="share of infections with symptoms (only these can be detected)"
+        0.8, ge=0, le=1, description="share of infections with symptoms (only these can be detected)"
     )
-    # mean days from symptom onset to isolation, Bi et al. 2020, Lancet Infect Dis 20:911 (as seir).
+    # cases found by symptom-based surveillance were isolated on average 4.6 days after symptom onset,
+    # Bi et al. 2020, Lancet Infect Dis 20:911 (2.7 with contact tracing, which the model does not do); as seir.
     isolation_delay_days: float = Field(
-        2.7, ge=0, le=14, description="mean days from becoming infectious to detection of a symptomatic case"
+        4.6, ge=0, le=14, description="mean days from becoming infectious to detection of a symptomatic case"
     )
     # 2.53 persons per household: US Census Bureau, 2020 (America's Families and Living Arrangements).
     mean_household_size: float = Field(2.5, ge=1.5, le=6.0, description="mean people per household")
@@ -197,76 +211,112 @@ def _group_matrix(groups: np.ndarray, sizes: np.ndarray, types: np.ndarray) -> t
 
 
 def calibrate(population: Population, params: AbmParams) -> Calibration:
-    """Solve for `beta` so that the dominant eigenvalue of the next-generation matrix is `r0`.
-
-    K[a, b] = expected infections of type a caused by one type-b case in a fully susceptible
-    population. A case with infectious period T infects a given member of its group of size n
-    with probability 1 - exp(-beta * weight * T / (n - 1)); averaging over the period's
-    distribution and summing over the members of every group gives K, setting by setting.
+    """Solve for `beta` so that R0, the growth per generation of the early epidemic, is `r0`
+    (sim/models/abm_r0.py): each case infects the community and starts an outbreak in each of its
+    groups but the one it was infected in, where the outbreak it belongs to is followed generation
+    by generation. A case with infectious period T infects a given member of its group of size n
+    with probability 1 - exp(-beta * weight * T / (n - 1)), T drawn as the simulation draws it.
     """
+    key = (
+        id(population),
+        params.r0,
+        params.infectious_days,
+        params.well_mixed,
+        *_weights(params),
+    )
+    hit = _calibrations.get(key)
+    if hit is not None and hit[0] is population:
+        return hit[1]
+    calibration = _calibrate(population, params)
+    if len(_calibrations) > 64:
+        _calibrations.clear()
+    _calibrations[key] = (population, calibration)
+    return calibration
+
+
+_calibrations: dict[tuple[object, ...], tuple[Population, Calibration]] = {}
+
+
+def _calibrate(population: Population, params: AbmParams) -> Calibration:
     types = population.contact_types()
     type_counts = np.bincount(types, minlength=N_CONTACT_TYPES).astype(float)
     present = type_counts > 0
     periods, period_pmf = _duration_pmf(params.infectious_days)
     n = float(population.size)
+    everyone = np.outer(type_counts, type_counts) - np.diag(type_counts)
 
-    settings: list[tuple[np.ndarray, np.ndarray, float]] = []  # (sizes, pair counts, weight)
-    if params.well_mixed:
-        pairs = np.outer(type_counts, type_counts) - np.diag(type_counts)
-        settings.append((np.array([n]), pairs[None], 1.0))
-    else:
-        for groups, sizes, weight in (
-            (population.household, population.household_sizes, params.household_weight),
-            (population.school, population.school_sizes, params.school_weight),
-            (population.workplace, population.workplace_sizes, params.workplace_weight),
+    groups: list[GroupSetting] = []
+    community_weight = 1.0 if params.well_mixed else params.community_weight
+    if not params.well_mixed:
+        for name, members, sizes, weight in (
+            ("household", population.household, population.household_sizes, params.household_weight),
+            ("school", population.school, population.school_sizes, params.school_weight),
+            ("workplace", population.workplace, population.workplace_sizes, params.workplace_weight),
         ):
             if weight > 0:
-                unique_sizes, pairs = _group_matrix(groups, sizes, types)
-                settings.append((unique_sizes, pairs, weight))
-        if params.community_weight > 0:
-            pairs = np.outer(type_counts, type_counts) - np.diag(type_counts)
-            settings.append((np.array([n]), pairs[None], params.community_weight))
+                unique_sizes, pairs = _group_matrix(members, sizes, types)
+                if unique_sizes.size:
+                    groups.append(GroupSetting(name, unique_sizes, pairs, weight))
 
-    def setting_matrices(beta: float) -> list[np.ndarray]:
-        matrices = []
-        for sizes, pairs, weight in settings:
-            per_contact = beta * weight / (sizes - 1)
-            escape = np.exp(-np.outer(per_contact, periods)) @ period_pmf  # E[exp(-c T)] per size
-            k = np.tensordot(1.0 - escape, pairs, axes=1)  # [a, b] = infections of a by all b
-            matrices.append(np.divide(k, type_counts[None, :], out=np.zeros_like(k), where=present[None, :]))
-        return matrices
+    def community(beta: float) -> np.ndarray:
+        per_contact = beta * community_weight / (n - 1)
+        escape = float(np.exp(-per_contact * periods) @ period_pmf)
+        k = (1.0 - escape) * everyone
+        return np.divide(k, type_counts[None, :], out=np.zeros_like(k), where=present[None, :])
 
-    def spectral_radius(beta: float) -> float:
-        return float(np.max(np.abs(np.linalg.eigvals(sum(setting_matrices(beta))))))
+    def growth_at_r0(beta: float) -> float:
+        matrix = reproduction_matrix(beta, params.r0, groups, community(beta), type_counts, periods, period_pmf)
+        return spectral_radius(matrix)
 
     high = 1.0
-    while spectral_radius(high) < params.r0:
+    while growth_at_r0(high) < 1.0:
         high *= 4
         if high > 1e6:
+            reachable = spectral_radius(
+                reproduction_matrix(high, 1.0, groups, community(high), type_counts, periods, period_pmf)
+            )
             raise ScenarioError(
                 f"r0 = {params.r0} cannot be reached on this population: with these setting weights a case can "
-                f"infect at most about {spectral_radius(high):.3g} people; lower r0 or give the community a weight",
+                f"infect at most about {reachable:.3g} people; lower r0 or give the community a weight",
                 field="params.r0",
                 value=params.r0,
             )
     from scipy.optimize import brentq
 
-    beta = brentq(lambda b: spectral_radius(b) - params.r0, 0.0, high, xtol=1e-10, rtol=1e-10)
+    beta = brentq(lambda b: growth_at_r0(b) - 1.0, 0.0, high, xtol=1e-10, rtol=1e-10)
+    # Groups larger than the exact chain allows: correct its mean by sampled outbreaks at this beta and
+    # solve again (the correction changes little with beta: a second round moves beta by under 0.1%).
+    for _ in range(CORRECTION_ROUNDS):
+        groups = [
+            replace(
+                g,
+                corrections=generation_corrections(
+                    g.sizes,
+                    beta * g.weight / (g.sizes - 1),
+                    periods,
+                    period_pmf,
+                    params.incubation_days,
+                    params.infectious_days,
+                ),
+            )
+            for g in groups
+        ]
+        low, high = 0.5 * beta, 2.0 * beta
+        while growth_at_r0(low) > 1.0 and low > 1e-12:
+            low /= 2
+        while growth_at_r0(high) < 1.0 and high < 1e6:
+            high *= 2
+        beta = brentq(lambda b: growth_at_r0(b) - 1.0, low, high, xtol=1e-10, rtol=1e-10)
 
-    matrices = setting_matrices(beta)
-    total = sum(matrices)
-    eigenvalues, eigenvectors = np.linalg.eig(total)
+    matrix = reproduction_matrix(beta, params.r0, groups, community(beta), type_counts, periods, period_pmf)
+    eigenvalues, eigenvectors = np.linalg.eig(matrix)
     lead = int(np.argmax(np.abs(eigenvalues)))
-    case_mix = np.abs(np.real(eigenvectors[:, lead]))
-    case_mix /= case_mix.sum()
-    names = (
-        ["community"]
-        if params.well_mixed
-        else [name for name, w in zip(SETTINGS, _weights(params), strict=True) if w > 0]
-    )
+    mix = np.abs(np.real(eigenvectors[:, lead]))
+    infections = (matrix @ mix).reshape(len(groups) + 1, N_CONTACT_TYPES).sum(axis=1)
     shares = {name: 0.0 for name in SETTINGS}
-    for name, matrix in zip(names, matrices, strict=True):
-        shares[name] = float((matrix @ case_mix).sum() / (total @ case_mix).sum())
+    shares["community"] = float(infections[0] / infections.sum())
+    for index, group in enumerate(groups, start=1):
+        shares[group.name] = float(infections[index] / infections.sum())
     return Calibration(beta=float(beta), setting_share_of_r0=shares)
 
 
@@ -299,7 +349,7 @@ class Schedule:
         return bool(self.quarantine_compliance.any())
 
 
-def intervention_schedule(interventions: Sequence[InterventionBase], days: int) -> Schedule:
+def intervention_schedule(interventions: Sequence[InterventionBase], days: int = MAX_HORIZON_DAYS) -> Schedule:
     """Several interventions of one type combine: multipliers multiply, closures and compliances
     take the largest active value, vaccination campaigns add up."""
     ones = np.ones(days)
@@ -342,6 +392,12 @@ class Replicate:
     source: np.ndarray  # int8 per agent: HOUSEHOLD..IMPORTED, -1 initial or never infected
     infector: np.ndarray | None  # int32 per agent when recorded: -1 initial, imported or never infected
     initial: np.ndarray  # indices of the initial cases
+    end_day: int = 0  # the last day reported: the stated horizon, or the day the epidemic was over
+    over: bool = True  # the epidemic was over by `end_day`
+    active_at_end: int = 0  # agents exposed or infectious on `end_day`
+    final_infected: int = 0  # agents ever infected once the run went on to the end (or the cap)
+    final_day: int = 0  # the day the run on stopped
+    final_over: bool = True  # the epidemic was over when the run on stopped
 
 
 class _Susceptibles:
@@ -383,6 +439,7 @@ def simulate_replicate(
     beta: float,
     seed_sequence: np.random.SeedSequence,
     record_infectors: bool = False,
+    run_on: bool = True,
 ) -> Replicate:
     """Run one replicate. Draws every per-agent random quantity up front from `seed_sequence`, in a
     fixed order, so that scenarios with the same seed share them (common random numbers)."""
@@ -395,7 +452,9 @@ def simulate_replicate(
     rng = np.random.default_rng(disease_seq)
     attribution_rng = np.random.default_rng(attribution_seq)  # never feeds back into the dynamics
     n = population.size
-    days = params.days
+    # what is reported: the stated horizon, or (unstated) up to the end of the epidemic, at most the cap;
+    # the loop may run on past a stated horizon, only to measure the final attack rate
+    days = params.days if params.days is not None else MAX_HORIZON_DAYS
 
     threshold = rng.exponential(1.0, size=n).astype(np.float32)
     latent = _draw_durations(rng, params.incubation_days, n)
@@ -423,11 +482,13 @@ def simulate_replicate(
     community_inverse_others = 1.0 / max(n - 1, 1)
     import_hazard = params.imported_per_day / n
     any_imports = import_hazard * schedule.import_multiplier > 0
-    vaccinating = np.zeros(days, dtype=bool)
+    vaccinating = np.zeros(MAX_HORIZON_DAYS, dtype=bool)
     for daily_rate, _ in schedule.vaccination:
         vaccinating |= daily_rate > 0
-    # no infections, imports or vaccinations can happen after the last day with any of them
+    # no infections, imports or vaccinations can happen after the last day with any of them; once
+    # no one is exposed or infectious and nothing is imported, the epidemic is over
     activity_ahead = np.flip(np.cumsum(np.flip(any_imports | vaccinating))) > 0
+    imports_ahead = np.flip(np.cumsum(np.flip(any_imports))) > 0
 
     infected_day = np.full(n, NEVER, dtype=np.int32)
     onset_day = np.full(n, NEVER, dtype=np.int32)
@@ -479,7 +540,13 @@ def simulate_replicate(
     record(0)
     series["n_exposed"][0] = 0  # the initial cases are infectious from day 0
     series["n_infectious"][0] = initial.shape[0]
-    for day in range(days):
+    end_day, over, active_at_end = days, False, 0
+    day = 0
+    for day in range(MAX_HORIZON_DAYS):
+        if day == days:  # the end of a stated horizon: running on only to see where the epidemic ends
+            active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]
+            if not run_on:
+                break
         # ---- progression: exposed -> infectious -> recovered at the start of the day
         starting = onset_day[exposed_idx] <= day
         if starting.any():
@@ -509,12 +576,16 @@ def simulate_replicate(
             if n_protected and vaccinated_today:
                 pool.remove(np.flatnonzero(~susceptible[pool.agent] & (pool.remaining < np.inf)))
 
-        if infectious_idx.shape[0] == 0 and exposed_idx.shape[0] == 0 and not activity_ahead[day]:
-            record(day + 1)
-            for name, values in series.items():
-                if not name.startswith("new_"):
-                    values[day + 2 :] = values[day + 1]
-            break
+        if infectious_idx.shape[0] == 0 and exposed_idx.shape[0] == 0 and not imports_ahead[day]:
+            if day < days and (params.days is None or not activity_ahead[day]):
+                over, end_day = True, day + 1 if params.days is None else days
+                record(day + 1)
+                for name, values in series.items():
+                    if not name.startswith("new_"):
+                        values[day + 2 :] = values[day + 1]
+                break
+            if day >= days:
+                break
 
         # ---- who transmits outside the household, who can be reached there
         transmits_outside = np.ones(infectious_idx.shape[0], dtype=bool)
@@ -562,8 +633,10 @@ def simulate_replicate(
 
         parts = _hazard_parts(pool.group_ids, outside_open, group_rates, community_hazard, import_today)
         total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+        reported = day < days
         if np.ndim(total) == 0 and total == 0:
-            record(day + 1)
+            if reported:
+                record(day + 1)
             continue
         pool.remaining -= total
         crossed = np.flatnonzero(pool.remaining <= 0)
@@ -593,9 +666,10 @@ def simulate_replicate(
             setting_of_new = (cumulative <= pick[:, None]).sum(axis=1).clip(0, len(INFECTION_SOURCES) - 1)
             source[new] = setting_of_new
             by_source = np.bincount(setting_of_new, minlength=len(INFECTION_SOURCES))
-            series["new_infections"][day + 1] = new.shape[0]
-            for index, name in enumerate(INFECTION_SOURCES):
-                series[f"new_infections_{name}"][day + 1] = by_source[index]
+            if reported:
+                series["new_infections"][day + 1] = new.shape[0]
+                for index, name in enumerate(INFECTION_SOURCES):
+                    series[f"new_infections_{name}"][day + 1] = by_source[index]
             if infector is not None:
                 _record_infectors(
                     infector,
@@ -606,9 +680,28 @@ def simulate_replicate(
                     (households, schools, workplaces),
                     attribution_rng,
                 )
-        record(day + 1)
-
-    return Replicate(series=series, infected_day=infected_day, source=source, infector=infector, initial=initial)
+        if reported:
+            record(day + 1)
+    if params.days is not None:
+        over = active_at_end == 0  # no one exposed or infectious on the last day reported
+    elif not over:
+        active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]  # still going at the cap
+    final_over = exposed_idx.shape[0] + infectious_idx.shape[0] == 0
+    if params.days is None:
+        series = {name: values[: end_day + 1] for name, values in series.items()}
+    return Replicate(
+        series=series,
+        infected_day=infected_day,
+        source=source,
+        infector=infector,
+        initial=initial,
+        end_day=end_day,
+        over=over,
+        active_at_end=active_at_end,
+        final_infected=cum_infections,
+        final_day=day + 1 if final_over else MAX_HORIZON_DAYS,
+        final_over=final_over,
+    )
 
 
 def _hazard_parts(
@@ -690,19 +783,25 @@ def population_for(params: AbmParams) -> Population:
 
 
 def run_replicates(
-    params: AbmParams, interventions: Sequence[InterventionBase], seed_sequences: Sequence[np.random.SeedSequence]
+    params: AbmParams,
+    interventions: Sequence[InterventionBase],
+    seed_sequences: Sequence[np.random.SeedSequence],
+    run_on: bool = True,
 ) -> ModelOutput:
     """Run the replicates whose seed sequences are given (`sim.output.replicate_seeds`). Each draws
     from its own sequence and the population's stream only, so any range of replicates can run on
-    its own, on any worker, and give the numbers it gives inside the whole run."""
+    its own, on any worker, and give the numbers it gives inside the whole run. run_on=False: stop at
+    the stated horizon (a fit needs no more; the final attack rate is then the horizon's)."""
     if not seed_sequences:
         raise ValueError("run_replicates needs at least one seed sequence")
     population = population_for(params)
     calibration = calibrate(population, params)
-    schedule = intervention_schedule(interventions, params.days)
+    schedule = intervention_schedule(interventions, MAX_HORIZON_DAYS)
 
-    replicates = [simulate_replicate(population, params, schedule, calibration.beta, seq) for seq in seed_sequences]
-    series = {name: np.stack([rep.series[name] for rep in replicates]) for name in replicates[0].series}
+    replicates = [
+        simulate_replicate(population, params, schedule, calibration.beta, seq, run_on=run_on) for seq in seed_sequences
+    ]
+    series = {name: stack_series(name, [rep.series[name] for rep in replicates]) for name in replicates[0].series}
     if not schedule.vaccination:
         del series["n_vaccinated"], series["n_protected"]
 
@@ -714,11 +813,23 @@ def run_replicates(
         "peak_day": peak_day.astype(float),
         "attack_rate": total_infected / n,
         "total_infected": total_infected,
+        "end_day": np.array([rep.end_day for rep in replicates], dtype=float),
     }
+    facts = {
+        "over": np.array([rep.over for rep in replicates], dtype=float),
+        "active_at_end": np.array([rep.active_at_end for rep in replicates], dtype=float),
+        "final_attack_rate": np.array([rep.final_infected for rep in replicates], dtype=float) / n,
+        "final_day": np.array([rep.final_day for rep in replicates], dtype=float),
+        "final_over": np.array([rep.final_over for rep in replicates], dtype=float),
+    }
+    reported_until = params.days if params.days is not None else NEVER  # run-on infections are not reported
     by_setting = {name: series[f"new_infections_{name}"].sum(axis=1).astype(float) for name in INFECTION_SOURCES}
     age_counts = np.bincount(population.age_group, minlength=len(AGE_GROUPS)).astype(float)
     infected_by_age = np.stack(
-        [np.bincount(population.age_group[rep.infected_day != NEVER], minlength=len(AGE_GROUPS)) for rep in replicates]
+        [
+            np.bincount(population.age_group[rep.infected_day < reported_until], minlength=len(AGE_GROUPS))
+            for rep in replicates
+        ]
     ).astype(float)
     breakdowns = {
         "infections_by_setting": by_setting,
@@ -730,7 +841,8 @@ def run_replicates(
 
     shares = ", ".join(f"{k} {v:.0%}" for k, v in calibration.setting_share_of_r0.items() if v > 0)
     notes = [
-        f"transmission calibrated to next-generation R0 = {params.r0:g} on the synthetic population "
+        f"transmission calibrated to R0 = {params.r0:g}, the growth per generation of the early epidemic, on the "
+        "synthetic population "
         f"(share of R0 by setting: {shares})"
     ]
     if params.well_mixed:
@@ -741,16 +853,49 @@ def run_replicates(
             "travel_restriction has no effect here: no infections are imported (imported_per_day is 0); "
             "set imported_per_day to the infections arriving from outside each day for it to act"
         )
-    return ModelOutput(metrics=metrics, series=series, breakdowns=breakdowns, notes=notes)
+    return ModelOutput(metrics=metrics, series=series, breakdowns=breakdowns, notes=notes, replicate_facts=facts)
 
 
 def finalize(params: AbmParams, output: ModelOutput) -> ModelOutput:
-    """Notes about all the replicates of a run, once they are joined."""
-    died_out = int((output.metrics["attack_rate"] < DIED_OUT_ATTACK_RATE).sum())
-    if params.replicates > 1 and died_out:
-        note = f"{died_out} of {params.replicates} replicates died out (under {DIED_OUT_ATTACK_RATE:.0%} infected)"
-        return replace(output, notes=[*output.notes, note])
-    return output
+    """Notes about all the replicates of a run, once they are joined: where the run stopped, and
+    the outbreak probability when some replicates died out."""
+    facts = output.replicate_facts
+    over = facts["over"] > 0
+    notes = list(output.notes) + horizon_notes(
+        stated_days=params.days,
+        cap=MAX_HORIZON_DAYS,
+        end_day=output.metrics["end_day"],
+        over=over,
+        active_at_end=facts["active_at_end"],
+        attack_at_end=output.metrics["attack_rate"],
+        attack_final=facts["final_attack_rate"],
+        final_day=facts["final_day"],
+        final_over=facts["final_over"] > 0,
+    )
+    outbreaks = outbreak_summary(output.metrics["attack_rate"], ended=over)
+    run_metrics, run_intervals = dict(output.run_metrics), dict(output.run_intervals)
+    if outbreaks is not None:
+        notes.append(outbreaks.note)
+        run_metrics.update(outbreaks.metrics)
+        run_intervals.update(outbreaks.intervals)
+    return replace(output, notes=notes, run_metrics=run_metrics, run_intervals=run_intervals)
+
+
+def run_days(params: AbmParams) -> int:
+    """Days a run is expected to simulate: the stated horizon, or on to the end of the epidemic, as
+    long as the seir ODE's epidemic with the same r0 and periods takes (at most the cap; with imports
+    the epidemic does not end by itself, so the cap)."""
+    if params.imported_per_day > 0 and params.days is None:
+        return MAX_HORIZON_DAYS
+    expected = expected_epidemic_days(
+        params.population, params.r0, params.incubation_days, params.infectious_days, params.initial_infected
+    )
+    return min(MAX_HORIZON_DAYS, max(params.days or 0, expected))
+
+
+def work_units(params: AbmParams) -> float:
+    """Agent-days: agents x days run x replicates."""
+    return float(params.population) * run_days(params) * params.replicates
 
 
 def run(params: AbmParams, interventions: Sequence[InterventionBase]) -> ModelOutput:
@@ -772,10 +917,11 @@ SPEC = ModelSpec(
     interventions=INTERVENTIONS,
     breakdowns=("infections_by_setting", "infections_by_age", "attack_rate_by_age"),
     time_unit="day",
-    work=lambda p: float(p.population) * p.days * p.replicates,
+    work=work_units,
     run_replicates=run_replicates,
     finalize=finalize,
     observables=ABM_OBSERVABLES,
     fit_params=ABM_FIT_PARAMS,
     language=LANGUAGE,
+    run_metrics=RUN_METRICS,
 )

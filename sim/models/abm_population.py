@@ -23,6 +23,17 @@ AGE_SHARES = np.array([0.060, 0.163, 0.612, 0.165])
 HOUSEHOLD_SIZE_SHARES = np.array([0.282, 0.349, 0.151, 0.127, 0.058, 0.021, 0.012])
 HOUSEHOLD_SIZES = np.arange(1, len(HOUSEHOLD_SIZE_SHARES) + 1)
 
+# Who lives with whom, by age. People 65+ (noninstitutionalised, US 2013): 28% lived alone and 57%
+# with their spouse; in 2012 about 2.1 million of the 43.1 million lived in a household with a
+# grandchild present, 4.9% (Administration on Aging, US DHHS, A Profile of Older Americans: 2013,
+# "Living Arrangements"). A spouse of 65+ is taken to be 65+ too; the rest of the 65+ (10%) live
+# with adults of working age. Children (0-17) live with at least one adult aged 18-64 (their
+# parents), in households of two or more; a grandparent, when present, lives with them too.
+SHARE_65_ALONE = 0.28
+SHARE_65_WITH_SPOUSE = 0.57
+SHARE_65_WITH_GRANDCHILD = 0.049
+CHILD, ADULT, ELDER = range(3)  # household roles: 0-17, 18-64 (a household's head), 65+
+
 # Establishment sizes are heavy-tailed: a lognormal of this log-sd around the mean (an assumption;
 # the shape matches the spread of US establishment sizes, US Census Bureau, Statistics of US
 # Businesses 2019, only roughly).
@@ -98,6 +109,85 @@ def _sizes_covering(rng: np.random.Generator, total: int, draw: object, mean: fl
     return sizes
 
 
+def household_roles(household_sizes: np.ndarray, people_by_role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The role (CHILD, ADULT, ELDER) of every slot of every household, slot 0 of each household first,
+    with exactly `people_by_role` slots of each role, built to the living arrangements above:
+
+    1. a share `SHARE_65_ALONE` of the 65+ fill one-person households, and `SHARE_65_WITH_SPOUSE` of
+       them two-person households as couples;
+    2. every other household is headed by an adult of working age, with a second adult, and children
+       in the slots after; `SHARE_65_WITH_GRANDCHILD` of the 65+ take a child's slot in households of
+       three or more;
+    3. the counts are then met: surplus child slots become adults (an adult child at home, a
+       relative), missing ones take a second adult's slot (a single parent); 65+ still to place join
+       households of adults without children.
+    Only populations too small or too skewed for these rules break them (children without an adult).
+    """
+    n_households = household_sizes.shape[0]
+    starts = np.concatenate([[0], np.cumsum(household_sizes)[:-1]])
+    slots = int(household_sizes.sum())
+    home = np.repeat(np.arange(n_households), household_sizes)
+    position = np.arange(slots) - starts[home]
+    size_of = household_sizes[home]
+    roles = np.where(position >= 2, CHILD, ADULT)
+    n_children, _, n_elders = (int(x) for x in people_by_role)
+
+    def pick(candidates: np.ndarray, count: int) -> np.ndarray:
+        count = max(0, min(int(count), candidates.shape[0]))
+        return rng.choice(candidates, size=count, replace=False) if count else candidates[:0]
+
+    alone = pick(np.flatnonzero(household_sizes == 1), round(SHARE_65_ALONE * n_elders))
+    roles[starts[alone]] = ELDER
+    couples = pick(np.flatnonzero(household_sizes == 2), round(SHARE_65_WITH_SPOUSE * n_elders / 2))
+    roles[starts[couples]] = ELDER
+    roles[starts[couples] + 1] = ELDER
+    with_grandchild = pick(np.flatnonzero(household_sizes >= 3), round(SHARE_65_WITH_GRANDCHILD * n_elders))
+    roles[starts[with_grandchild] + household_sizes[with_grandchild] - 1] = ELDER
+    three = with_grandchild[household_sizes[with_grandchild] == 3]
+    roles[starts[three] + 1] = CHILD  # parent, child, grandparent
+    grandchild = np.zeros(slots, dtype=bool)  # the child a grandparent lives with: kept a child
+    grandchild[starts[with_grandchild] + 1 + (household_sizes[with_grandchild] > 3)] = True
+
+    elder_home = np.zeros(n_households, dtype=bool)
+    elder_home[home[roles == ELDER]] = True
+    surplus = int((roles == CHILD).sum()) - n_children
+    if surplus > 0:
+        roles[pick(np.flatnonzero((roles == CHILD) & ~grandchild), surplus)] = ADULT
+    elif surplus < 0:
+        # single parents: the second adult's slot of a household headed by a working-age adult
+        second = np.flatnonzero((position == 1) & (roles == ADULT) & ~elder_home[home])
+        chosen = pick(second, -surplus)
+        roles[chosen] = CHILD
+        rest = -surplus - chosen.shape[0]
+        if rest:
+            roles[pick(np.flatnonzero((roles == ADULT) & (position >= 1)), rest)] = CHILD
+            rest = n_children - int((roles == CHILD).sum())
+            roles[pick(np.flatnonzero(roles == ADULT), rest)] = CHILD
+    has_child = np.zeros(n_households, dtype=bool)
+    has_child[home[roles == CHILD]] = True
+    missing = n_elders - int((roles == ELDER).sum())
+    if missing > 0:
+        # 65+ living with adults of working age: a member (not the head) of a household without children
+        others = np.flatnonzero((roles == ADULT) & (position >= 1) & ~has_child[home] & (size_of >= 2))
+        chosen = pick(others, missing)
+        roles[chosen] = ELDER
+        rest = missing - chosen.shape[0]
+        if rest:
+            roles[pick(np.flatnonzero((roles == ADULT) & ~has_child[home]), rest)] = ELDER
+            rest = n_elders - int((roles == ELDER).sum())
+            roles[pick(np.flatnonzero(roles == ADULT), rest)] = ELDER
+    elif missing < 0:
+        roles[pick(np.flatnonzero(roles == ELDER), -missing)] = ADULT
+    # tiny populations: any count still off is met on whatever slots are left
+    for role in (CHILD, ELDER):
+        gap = int(people_by_role[role]) - int((roles == role).sum())
+        if gap > 0:
+            roles[pick(np.flatnonzero(roles == ADULT), gap)] = role
+        elif gap < 0:
+            roles[pick(np.flatnonzero(roles == role), -gap)] = ADULT
+    return roles
+
+
 def _with_none_group(sizes: np.ndarray) -> np.ndarray:
     return np.concatenate([sizes, [0]]).astype(np.int32)
 
@@ -112,9 +202,9 @@ def build_population(
 ) -> Population:
     """A synthetic population of `size` agents.
 
-    Ages follow AGE_SHARES exactly in expectation. Every household is headed by an adult
-    (18+); the other members are drawn at random from everyone left, so children live with
-    adults. Every child of school age (5-17) attends one school; schools have `school_size`
+    Ages follow AGE_SHARES exactly in expectation. Households are filled by age to the living
+    arrangements of the census and the Administration on Aging (`household_roles`): children with
+    adults of working age, most people 65+ alone or as a couple, few with a grandchild. Every child of school age (5-17) attends one school; schools have `school_size`
     pupils (the last one fewer). Each working-age adult (18-64) is employed with probability
     `employment_rate` and works in one workplace; workplace sizes are lognormal with mean
     `workplace_size`.
@@ -126,20 +216,11 @@ def build_population(
         rng, size, lambda n: rng.choice(HOUSEHOLD_SIZES, size=n, p=shares), mean_household_size
     )
     n_households = household_sizes.shape[0]
-    adults = rng.permutation(np.flatnonzero(age_group >= WORKING_AGE))
-    if adults.shape[0] < n_households:  # only for tiny populations with few adults
-        extra = rng.permutation(np.flatnonzero(age_group < WORKING_AGE))[: n_households - adults.shape[0]]
-        adults = np.concatenate([adults, extra])
-    heads = adults[:n_households]
-    is_head = np.zeros(size, dtype=bool)
-    is_head[heads] = True
-    others = rng.permutation(np.flatnonzero(~is_head))
-    starts = np.concatenate([[0], np.cumsum(household_sizes)[:-1]])
-    slot_is_head = np.zeros(size, dtype=bool)
-    slot_is_head[starts] = True
+    age_role = np.where(age_group < WORKING_AGE, CHILD, np.where(age_group == RETIRED, ELDER, ADULT))
+    roles = household_roles(household_sizes, np.bincount(age_role, minlength=3), rng)
     agent_at_slot = np.empty(size, dtype=np.int64)
-    agent_at_slot[slot_is_head] = heads
-    agent_at_slot[~slot_is_head] = others
+    for role in (CHILD, ADULT, ELDER):
+        agent_at_slot[roles == role] = rng.permutation(np.flatnonzero(age_role == role))
     household = np.empty(size, dtype=np.int32)
     household[agent_at_slot] = np.repeat(np.arange(n_households, dtype=np.int32), household_sizes)
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.models.delivery_language import LANGUAGE
 from sim.models.observed import DELIVERY_FIT_PARAMS, DELIVERY_OBSERVABLES
@@ -39,10 +39,13 @@ from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
 from sim.registry import ModelSpec
 
-# Shape of the gamma distribution of preparation times: coefficient of variation 1/sqrt(3.5) = 0.53,
-# as in the Grubhub meal-delivery instances (preparation sd 8.9-9.3 min for a mean of 16.6-17.0 min;
-# Reyes et al. 2018, github.com/grubhub/mdrplib, instance_characteristics.txt of seeds 0 and 1).
-PREP_GAMMA_SHAPE = 3.5
+# Preparation times of the Grubhub meal-delivery instances (Reyes et al. 2018, github.com/grubhub/mdrplib,
+# instance_characteristics.txt of seed 0): mean 17.04 min, sd 8.94 min (the median, 15 min, is lower:
+# the distribution is skewed). Gamma distributed with that mean and spread: shape (mean / sd)^2 = 3.63,
+# coefficient of variation 0.52; the shape is kept when `prep_minutes` changes the mean.
+PREP_MEAN_MINUTES = 17.04
+PREP_SD_MINUTES = 8.94
+PREP_GAMMA_SHAPE = (PREP_MEAN_MINUTES / PREP_SD_MINUTES) ** 2
 
 # A courier building a batch looks this far into the queue for the best companion order (nearest
 # restaurant to the last pickup plus nearest customer to the first drop-off): far enough to find a
@@ -52,8 +55,8 @@ BATCH_LOOKAHEAD = 20
 # The couriers "did not keep up" when, at the end of the shift, more than 5 minutes' worth of orders
 # have their food ready and still no courier. Queued orders whose food is still being prepared do
 # not count: a courier sent now would only wait at the counter, so their wait costs nothing, and
-# a queue of them is the normal state of a busy fleet (300 orders/h, 84 couriers: ~55 queued at
-# closing, ~7 of them ready; p90 34.5 min against 33.4 min with 120 couriers).
+# a queue of them is the normal state of a busy fleet (300 orders/h, 90 couriers: ~56 queued at
+# closing; p90 37.7 min against 37.2 min with 120 couriers).
 BACKLOG_NOTE_HOURS = 5 / 60
 
 SERIES_STEP_MINUTES = 1.0  # queue_length and n_busy are sampled at the start of every minute of the shift
@@ -83,10 +86,10 @@ class DeliveryParams(ModelParams):
         description="length of the shift during which orders are placed, hours",
     )
     prep_minutes: float = Field(
-        default=15.0,  # median preparation 15 min, mean 16.6-17.0 min in the Grubhub instances (Reyes et al. 2018)
+        default=PREP_MEAN_MINUTES,  # mean preparation in the Grubhub instances (Reyes et al. 2018), see above
         ge=0,
         le=120,
-        description="mean restaurant preparation time, minutes (gamma distributed, coefficient of variation 0.53)",
+        description="mean restaurant preparation time, minutes (gamma distributed, coefficient of variation 0.52)",
     )
     speed_kmh: float = Field(
         default=18.0,  # Grubhub instances: 2.2 km straight-line restaurant-to-customer in 7.4 min (Reyes et al. 2018)
@@ -125,6 +128,24 @@ class DeliveryParams(ModelParams):
         le=240,
         description="mean service time of the exponential validation model, minutes (ignored when spatial)",
     )
+    warmup_minutes: float = Field(
+        default=0.0,  # a shift starts with idle couriers, and that start is part of the shift
+        ge=0,
+        le=1440,
+        description=(
+            "orders placed in the first warmup_minutes of the shift are simulated but left out of the delivery "
+            "times, late rate and mean wait: for comparing with steady-state queueing formulas"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _warmup_within_shift(self) -> DeliveryParams:
+        if self.warmup_minutes >= self.hours * 60:
+            raise ValueError(
+                f"warmup_minutes ({self.warmup_minutes:g}) must be shorter than the shift ({self.hours * 60:g} "
+                "minutes); lower warmup_minutes or lengthen hours"
+            )
+        return self
 
 
 @dataclass
@@ -337,23 +358,25 @@ def ready_unassigned_at(trace: ReplicateTrace, minute: float) -> int:
     return int(np.sum(waiting))
 
 
-def summarise_trace(trace: ReplicateTrace, sla_minutes: float) -> dict[str, float]:
-    """The scalar metrics of one replicate."""
+def summarise_trace(trace: ReplicateTrace, sla_minutes: float, warmup_minutes: float = 0.0) -> dict[str, float]:
+    """The scalar metrics of one replicate; delivery times, late rate and mean wait of the orders placed
+    after `warmup_minutes`."""
     n = trace.orders.arrival.size
     shift = trace.shift_minutes
     busy_in_shift = np.minimum(trace.trip_end, shift) - np.minimum(trace.trip_start, shift)
     utilization = float(busy_in_shift.sum() / (trace.couriers * shift))
-    if n == 0:
+    counted = trace.orders.arrival >= warmup_minutes
+    if not counted.any():
         return {
             "p50_minutes": 0.0,
             "p90_minutes": 0.0,
             "late_rate": 0.0,
             "utilization": utilization,
-            "delivered": 0.0,
-            "orders_placed": 0.0,
+            "delivered": float(trace.delivery_count.sum()),
+            "orders_placed": float(n),
             "mean_wait_minutes": 0.0,
         }
-    minutes_to_door = trace.delivered - trace.orders.arrival
+    minutes_to_door = (trace.delivered - trace.orders.arrival)[counted]
     p50, p90 = np.percentile(minutes_to_door, [50, 90])
     return {
         "p50_minutes": float(p50),
@@ -362,7 +385,7 @@ def summarise_trace(trace: ReplicateTrace, sla_minutes: float) -> dict[str, floa
         "utilization": utilization,
         "delivered": float(trace.delivery_count.sum()),
         "orders_placed": float(n),
-        "mean_wait_minutes": float(np.mean(trace.assigned - trace.orders.arrival)),
+        "mean_wait_minutes": float(np.mean((trace.assigned - trace.orders.arrival)[counted])),
     }
 
 
@@ -393,7 +416,7 @@ def run_replicates(
     per_replicate, queue_length, n_busy = [], [], []
     ready_unassigned_at_end, overtime = [], []
     for trace in simulate_each(params, seed_sequences):
-        per_replicate.append(summarise_trace(trace, params.sla_minutes))
+        per_replicate.append(summarise_trace(trace, params.sla_minutes, params.warmup_minutes))
         queue_length.append(count_open(trace.orders.arrival, trace.assigned, times))
         n_busy.append(count_open(trace.trip_start, trace.trip_end, times))
         ready_unassigned_at_end.append(ready_unassigned_at(trace, shift))

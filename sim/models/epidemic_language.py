@@ -388,6 +388,41 @@ METRICS = {
         better="lower",
         label="people infected in all",
     ),
+    "end_day": MetricLanguage(
+        phrases=(
+            "epidemic over",
+            "outbreak over",
+            "epidemic ends",
+            "outbreak ends",
+            "end of the epidemic",
+            "end of the outbreak",
+            "how long does the epidemic last",
+            "how long does the outbreak last",
+            "epidemic duration",
+            "outbreak duration",
+        ),
+        dimension="day",
+        unit="day",
+        label="epidemic over by",
+        shown=False,
+        run_end=True,
+    ),
+    # values of the replicates together, when some died out (`ModelSpec.run_metrics`)
+    "major_outbreak_probability": MetricLanguage(
+        dimension="share",
+        share=True,
+        label="probability of a major outbreak",
+        shown=False,
+        replaces=("attack_rate", "total_infected"),
+        interval="95% CI",
+    ),
+    "major_outbreak_attack_rate": MetricLanguage(
+        dimension="share",
+        share=True,
+        label="attack rate of a major outbreak",
+        shown=False,
+        replaces=("attack_rate", "total_infected"),
+    ),
 }
 
 EXCLUDES = (
@@ -514,3 +549,6 @@ def interventions(*types: str) -> dict[str, InterventionLanguage]:
 
 
 TIMING = TIMING_LANGUAGE
+
+# Values a stochastic epidemic run reports for its replicates together (`ModelSpec.run_metrics`).
+RUN_METRICS = ("major_outbreak_probability", "major_outbreak_attack_rate")

@@ -48,7 +48,8 @@ def seir_expected(
 
     horizon = data.last + 1
     params = [base.model_copy(update={**values, "days": horizon, "replicates": 1}) for values in candidates]
-    states = np.stack(solve_deterministic(params, interventions))  # (K, horizon + 1, 8)
+    runs = solve_deterministic(params, [interventions] * len(params), run_on=False)
+    states = np.stack([run.people[: horizon + 1] for run in runs])  # (K, horizon + 1, 8)
     flows = _became_infectious(states[..., CUM_INFECTIONS], states[..., EXPOSED])
     return {"new_cases": flows[:, data.index]}
 
@@ -70,7 +71,7 @@ def abm_simulate(
     out = np.empty((len(candidates), replicates, data.n_rows))
     for k, values in enumerate(candidates):
         params = base.model_copy(update={**values, "days": horizon, "replicates": replicates})
-        series = run_replicates(params, interventions, seeds).series
+        series = run_replicates(params, interventions, seeds, run_on=False).series
         out[k] = _became_infectious(series["cum_infections"], series["n_exposed"])[:, data.index]
     return {"new_cases": out}
 

@@ -16,13 +16,16 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from pydantic import Field, model_validator
 from scipy.integrate import solve_ivp
 
-from sim.interventions import CaseIsolation, ContactReduction, InterventionBase, Vaccination
+from sim.interventions import MAX_DAY, CaseIsolation, ContactReduction, InterventionBase, Vaccination
+from sim.models.epidemic import horizon_notes, outbreak_summary
+from sim.models.epidemic_language import RUN_METRICS
 from sim.models.observed import SEIR_FIT_PARAMS, SEIR_OBSERVABLES
 from sim.models.seir_language import LANGUAGE
 from sim.output import ModelOutput
@@ -33,13 +36,18 @@ MAX_POPULATION = 10_000_000_000  # more than the world's population: larger mean
 
 # Case isolation only stops the transmission that happens after a case is isolated (Fraser et al.
 # 2004, PNAS 101:6146). In this model infectiousness starts at symptom onset, so isolation starts
-# this long after the start of the infectious period: mean time from symptom onset to isolation
-# with contact-based surveillance, Bi et al. 2020, Lancet Infect Dis 20:911 (2.7 days).
-ISOLATION_DELAY_DAYS = 2.7
+# this long after the start of the infectious period: cases found by symptom-based surveillance were
+# isolated on average 4.6 days (95% CI 4.1-5.0) after symptom onset, Bi et al. 2020, Lancet Infect Dis
+# 20:911 (contact tracing cut it by 1.9 days; neither model traces contacts).
+ISOLATION_DELAY_DAYS = 4.6
 
-# A stochastic replicate "died out" when it ended with no one infected or infectious and fewer
-# than this share of the population ever infected: a minor outbreak, not an epidemic.
-DIED_OUT_ATTACK_RATE = 0.01
+# An unstated horizon runs until the epidemic is over, at most this long (ten years: without births
+# or waning immunity nothing happens after one wave that a longer run would show).
+MAX_HORIZON_DAYS = MAX_DAY
+# The ODE's epidemic is over once fewer than half a person is exposed or infectious.
+OVER_PEOPLE = 0.5
+# The ODE is solved in stretches of at most this many days, checking after each whether it is over.
+SEGMENT_DAYS = 100
 
 # Per-step probabilities of leaving E or I in the chain-binomial are rate * dt; keeping them at or
 # under this bound keeps the geometric waiting times close in shape to the ODE's exponential ones.
@@ -55,9 +63,7 @@ ODE_ATOL_PEOPLE = 1e-6
 S_UNVACCINATED, S_UNPROTECTED, EXPOSED, INFECTIOUS, RECOVERED, PROTECTED, CUM_INFECTIONS, CUM_VACCINATED = range(8)
 N_STATE = 8
 
-SERIES = ("n_susceptible", "n_exposed", "n_infectious", "n_recovered", "new_infections", "cum_infections")
-VACCINATION_SERIES = ("n_vaccinated", "n_protected")
-METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected")
+METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected", "end_day")
 INTERVENTIONS = frozenset({"contact_reduction", "vaccination", "case_isolation"})
 
 
@@ -79,8 +85,14 @@ class SEIRParams(ModelParams):
     initial_infected: int = Field(
         default=10, ge=1, le=MAX_POPULATION, description="people infectious on day 0 (counted in the attack rate)"
     )
-    days: int = Field(
-        default=180, ge=1, le=3650, description="days simulated; series have days + 1 values (day 0..days)"
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        description=(
+            "days simulated (series have days + 1 values, day 0..days); unstated: until the epidemic is over "
+            f"(no one exposed or infectious; the ODE: under half a person), at most {MAX_HORIZON_DAYS}"
+        ),
     )
 
     @model_validator(mode="after")
@@ -184,19 +196,33 @@ def _ode_rhs(
     return dy.reshape(-1)
 
 
+@dataclass(frozen=True)
+class Trajectory:
+    """One parameter set's ODE solution in people, shape (days + 1, 8), from day 0 to the last day
+    solved (at least the stated horizon, and on to the end of the epidemic or the cap); `over_day`:
+    the first day with under half a person exposed or infectious, None if it never came."""
+
+    people: np.ndarray
+    over_day: int | None
+
+
 def solve_deterministic(
-    params_list: Sequence[SEIRParams], interventions: Sequence[InterventionBase]
-) -> list[np.ndarray]:
-    """Solve the ODE of K parameter sets in one stacked system; one (days+1, 8) array of people each.
+    params_list: Sequence[SEIRParams],
+    interventions_list: Sequence[Sequence[InterventionBase]],
+    run_on: bool = True,
+) -> list[Trajectory]:
+    """Solve the ODE of K parameter sets (each with its interventions) in one stacked system.
 
     The K systems are independent rows of one state vector, so one solver call advances all of them.
     Interventions make the rates piecewise constant by day; the solve is split at the days where
-    any rate changes so the solver never steps across a jump (without interventions: one call).
+    any rate changes so the solver never steps across a jump, and in stretches of `SEGMENT_DAYS`,
+    stopping after the first stretch at whose end every set is over and past its stated horizon.
     LSODA switches to a stiff method by itself for very short periods; its Jacobian is declared
     banded (each row only couples the 8 states of its own set), so K sets cost K, not K^2.
+    run_on=False: stop at the longest stated horizon (a fit needs no more); every set must state `days`.
     """
     k = len(params_list)
-    horizon = max(p.days for p in params_list)
+    horizon = MAX_HORIZON_DAYS
     population = np.array([p.population for p in params_list], dtype=float)
     r0 = np.array([p.r0 for p in params_list])
     infectious_days = np.array([p.infectious_days for p in params_list])
@@ -205,14 +231,16 @@ def solve_deterministic(
     gamma = 1.0 / infectious_days
     beta = r0 * gamma
     sigma = np.divide(1.0, incubation_days, out=np.zeros(k), where=~is_sir)
+    needed = max(p.days or 0 for p in params_list)
 
-    schedules = [intervention_schedule(p, interventions, horizon) for p in params_list]
+    schedules = [intervention_schedule(p, ivs, horizon) for p, ivs in zip(params_list, interventions_list, strict=True)]
     multiplier = np.stack([s.transmission_multiplier for s in schedules])  # (K, horizon)
     vaccination_rate = np.stack([s.vaccination_rate for s in schedules])
     efficacy = np.stack([s.vaccination_efficacy for s in schedules])
     rates = np.concatenate([multiplier, vaccination_rate, efficacy])
     changes = np.flatnonzero(np.any(rates[:, 1:] != rates[:, :-1], axis=0)) + 1
-    bounds = [0, *changes.tolist(), horizon]
+    stops = [needed] if not run_on and needed else []  # a fit stops exactly at its horizon
+    bounds = sorted({0, *changes.tolist(), *range(SEGMENT_DAYS, horizon, SEGMENT_DAYS), *stops, horizon})
 
     y0 = np.zeros((k, N_STATE))
     initial_share = np.array([p.initial_infected for p in params_list]) / population
@@ -221,8 +249,8 @@ def solve_deterministic(
     y0[:, CUM_INFECTIONS] = initial_share
     atol = np.repeat(ODE_ATOL_PEOPLE / population, N_STATE)
 
-    trajectory = np.empty((horizon + 1, k, N_STATE))
-    trajectory[0] = y0
+    pieces = [y0[None]]
+    over_day = np.full(k, -1)
     state = y0.reshape(-1)
     for start, end in itertools.pairwise(bounds):
         args = (beta, sigma, gamma, is_sir, multiplier[:, start], vaccination_rate[:, start], efficacy[:, start])
@@ -240,14 +268,25 @@ def solve_deterministic(
         )
         if not solution.success:  # pragma: no cover - LSODA fails only on broken input
             raise RuntimeError(f"seir ODE solver failed between day {start} and {end}: {solution.message}")
-        trajectory[start + 1 : end + 1] = solution.y.T.reshape(end - start, k, N_STATE)
+        piece = solution.y.T.reshape(end - start, k, N_STATE)
+        pieces.append(piece)
         state = solution.y[:, -1]
-    people = trajectory * population[None, :, None]
-    return [people[: p.days + 1, j] for j, p in enumerate(params_list)]
+        active = (piece[:, :, EXPOSED] + piece[:, :, INFECTIOUS]) * population  # (days, K), people
+        for j in np.flatnonzero(over_day < 0):
+            below = np.flatnonzero(active[:, j] < OVER_PEOPLE)
+            if below.size:
+                over_day[j] = start + 1 + int(below[0])
+        if end >= needed and (np.all(over_day >= 0) or not run_on):
+            break
+    people = np.concatenate(pieces) * population[None, :, None]
+    return [Trajectory(people[:, j], int(over_day[j]) if over_day[j] >= 0 else None) for j in range(k)]
 
 
-def _output_from_states(states: np.ndarray, vaccinates: bool, notes: list[str]) -> ModelOutput:
-    """ModelOutput from states of shape (replicates, days+1, 8), in people."""
+def _output_from_states(
+    states: np.ndarray, vaccinates: bool, notes: list[str], end_day: np.ndarray | None = None
+) -> ModelOutput:
+    """ModelOutput from states of shape (replicates, days+1, 8), in people; `end_day`: per replicate,
+    the last day of its run (default: the last day of the states)."""
     susceptible = states[..., S_UNVACCINATED] + states[..., S_UNPROTECTED]
     infectious = states[..., INFECTIOUS]
     cumulative = states[..., CUM_INFECTIONS]
@@ -264,36 +303,82 @@ def _output_from_states(states: np.ndarray, vaccinates: bool, notes: list[str]) 
     if vaccinates:
         series["n_vaccinated"] = states[..., CUM_VACCINATED]
         series["n_protected"] = states[..., PROTECTED]
+    if end_day is None:
+        end_day = np.full(states.shape[0], states.shape[1] - 1)
     metrics = {
         "peak_infected": infectious.max(axis=1),
         "peak_day": infectious.argmax(axis=1).astype(float),
         "attack_rate": cumulative[:, -1] / population,
         "total_infected": cumulative[:, -1],
+        "end_day": np.asarray(end_day, dtype=float),
     }
     return ModelOutput(metrics=metrics, series=series, notes=notes)
 
 
-def batch_run(params_list: Sequence[SEIRParams], interventions: Sequence[InterventionBase]) -> list[ModelOutput]:
-    """Deterministic runs of many parameter sets in one vectorised ODE solve (used by sweeps).
+DETERMINISTIC_NOTE = (
+    "deterministic ODE (replicates = 1): the expected course, with no random variation; the seed has no effect"
+)
 
-    `interventions` apply to every set. Each output is what `run` gives for that set with
-    replicates == 1.
-    """
+
+def _ode_output(params: SEIRParams, trajectory: Trajectory, vaccinates: bool) -> ModelOutput:
+    """What `run` reports for one ODE trajectory: up to the stated horizon, or to the end of the epidemic."""
+    people = trajectory.people
+    last = len(people) - 1
+    end = params.days if params.days is not None else (trajectory.over_day if trajectory.over_day is not None else last)
+    shown = people[: end + 1]
+    over_by_end = trajectory.over_day is not None and trajectory.over_day <= end
+    final = trajectory.over_day if trajectory.over_day is not None else last
+    active_at_end = shown[-1, EXPOSED] + shown[-1, INFECTIOUS]
+    notes = [
+        DETERMINISTIC_NOTE,
+        *horizon_notes(
+            stated_days=params.days,
+            cap=MAX_HORIZON_DAYS,
+            end_day=np.array([end]),
+            over=np.array([over_by_end]),
+            active_at_end=np.array([active_at_end]),
+            attack_at_end=np.array([shown[-1, CUM_INFECTIONS] / params.population]),
+            attack_final=np.array([people[final, CUM_INFECTIONS] / params.population]),
+            final_day=np.array([final]),
+            final_over=np.array([trajectory.over_day is not None]),
+        ),
+    ]
+    return _output_from_states(shown[None], vaccinates, notes, np.array([end]))
+
+
+def batch_run(
+    params_list: Sequence[SEIRParams], interventions_list: Sequence[Sequence[InterventionBase]]
+) -> list[ModelOutput]:
+    """Deterministic runs of many parameter sets in one vectorised ODE solve (sweeps, calibration
+    scans), each with its own interventions. Each output is what `run` gives for that set with
+    replicates == 1."""
     if not params_list:
         return []
     outputs = []
-    for params, states in zip(params_list, solve_deterministic(params_list, interventions), strict=True):
-        vaccinates = intervention_schedule(params, interventions, params.days).vaccinates
-        notes = ["deterministic ODE (replicates = 1): no random variation, the seed has no effect"]
-        outputs.append(_output_from_states(states[None], vaccinates, notes))
+    trajectories = solve_deterministic(params_list, interventions_list)
+    for params, interventions, trajectory in zip(params_list, interventions_list, trajectories, strict=True):
+        vaccinates = intervention_schedule(params, interventions, MAX_HORIZON_DAYS).vaccinates
+        outputs.append(_ode_output(params, trajectory, vaccinates))
     return outputs
 
 
 # --------------------------------------------------------------------------- stochastic chain-binomial
 
 
-def simulate_stochastic(params: SEIRParams, schedule: Schedule, rng: np.random.Generator) -> np.ndarray:
-    """Chain-binomial ensemble; states of shape (replicates, days+1, 8) in whole people.
+@dataclass(frozen=True)
+class Ensemble:
+    """A chain-binomial ensemble: `states` of shape (replicates, days+1, 8) in whole people up to the
+    last day reported; `over_day` per replicate (-1: not over by the cap); `final` the states after
+    running on to the end (shape (replicates, 8)), and `final_day` the day the run on stopped."""
+
+    states: np.ndarray
+    over_day: np.ndarray
+    final: np.ndarray
+    final_day: int
+
+
+def simulate_stochastic(params: SEIRParams, schedule: Schedule, rng: np.random.Generator) -> Ensemble:
+    """Chain-binomial ensemble, all replicates advanced together as numpy arrays.
 
     Each step of dt days, from the states at its start: S -> E with probability
     1 - exp(-multiplier * beta * dt * I / N); E -> I with probability sigma * dt; I -> R with
@@ -301,9 +386,11 @@ def simulate_stochastic(params: SEIRParams, schedule: Schedule, rng: np.random.G
     geometric with exactly the ODE's means, so R0 and the mean generation time are the ODE's; the
     exponential infection probability makes the final-size relation the ODE's too.
     Vaccination doses are given at the start of each day, as whole people (the fractional quota
-    carries over to the next day).
+    carries over to the next day). The run goes on until every replicate is over (no one exposed or
+    infectious) and the stated horizon is reached, at most `MAX_HORIZON_DAYS`; days past the stated
+    horizon only give the final states.
     """
-    replicates, population, days = params.replicates, params.population, params.days
+    replicates, population = params.replicates, params.population
     substeps = substeps_per_day(params)
     dt = 1.0 / substeps
     infection_pressure = params.r0 / params.infectious_days * dt / population
@@ -312,6 +399,8 @@ def simulate_stochastic(params: SEIRParams, schedule: Schedule, rng: np.random.G
     p_progress = 0.0 if is_sir else dt / params.incubation_days
     vaccinates = schedule.vaccinates
     dose_quota = np.diff(np.floor(np.cumsum(schedule.vaccination_rate * population)), prepend=0.0).astype(np.int64)
+    record_until = params.days if params.days is not None else MAX_HORIZON_DAYS
+    stored = np.int32 if population < 2**31 else np.int64
 
     state = np.zeros((N_STATE, replicates), dtype=np.int64)
     state[S_UNVACCINATED] = population - params.initial_infected
@@ -319,9 +408,10 @@ def simulate_stochastic(params: SEIRParams, schedule: Schedule, rng: np.random.G
     state[CUM_INFECTIONS] = params.initial_infected
     s_u, s_f, exposed, infectious, recovered, protected, cumulative, vaccinated = state  # views
 
-    history = np.empty((days + 1, N_STATE, replicates), dtype=np.int64)
-    history[0] = state
-    for day in range(days):
+    history = [state.astype(stored)]
+    over_day = np.full(replicates, -1)
+    day = 0
+    while day < MAX_HORIZON_DAYS:
         if dose_quota[day] > 0:
             doses = np.minimum(s_u, dose_quota[day])
             shielded = rng.binomial(doses, schedule.vaccination_efficacy[day])
@@ -350,37 +440,89 @@ def simulate_stochastic(params: SEIRParams, schedule: Schedule, rng: np.random.G
             cumulative += infected
             infectious += becoming_infectious - recovering
             recovered += recovering
-        history[day + 1] = state
-        if not vaccinates and np.count_nonzero(exposed) == 0 and np.count_nonzero(infectious) == 0:
-            history[day + 2 :] = state  # every replicate has ended: nothing changes any more
+        day += 1
+        over_day[(over_day < 0) & (exposed == 0) & (infectious == 0)] = day
+        all_over = bool(np.all(over_day >= 0))
+        if day <= record_until:
+            history.append(state.astype(stored))
+        if all_over and (params.days is None or day >= params.days or not vaccinates):
             break
-    return history.transpose(2, 0, 1).astype(float)
+    if params.days is not None and len(history) < params.days + 1:
+        history.extend([history[-1]] * (params.days + 1 - len(history)))  # every replicate ended: nothing changes
+    states = np.stack(history).transpose(2, 0, 1).astype(float)
+    return Ensemble(states=states, over_day=over_day, final=state.T.astype(float), final_day=day)
 
 
-def _died_out_note(states: np.ndarray) -> str:
-    population = states[0, 0, :CUM_INFECTIONS].sum()
-    ended = states[:, -1, EXPOSED] + states[:, -1, INFECTIOUS] == 0
-    minor = states[:, -1, CUM_INFECTIONS] < DIED_OUT_ATTACK_RATE * population
-    died_out = int(np.sum(ended & minor))
-    return (
-        f"{died_out} of {states.shape[0]} replicates died out early "
-        f"(ended with fewer than {DIED_OUT_ATTACK_RATE:.0%} of the population infected)"
+def _ensemble_output(params: SEIRParams, ensemble: Ensemble, vaccinates: bool) -> ModelOutput:
+    states = ensemble.states
+    last = states.shape[1] - 1
+    over = ensemble.over_day >= 0
+    if params.days is not None:
+        end_day = np.full(params.replicates, params.days)
+    else:
+        end_day = np.where(over, ensemble.over_day, last)
+    at_end = states[:, -1]
+    output = _output_from_states(states, vaccinates, [], end_day)
+    notes = horizon_notes(
+        stated_days=params.days,
+        cap=MAX_HORIZON_DAYS,
+        end_day=end_day,
+        over=over & (ensemble.over_day <= end_day),
+        active_at_end=at_end[:, EXPOSED] + at_end[:, INFECTIOUS],
+        attack_at_end=at_end[:, CUM_INFECTIONS] / params.population,
+        attack_final=ensemble.final[:, CUM_INFECTIONS] / params.population,
+        final_day=np.where(over, ensemble.over_day, ensemble.final_day),
+        final_over=over,
     )
+    outbreaks = outbreak_summary(output.metrics["attack_rate"], ended=over & (ensemble.over_day <= end_day))
+    if outbreaks is not None:
+        notes.append(outbreaks.note)
+        output.run_metrics.update(outbreaks.metrics)
+        output.run_intervals.update(outbreaks.intervals)
+    output.notes = notes
+    return output
 
 
 def run(params: SEIRParams, interventions: Sequence[InterventionBase]) -> ModelOutput:
     """Deterministic ODE when replicates == 1, stochastic chain-binomial ensemble otherwise."""
     if params.replicates == 1:
-        return batch_run([params], interventions)[0]
-    schedule = intervention_schedule(params, interventions, params.days)
+        return batch_run([params], [interventions])[0]
+    schedule = intervention_schedule(params, interventions, MAX_HORIZON_DAYS)
     rng = np.random.default_rng(np.random.SeedSequence(params.seed))
-    states = simulate_stochastic(params, schedule, rng)
-    return _output_from_states(states, schedule.vaccinates, [_died_out_note(states)])
+    return _ensemble_output(params, simulate_stochastic(params, schedule, rng), schedule.vaccinates)
+
+
+@lru_cache(maxsize=256)
+def expected_epidemic_days(
+    population: int, r0: float, incubation_days: float, infectious_days: float, initial_infected: int
+) -> int:
+    """The day the ODE epidemic of these parameters is over (no interventions), at most the cap: the
+    length a run with no stated horizon is expected to take, for the resource caps."""
+    params = SEIRParams(
+        population=population,
+        r0=r0,
+        incubation_days=incubation_days,
+        infectious_days=infectious_days,
+        initial_infected=initial_infected,
+    )
+    over = solve_deterministic([params], [[]])[0].over_day
+    return MAX_HORIZON_DAYS if over is None else over
+
+
+def run_days(params: SEIRParams) -> int:
+    """Days a run is expected to simulate: the stated horizon, or on to the end of the epidemic."""
+    expected = expected_epidemic_days(
+        params.population, params.r0, params.incubation_days, params.infectious_days, params.initial_infected
+    )
+    return max(params.days or 0, expected)
 
 
 def work_units(params: SEIRParams) -> float:
-    """Compartment updates: 6 per replicate, day and chain-binomial sub-step."""
-    return float(params.replicates * params.days * 6 * substeps_per_day(params))
+    """Compartment updates: 6 per replicate, day and chain-binomial sub-step, over the days the run is
+    expected to take (the ODE's own cost is small whatever its length: one day counts as one)."""
+    if params.replicates == 1:
+        return float(6 * (params.days or MAX_HORIZON_DAYS))
+    return float(params.replicates * run_days(params) * 6 * substeps_per_day(params))
 
 
 SPEC = ModelSpec(
@@ -397,7 +539,9 @@ SPEC = ModelSpec(
     time_unit="day",
     work=work_units,
     batch_run=batch_run,
+    stochastic=lambda params: params.replicates > 1,
     observables=SEIR_OBSERVABLES,
     fit_params=SEIR_FIT_PARAMS,
     language=LANGUAGE,
+    run_metrics=RUN_METRICS,
 )

@@ -31,6 +31,7 @@ from sim.interventions import INTERVENTION_TYPES
 from sim.registry import ModelSpec, get_model, model_names
 from sim.runner import prepare
 from sim.scenario import Scenario, describe_allowed, resolve
+from sim.target import Target
 from simqa.grounding import (
     UngroundedValue,
     drop_ungrounded,
@@ -261,20 +262,20 @@ def check_caps(request: Request) -> None:
 
 
 def _check_sweep(scenario: Scenario, param: str, values: Sequence[float]) -> None:
-    spec = get_model(scenario.model)
+    target = Target.parse(param, scenario.model, "sweep")
     for value in values:
-        resolve(with_value(scenario, spec, param, value, where="sweep.param"))
+        resolve(target.apply(scenario, value))
 
 
 def _check_calibrate(scenario: Scenario, request: Request) -> None:
     assert request.calibrate is not None
     cal = request.calibrate
     spec = get_model(scenario.model)
-    info = spec.params.model_fields.get(cal.param)
-    if info is None or info.annotation not in (int, float):
-        numeric = [n for n, f in spec.params.model_fields.items() if f.annotation in (int, float)]
+    target = Target.parse(cal.param, spec, "calibrate")
+    if not target.numeric:
         raise ScenarioError(
-            f"calibrate.param {cal.param!r} is not a numeric parameter of {spec.name}; allowed: {', '.join(numeric)}",
+            f"calibrate.param {cal.param!r} is not a number ({target.allowed()}): calibrate a numeric parameter "
+            "or intervention field",
             field="calibrate.param",
             value=cal.param,
         )
@@ -286,35 +287,7 @@ def _check_calibrate(scenario: Scenario, request: Request) -> None:
         )
     for bound in (cal.lower, cal.upper):
         if bound is not None:
-            resolve(with_value(scenario, spec, cal.param, bound, where="calibrate"))
-
-
-def with_value(scenario: Scenario, spec: ModelSpec, param: str, value: float, where: str) -> Scenario:
-    """`scenario` with a parameter or an intervention field (`contact_reduction.effectiveness`) set."""
-    if "." not in param:
-        info = spec.params.model_fields.get(param)
-        if info is None:
-            allowed = ", ".join(spec.params.model_fields)
-            raise ScenarioError(f"{where} {param!r} is not a parameter of {spec.name}; allowed: {allowed}", field=where)
-        if info.annotation is int and float(value).is_integer():
-            value = int(value)
-        return scenario.model_copy(update={"params": {**scenario.params, param: value}})
-    iv_type, _, field_name = param.partition(".")
-    cls = INTERVENTION_TYPES.get(iv_type)
-    if cls is None or iv_type not in spec.interventions:
-        allowed = ", ".join(sorted(spec.interventions))
-        raise ScenarioError(f"{where} {param!r}: {spec.name} supports the interventions {allowed}", field=where)
-    if field_name not in cls.model_fields or field_name == "type":
-        allowed = ", ".join(f for f in cls.model_fields if f != "type")
-        raise ScenarioError(f"{where} {param!r}: {iv_type} has the fields {allowed}", field=where)
-    interventions = [iv.model_dump() for iv in scenario.interventions]
-    matching = [iv for iv in interventions if iv["type"] == iv_type]
-    if matching:
-        for iv in matching:
-            iv[field_name] = value
-    else:
-        interventions.append({"type": iv_type, field_name: value})
-    return Scenario.model_validate({**scenario.model_dump(), "interventions": interventions})
+            resolve(target.apply(scenario, bound))
 
 
 def _out_of_bounds_answer(exc: ScenarioError, question: str, context: TranslationContext) -> Request | None:

@@ -128,5 +128,60 @@ def test_boolean_for_a_number_is_an_error():
 
 def test_intervention_after_the_run_ends_is_an_error():
     with pytest.raises(ScenarioError, match="starts on day 200, but the run ends on day 180") as err:
-        sim.run({"model": "seir", "interventions": [{"type": "contact_reduction", "start_day": 200}]})
+        sim.run(
+            {
+                "model": "seir",
+                "params": {"days": 180},
+                "interventions": [{"type": "contact_reduction", "start_day": 200}],
+            }
+        )
     assert err.value.allowed == "< days (180)"
+
+
+def test_target_parses_applies_and_bounds_parameters_and_intervention_fields():
+    from sim.target import Target
+
+    r0 = Target.parse("r0", "seir", "sweep")
+    assert (r0.intervention, r0.field, r0.whole) == (None, "r0", False)
+    assert r0.bounds() == (pytest.approx(0.001), 20.0)
+    scenario = sim.Scenario(model="seir")
+    assert r0.value_in(scenario) is None and r0.value_in(r0.apply(scenario, 3)) == 3.0
+    effectiveness = Target.parse("contact_reduction.effectiveness", "seir", "calibrate")
+    added = effectiveness.apply(scenario, 0.4)  # the intervention is added with its defaults
+    assert [iv.type for iv in added.interventions] == ["contact_reduction"]
+    assert effectiveness.value_in(added) == 0.4 and effectiveness.bounds() == (0.0, 1.0)
+    couriers = Target.parse("couriers", "delivery")
+    assert couriers.whole and couriers.label(20.0) == "couriers=20"
+    with pytest.raises(ScenarioError, match="takes whole numbers"):
+        couriers.apply(sim.Scenario(model="delivery"), 2.5)
+    with pytest.raises(ScenarioError, match=r"effectiveness = 1.5 is invalid"):
+        effectiveness.apply(scenario, 1.5)
+    with pytest.raises(ScenarioError, match="supports the interventions"):
+        Target.parse("school_closure.start_day", "seir", "sweep")
+    with pytest.raises(ScenarioError, match="cannot sweep unknown parameter 'seed'"):
+        Target.parse("seed", "seir", "sweep")
+
+
+def test_run_request_dispatches_every_kind_with_the_same_defaults():
+    from sim.dispatch import run_request
+
+    seir = {"model": "seir", "params": {"population": 1000}}
+    assert len(run_request("simulate", [seir]).results) == 1
+    compared = run_request("compare", [seir, {**seir, "label": "r0 3", "params": {"population": 1000, "r0": 3}}])
+    assert len(compared.differences) > 0 and compared.notes == []  # the seir ODE: deterministic, one run
+    swept = run_request("sweep", [seir], sweep_spec={"param": "r0", "values": [1.5, 2]})
+    assert [r.label for r in swept.results] == ["r0=1.5", "r0=2"]
+    found = run_request("calibrate", [seir], calibrate_spec={"param": "r0", "metric": "attack_rate", "target": 0.5})
+    assert found.calibration is not None and found.calibration.met
+    delivery = {"model": "delivery", "params": {"hours": 1, "orders_per_hour": 30, "couriers": 10}}
+    stochastic = run_request("sweep", [delivery], sweep_spec={"param": "couriers", "values": [5, 10]})
+    assert {r.meta.replicates for r in stochastic.results} == {10}
+    assert stochastic.notes == [
+        "replicates not stated: each run ran 10 replicates (the default for a sweep of a stochastic model)"
+    ]
+    stated = {**delivery, "params": {**delivery["params"], "replicates": 3}}
+    assert (
+        run_request("sweep", [stated], sweep_spec={"param": "couriers", "values": [5]}).results[0].meta.replicates == 3
+    )
+    with pytest.raises(ScenarioError, match="runs nothing"):
+        run_request("explain", [seir])

@@ -113,7 +113,7 @@ def test_sweep_on_a_local_cluster_gives_the_in_process_numbers(local_cluster, in
     )
     assert [comparable(r) for r in results] == in_process_sweep
     assert {r.meta.executor for r in results} == {"dask"}
-    assert seen[-1] == (len(R0_VALUES), len(R0_VALUES))
+    assert seen[-1][0] == seen[-1][1] >= len(R0_VALUES)  # every piece done (a large run goes out in pieces)
     # A higher R0 infects more: the runs are real epidemics, in the order asked for.
     attack = [r.scalar("attack_rate") for r in results]
     assert attack == sorted(attack) and attack[-1] > 0.5

@@ -169,7 +169,8 @@ def test_calibrate_runs_the_bracket_together_through_the_executor(toy_model):
     out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=5.0), executor=recorder)
     assert out.met and out.value == pytest.approx(2.5, abs=1e-3)
     first_items, _ = recorder.calls[0]
-    assert [t.scenario["params"]["rate"] for t in first_items] == [0.0, 10.0]  # the bounds of rate
+    # the scan of the whole range of rate (0 to 10) runs together; the refinement one run at a time
+    assert [t.scenario["params"]["rate"] for t in first_items] == pytest.approx(list(np.linspace(0, 10, 9)))
     assert all(len(items) == 1 for items, _ in recorder.calls[1:])
     assert sum(len(items) for items, _ in recorder.calls) == len(out.results)
 
@@ -177,9 +178,9 @@ def test_calibrate_runs_the_bracket_together_through_the_executor(toy_model):
 # --------------------------------------------------------------------------- splitting one run's replicates
 
 # Small runs whose notes are about all their replicates together, so a note written per piece
-# ("1 of 1 replicates ...") would show. Replicates 0..5 of ABM_DYING: 4 of 6 die out at R0 1.3
+# ("1 of 1 replicates ...") would show. Replicates 0..5 of ABM_DYING: 4 of 6 die out at R0 1.6
 # from one case; DELIVERY_EMPTY has about 1 order a replicate, and replicate 1 of 5 has none.
-ABM_DYING = {"model": "abm", "params": {"population": 3000, "days": 80, "replicates": 6, "seed": 5, "r0": 1.3, "initial_infected": 1}}  # fmt: skip
+ABM_DYING = {"model": "abm", "params": {"population": 3000, "days": 80, "replicates": 6, "seed": 5, "r0": 1.6, "initial_infected": 1}}  # fmt: skip
 ABM_VACCINATING = {
     "model": "abm",
     "params": {"population": 3000, "days": 60, "replicates": 3, "seed": 2, "imported_per_day": 1.0},
@@ -193,7 +194,7 @@ DELIVERY_EMPTY = {"model": "delivery", "params": {"orders_per_hour": 1, "courier
 
 SPLIT_CASES = [
     (ABM_DYING, "4 of 6 replicates died out"),
-    (ABM_VACCINATING, "transmission calibrated to next-generation R0 = 2.5"),
+    (ABM_VACCINATING, "transmission calibrated to R0 = 2.5"),
     (DELIVERY_BEHIND, "the couriers did not keep up"),
     (DELIVERY_EMPTY, "1 of 5 replicates had no orders"),
 ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import pytest
+from pydantic import Field
 from scipy.optimize import brentq
 
 import sim
@@ -82,7 +85,7 @@ def test_calibrate_unreachable_reports_closest():
     out = calibrate({"model": "toy"}, CalibrateSpec(param="rate", metric="level", target=50))
     assert not out.met
     assert out.value == 10 and out.achieved == pytest.approx(20)
-    assert "no rate between 0 and 10 gives a level equal to 50" in out.note
+    assert "no rate between 0 and 10 gives level = 50" in out.note
 
 
 def test_calibrate_limit_on_a_flat_metric_finds_where_the_limit_stops_holding():
@@ -154,3 +157,116 @@ def test_cache_returns_stored_result_without_running():
         [{"model": "toy", "params": {"noise": 0.3, "replicates": 4}}, {"model": "toy", "label": "b"}], cache=cache
     )
     assert out.results[0].meta.cached and cache.puts == 2
+
+
+# --------------------------------------------------------------------------- targets of any shape
+
+
+class HumpParams(sim.ModelParams):
+    x: float = Field(5.0, ge=0, le=10)
+    spread: float = Field(0.0, ge=0, le=1)
+
+
+def _hump(params: Any, interventions: Any) -> sim.ModelOutput:
+    """height = 1 - ((x - 5) / 5)^2: 0.64 at x = 2 and at x = 8 (a target met on both sides of a peak);
+    with `spread`, replicate noise around it on fixed random numbers."""
+    rng = np.random.default_rng(params.seed)
+    noise = rng.normal(0, params.spread, params.replicates)
+    return sim.ModelOutput(metrics={"height": 1 - ((params.x - 5) / 5) ** 2 + noise})
+
+
+HUMP = sim.ModelSpec(
+    name="hump",
+    params=HumpParams,
+    run=_hump,
+    description="a metric with a peak in its parameter",
+    metrics=("height",),
+    stochastic=lambda p: p.spread > 0,
+)
+
+
+@pytest.fixture
+def hump_model():
+    sim.register(HUMP)
+    yield
+    sim.registry.unregister("hump")
+
+
+def test_calibrate_finds_both_sides_of_a_non_monotone_target(hump_model):
+    out = calibrate({"model": "hump"}, CalibrateSpec(param="x", metric="height", target=0.64))
+    assert out.met
+    assert [s.value for s in out.solutions] == pytest.approx([2.0, 8.0], abs=1e-5)
+    assert all(s.achieved == pytest.approx(0.64, abs=1e-6) for s in out.solutions)
+    assert "2 values of x" in out.note
+    # a limit on both sides: height <= 0.64 holds from 0 to 2 and from 8 to 10
+    out = calibrate({"model": "hump"}, CalibrateSpec(param="x", metric="height", target=0.64, relation="le"))
+    assert [round(s.value, 4) for s in out.solutions] == [2.0, 8.0]
+    assert [(round(a, 3), round(b, 3)) for a, b in out.meeting_ranges] == [(0.0, 2.0), (8.0, 10.0)]
+
+
+def test_calibrate_honours_the_range_and_reports_the_closest_when_nothing_meets(hump_model):
+    out = calibrate({"model": "hump"}, CalibrateSpec(param="x", metric="height", target=0.64, lower=5, upper=10))
+    assert [s.value for s in out.solutions] == pytest.approx([8.0], abs=1e-5)
+    assert "no other x between 5 and 10" in out.note
+    out = calibrate({"model": "hump"}, CalibrateSpec(param="x", metric="height", target=1.5))
+    assert not out.met and out.value == pytest.approx(5.0) and out.achieved == pytest.approx(1.0)
+    assert "no x between 0 and 10 gives height = 1.5" in out.note
+
+
+def test_stochastic_target_is_met_across_replicates_and_reports_the_share(hump_model):
+    # replicates not stated: the calibration runs 20 of each value and meets the mean; the share of
+    # replicates that meet the limit one by one is reported (about half at the edge, by symmetry)
+    out = calibrate(
+        {"model": "hump", "params": {"spread": 0.05}},
+        CalibrateSpec(param="x", metric="height", target=0.64, relation="le", upper=5),
+    )
+    assert out.replicates == 20 and out.met
+    assert out.value == pytest.approx(2.0, abs=0.2)
+    assert out.share_meeting is not None and 0.2 <= out.share_meeting <= 0.8
+
+
+def test_a_probability_target_needs_that_share_of_replicates(hump_model):
+    # "height at most 0.64 in 90% of runs": with noise sd 0.05 the mean must sit 1.28 sd below 0.64
+    plain = calibrate(
+        {"model": "hump", "params": {"spread": 0.05}},
+        CalibrateSpec(param="x", metric="height", target=0.64, relation="le", upper=5),
+    )
+    sure = calibrate(
+        {"model": "hump", "params": {"spread": 0.05}},
+        CalibrateSpec(param="x", metric="height", target=0.64, relation="le", upper=5, probability=0.9),
+    )
+    assert sure.met and sure.share_meeting is not None and sure.share_meeting >= 0.9
+    assert sure.value < plain.value  # further from the peak
+    assert sure.achieved < 0.64 - 0.05  # the mean sits well below the limit
+    with pytest.raises(ValueError, match="probability goes with a limit"):
+        CalibrateSpec(param="x", metric="height", target=0.64, probability=0.9)
+
+
+def test_a_probability_target_on_a_deterministic_run_says_it_needs_replicates(hump_model):
+    with pytest.raises(sim.ScenarioError, match="needs replicates > 1"):
+        calibrate(
+            {"model": "hump", "params": {"replicates": 1}},
+            CalibrateSpec(param="x", metric="height", target=0.64, relation="le", probability=0.9),
+        )
+
+
+def test_seir_half_attack_rate_with_no_horizon_stated_is_two_ln_two():
+    # no `days`: the epidemic runs to its end, so the final-size relation gives R0 = 2 ln 2 (with the
+    # default 10 initial cases in 100,000 a hair lower)
+    out = calibrate({"model": "seir"}, CalibrateSpec(param="r0", metric="attack_rate", target=0.5))
+    assert out.met and len(out.solutions) == 1
+    assert out.value == pytest.approx(2 * math.log(2), rel=0.005)
+    final = out.results[-1]
+    assert final.scalar("attack_rate") == pytest.approx(0.5, abs=1e-4)
+    assert any("the attack rate is final" in n for n in final.notes)
+
+
+def test_seir_peak_day_has_one_r0_above_the_threshold_and_a_jump_below():
+    out = calibrate(
+        {"model": "seir", "params": {"population": 1_000_000}},
+        CalibrateSpec(param="r0", metric="peak_day", target=60, lower=0.5, upper=10),
+    )
+    assert out.met and len(out.solutions) == 1
+    rerun = sim.run({"model": "seir", "params": {"population": 1_000_000, "r0": out.value}})
+    assert abs(rerun.scalar("peak_day") - 60) <= 1
+    assert "no other r0 between 0.5 and 10" in out.note

@@ -80,7 +80,8 @@ def test_stochastic_mean_approaches_the_ode_for_a_large_population() -> None:
     ode_peak = deterministic.metrics["peak_infected"][0]
     assert ensemble.metrics["attack_rate"].mean() == pytest.approx(ode_attack, rel=0.01)
     assert ensemble.metrics["peak_infected"].mean() == pytest.approx(ode_peak, rel=0.03)
-    assert "0 of 200 replicates died out" in ensemble.notes[0]
+    # no replicate died out: one kind of outcome, and no outbreak probability to report
+    assert "major_outbreak_probability" not in ensemble.run_metrics
 
 
 def extinction_probability(r0: float, exit_probability: float) -> float:
@@ -100,7 +101,7 @@ def extinction_probability(r0: float, exit_probability: float) -> float:
 
 
 def test_small_outbreaks_die_out_with_the_branching_process_probability() -> None:
-    params = SEIRParams(population=10_000, r0=1.5, initial_infected=1, days=365, replicates=1000)
+    params = SEIRParams(population=10_000, r0=1.5, initial_infected=1, replicates=1000)
     exit_probability = 1.0 / substeps_per_day(params) / params.infectious_days
     expected = extinction_probability(params.r0, exit_probability)
     died_out = 0
@@ -110,15 +111,34 @@ def test_small_outbreaks_die_out_with_the_branching_process_probability() -> Non
         # minor outbreaks stay tiny, major ones take over half the population: nothing in between
         assert np.all((attack < 0.01) | (attack > 0.3))
         count = int(np.sum(attack < 0.01))
-        assert f"{count} of 1000 replicates died out" in output.notes[0]
+        assert any(f"{count} of 1000 replicates died out" in note for note in output.notes)
+        assert output.run_metrics["major_outbreak_probability"] == pytest.approx(1 - count / 1000)
         died_out += count
     n = 2000
     tolerance = 3.5 * math.sqrt(expected * (1 - expected) / n)
     assert died_out / n == pytest.approx(expected, abs=tolerance)
 
 
+def test_major_outbreak_probability_and_size_match_the_branching_process_and_final_size() -> None:
+    """Two initial cases: a major outbreak unless both lines die out, 1 - q^2; a major outbreak's
+    size is the final-size solution; both come with intervals, and the mean of the two kinds is
+    not presented as one outcome."""
+    params = {"population": 20_000, "r0": 1.5, "initial_infected": 2, "replicates": 400, "seed": 4}
+    result = sim.run({"model": "seir", "params": params})
+    q = extinction_probability(1.5, 1.0 / substeps_per_day(SEIRParams(**params)) / 2.3)
+    probability = result.scalar("major_outbreak_probability")
+    assert probability == pytest.approx(1 - q**2, abs=3.5 * math.sqrt(q**2 * (1 - q**2) / 400))
+    lo, hi = result.ci["major_outbreak_probability"]
+    assert lo < probability < hi and hi - lo < 0.12  # a Wilson 95% interval at n = 400
+    size = result.scalar("major_outbreak_attack_rate")
+    assert size == pytest.approx(final_size(1.5, 20_000, 2), abs=0.01)
+    size_lo, size_hi = result.ci["major_outbreak_attack_rate"]
+    assert size_lo <= size <= size_hi and size_lo > 0.3
+    assert "major_outbreak_probability" not in result.replicate_metrics  # a value of the replicates together
+
+
 def test_interventions_never_increase_infections() -> None:
-    params = SEIRParams(population=200_000, initial_infected=50)
+    params = SEIRParams(population=200_000, initial_infected=50, days=400)
     cases: dict[str, list[InterventionBase]] = {
         "contact_reduction": [ContactReduction(start_day=20, duration_days=40, effectiveness=0.5)],
         "vaccination": [Vaccination(start_day=10, daily_rate=0.005, efficacy=0.9)],
@@ -223,7 +243,7 @@ def test_batch_run_equals_single_runs() -> None:
         ContactReduction(start_day=15, duration_days=20, effectiveness=0.3),
         Vaccination(start_day=40, daily_rate=0.003, efficacy=0.6),
     ]
-    batch = batch_run(params_list, interventions)
+    batch = batch_run(params_list, [interventions] * len(params_list))
     assert len(batch) == len(params_list)
     for params, together in zip(params_list, batch, strict=True):
         alone = run(params, interventions)
@@ -237,7 +257,7 @@ def test_batch_run_equals_single_runs() -> None:
 
 def test_batch_run_takes_a_thousand_parameter_sets_in_one_call() -> None:
     r0_values = np.linspace(0.5, 5.0, 1000)
-    outputs = batch_run([SEIRParams(r0=r0, days=365) for r0 in r0_values], [])
+    outputs = batch_run([SEIRParams(r0=r0, days=365) for r0 in r0_values], [[]] * len(r0_values))
     attack = np.array([o.metrics["attack_rate"][0] for o in outputs])
     assert np.all(np.diff(attack) >= -1e-9)  # a higher R0 never infects fewer people
     for i in (600, 999):  # R0 ~ 3.2 and 5: finished within 365 days, so the final-size relation holds
@@ -248,3 +268,40 @@ def test_work_estimate_counts_replicates_days_and_compartments() -> None:
     spec = sim.get_model("seir")
     assert spec.work_units(SEIRParams(replicates=100, days=365)) == 100 * 365 * 6 * 2
     assert spec.batch_run is batch_run
+
+
+@pytest.mark.parametrize("r0", [1.3, 2.5])
+def test_with_no_horizon_stated_the_epidemic_runs_to_its_end_and_meets_the_final_size(r0: float) -> None:
+    params = SEIRParams(population=1_000_000, r0=r0)  # no `days`
+    output = run(params, [])
+    assert output.metrics["attack_rate"][0] == pytest.approx(final_size(r0, params.population, 10), rel=1e-3)
+    end = int(output.metrics["end_day"][0])
+    assert output.series["n_infectious"].shape == (1, end + 1)
+    last = output.series["n_exposed"][0, -1] + output.series["n_infectious"][0, -1]
+    before = output.series["n_exposed"][0, -2] + output.series["n_infectious"][0, -2]
+    assert last < 0.5 <= before  # the first day under half a person
+    assert any(f"on day {end}; the attack rate is final" in note for note in output.notes)
+
+
+def test_a_stated_horizon_that_cuts_the_epidemic_says_by_how_much_it_grows() -> None:
+    whole = run(SEIRParams(r0=2.0), [])
+    cut = run(SEIRParams(r0=2.0, days=60), [])
+    assert cut.series["n_infectious"].shape == (1, 61) and cut.metrics["end_day"][0] == 60
+    still = cut.series["n_exposed"][0, -1] + cut.series["n_infectious"][0, -1]
+    note = next(n for n in cut.notes if "not final" in n)
+    assert f"{round(still):,} people were still exposed or infectious" in note
+    assert f"to {whole.metrics['attack_rate'][0]:.1%}" in note  # what running on to the end gives
+    assert f"until the epidemic is over (day {int(whole.metrics['end_day'][0])})" in note
+    # an epidemic over before a stated horizon needs no such note
+    assert not any("not final" in n for n in run(SEIRParams(r0=2.0, days=400), []).notes)
+
+
+def test_a_stochastic_ensemble_runs_until_every_replicate_is_over() -> None:
+    output = run(SEIRParams(population=20_000, r0=2.0, replicates=30, seed=2), [])
+    end_days = output.metrics["end_day"]
+    assert output.series["n_infectious"].shape[1] == int(end_days.max()) + 1
+    final = output.series["n_exposed"][:, -1] + output.series["n_infectious"][:, -1]
+    assert np.all(final == 0)
+    for replicate, end in enumerate(end_days.astype(int)):  # each replicate is over on its own end day
+        active = output.series["n_exposed"][replicate] + output.series["n_infectious"][replicate]
+        assert active[end] == 0 and active[end - 1] > 0

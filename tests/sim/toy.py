@@ -39,4 +39,5 @@ SPEC = ModelSpec(
     metrics=("level", "double"),
     interventions=frozenset({"contact_reduction"}),
     work=lambda p: p.replicates * 10,
+    stochastic=lambda p: p.noise > 0,
 )

@@ -87,3 +87,38 @@ def test_peak_on_the_last_day_is_flagged():
     assert "peak falls at the end of the run (day 60 of 60)" in compose_template("q", request, outcome)
     request, outcome = _simulate("q", {"model": "seir", "params": {"r0": 3, "days": 200}})
     assert "end of the run" not in compose_template("q", request, outcome)
+
+
+def test_people_are_whole_and_a_deterministic_run_does_not_ask_for_replicates():
+    question = "What is the peak with R0 1.8 in a village of 800?"
+    request, outcome = _simulate(question, {"model": "seir", "params": {"population": 800, "r0": 1.8}})
+    peak = outcome.results[0].scalar("peak_infected")
+    assert not float(peak).is_integer()  # the ODE's fractional people
+    text = compose_template(question, request, outcome)
+    assert f"people infectious at the peak {round(peak)}" in text.lower()
+    assert "ask for replicates" not in text and "no random variation" in text
+    assert not ungrounded_numbers(text, allowed_values(question, request, outcome))
+
+
+def test_a_stochastic_run_with_dying_replicates_reports_the_outbreak_probability_not_the_mean():
+    question = "attack rate at R0 1.5 with 2 cases, 100 replicates?"
+    params = {"population": 5_000, "r0": 1.5, "initial_infected": 2, "replicates": 100}
+    request, outcome = _simulate(question, {"model": "seir", "params": params})
+    text = compose_template(question, request, outcome)
+    assert "probability of a major outbreak" in text and "95% CI" in text
+    assert "attack rate (share ever infected)" not in text  # the mean of two kinds of outcome is not shown
+    assert not ungrounded_numbers(text, allowed_values(question, request, outcome))
+
+
+def test_a_comparison_of_a_stochastic_model_says_how_many_replicates_ran():
+    from sim.dispatch import run_request
+
+    question = "close schools in a town of 3000?"
+    base = {"label": "baseline", "model": "abm", "params": {"population": 3000}}
+    closed = {**base, "label": "school_closure", "interventions": [{"type": "school_closure"}]}
+    request = Request(kind="compare", model="abm", scenarios=[base, closed])
+    outcome = run_request("compare", request.scenarios)
+    assert [r.meta.replicates for r in outcome.results] == [10, 10]
+    text = compose_template(question, request, outcome)
+    assert "each scenario ran 10 replicates" in text
+    assert not ungrounded_numbers(text, allowed_values(question, request, outcome))

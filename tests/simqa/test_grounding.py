@@ -52,9 +52,9 @@ def test_invented_values_are_found() -> None:
 
 
 def test_documented_defaults_are_grounded() -> None:
-    # 0.5 is contact_reduction's default effectiveness, 180 the seir default days, 2.5 its R0
+    # 0.5 is contact_reduction's default effectiveness, 5.2 the seir default incubation_days, 2.5 its R0
     request = simulate(
-        params={"days": 180, "r0": 2.5}, interventions=[{"type": "contact_reduction", "effectiveness": 0.5}]
+        params={"incubation_days": 5.2, "r0": 2.5}, interventions=[{"type": "contact_reduction", "effectiveness": 0.5}]
     )
     assert locations(request, "What does a lockdown do?") == []
 

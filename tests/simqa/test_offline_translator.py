@@ -818,8 +818,11 @@ CASES += [
     # --- unsupported outputs are named as nouns
     ("How many people die if R0 is 3?", {"kind": "refuse", "message_has": ("deaths",)}),
     ("will hospitals overflow with r0 2.5", {"kind": "refuse", "message_has": ("hospital",)}),
-    # --- an intervention after the run ends is a question, not a run that changes nothing
-    ("What if schools close from day 200?", {"kind": "clarify", "message_has": ("school_closure", "day 200", "180")}),
+    # --- an intervention after a stated horizon ends is a question, not a run that changes nothing
+    (
+        "Over 180 days, what if schools close from day 200?",
+        {"kind": "clarify", "message_has": ("school_closure", "day 200", "180")},
+    ),
 ]
 
 

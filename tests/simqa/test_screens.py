@@ -83,7 +83,7 @@ def test_runs_show_of_a_seir_run_fits_60_lines(capsys: pytest.CaptureFixture[str
     assert run_id in summary[0] and any("peak_infected" in line for line in summary)
     assert main(["runs", "show", run_id, "--series"]) == 0
     full = json.loads(capsys.readouterr().out)
-    assert len(full["series"]["n_infectious"]) == full["scenario"]["params"]["days"] + 1
+    assert len(full["series"]["n_infectious"]) == full["metrics"]["end_day"] + 1  # no horizon: to the end
     assert main(["runs", "show", run_id, "--json"]) == 0
     assert "series" not in json.loads(capsys.readouterr().out)
 
