@@ -40,12 +40,14 @@ from sim.params import ModelParams
 from sim.registry import ModelSpec
 
 # Preparation times of the Grubhub meal-delivery instances (Reyes et al. 2018, github.com/grubhub/mdrplib,
-# instance_characteristics.txt of seed 0): mean 17.04 min, sd 8.94 min (the median, 15 min, is lower:
-# the distribution is skewed). Gamma distributed with that mean and spread: shape (mean / sd)^2 = 3.63,
-# coefficient of variation 0.52; the shape is kept when `prep_minutes` changes the mean.
-PREP_MEAN_MINUTES = 17.04
-PREP_SD_MINUTES = 8.94
-PREP_GAMMA_SHAPE = (PREP_MEAN_MINUTES / PREP_SD_MINUTES) ** 2
+# instance_characteristics.txt of seed 0): median 15 min, mean 17.04 min, sd 8.94 min (skewed to the
+# right). Lognormal with the source's coefficient of variation, 8.94 / 17.04 = 0.525, so that
+# sigma = sqrt(ln(1 + 0.525^2)) = 0.493; `prep_minutes` is its median. At the default median of 15 min
+# the mean is 16.94 min and the sd 8.89 min, within 0.6% of the source's; a gamma of that spread
+# with median 15 would have mean 16.46. A changed `prep_minutes` scales the whole distribution.
+PREP_MEDIAN_MINUTES = 15.0
+PREP_CV = 8.94 / 17.04
+PREP_SIGMA = math.sqrt(math.log1p(PREP_CV**2))
 
 # A courier building a batch looks this far into the queue for the best companion order (nearest
 # restaurant to the last pickup plus nearest customer to the first drop-off): far enough to find a
@@ -86,10 +88,10 @@ class DeliveryParams(ModelParams):
         description="length of the shift during which orders are placed, hours",
     )
     prep_minutes: float = Field(
-        default=PREP_MEAN_MINUTES,  # mean preparation in the Grubhub instances (Reyes et al. 2018), see above
+        default=PREP_MEDIAN_MINUTES,  # median preparation in the Grubhub instances (Reyes et al. 2018), see above
         ge=0,
         le=120,
-        description="mean restaurant preparation time, minutes (gamma distributed, coefficient of variation 0.52)",
+        description="median restaurant preparation time, minutes (lognormal, coefficient of variation 0.525)",
     )
     speed_kmh: float = Field(
         default=18.0,  # Grubhub instances: 2.2 km straight-line restaurant-to-customer in 7.4 min (Reyes et al. 2018)
@@ -183,7 +185,7 @@ def draw_orders(params: DeliveryParams, rng: np.random.Generator) -> OrderStream
     arrival = np.sort(rng.uniform(0.0, shift_minutes, n))
     restaurant_xy = rng.uniform(0.0, params.city_km, (n, 2))
     customer_xy = rng.uniform(0.0, params.city_km, (n, 2))
-    prep = rng.standard_gamma(PREP_GAMMA_SHAPE, n) * (params.prep_minutes / PREP_GAMMA_SHAPE)
+    prep = params.prep_minutes * np.exp(PREP_SIGMA * rng.standard_normal(n))
     service = rng.standard_exponential(n) * params.service_minutes
     return OrderStream(arrival, restaurant_xy, customer_xy, arrival + prep, service)
 
