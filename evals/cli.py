@@ -145,6 +145,8 @@ def _run(argv: list[str]) -> int:
             raise _UsageError(f"simqa eval: every selected case was skipped: {'; '.join(sorted(set(log.skipped.values())))}")
         raise _UsageError(f"simqa eval: no cases match the tags {args.tags}")
     console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=140)  # a log file or CI: room for the tables' names and columns
     print_summary(log, console)
     console.print(f"log: {out / LOG_FILE}\nreport: {out / REPORT_FILE}")
     failed = False

@@ -96,7 +96,7 @@ def print_summary(log: EvalLog, console: Console | None = None) -> None:
         if not groups:
             continue
         table = Table(title=title)
-        table.add_column(group_name)
+        table.add_column(group_name, no_wrap=True, min_width=min(40, max(len(g) for g in groups)))
         for column in columns:
             table.add_column(column, justify="right")
         for group, row in groups.items():
