@@ -142,7 +142,9 @@ def _run(argv: list[str]) -> int:
     )
     if not log.results:
         if log.skipped:
-            raise _UsageError(f"simqa eval: every selected case was skipped: {'; '.join(sorted(set(log.skipped.values())))}")
+            raise _UsageError(
+                f"simqa eval: every selected case was skipped: {'; '.join(sorted(set(log.skipped.values())))}"
+            )
         raise _UsageError(f"simqa eval: no cases match the tags {args.tags}")
     console = Console()
     if not console.is_terminal and "COLUMNS" not in os.environ:

@@ -71,9 +71,7 @@ class RelabelReport(BaseModel):
         lines += [f"ERROR {cid}: {msg}" for cid, msg in self.errors.items()]
         if self.skipped:
             reasons = sorted(set(self.skipped.values()))
-            lines.append(
-                f"skipped {len(self.skipped)} cases ({'; '.join(reasons)}): {', '.join(sorted(self.skipped))}"
-            )
+            lines.append(f"skipped {len(self.skipped)} cases ({'; '.join(reasons)}): {', '.join(sorted(self.skipped))}")
         return "\n".join(lines)
 
 

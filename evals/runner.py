@@ -321,9 +321,10 @@ def _names_file(spec: str, case_file: str) -> bool:
     if spec == case_file or Path(case_file).name == spec:
         return True
     try:
-        return Path(spec).resolve() == Path(case_file).resolve() or Path(spec).resolve() == (
-            CASES_DIR / case_file
-        ).resolve()
+        return (
+            Path(spec).resolve() == Path(case_file).resolve()
+            or Path(spec).resolve() == (CASES_DIR / case_file).resolve()
+        )
     except OSError:
         return False
 

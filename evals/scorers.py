@@ -506,9 +506,7 @@ def answer_correctness(case: Case, answer: Answer) -> Score:
         if case.kind not in single or answer.kind not in single or not answer.results or last not in labels:
             return _na("answer_correctness", f"an accepted {answer.kind}: no label of the {case.kind} to compare")
         labels = {last: labels[last]}
-        actual = {
-            last: {m: float(v) for m, v in answer.results[-1].metrics.items() if isinstance(v, int | float)}
-        }
+        actual = {last: {m: float(v) for m, v in answer.results[-1].metrics.items() if isinstance(v, int | float)}}
     else:
         actual = _actual_metrics(case, answer)
     total = ok = 0

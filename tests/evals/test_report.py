@@ -55,7 +55,9 @@ def test_report_shows_case_correct_by_case_file_and_by_tag(log: EvalLog) -> None
     by_tag = page[page.index("id='tag-table'") : page.index("</table>", page.index("id='tag-table'"))]
     assert set(log.by_tag) == {t for c in CASES for t in c.tags}
     for tag, row in log.by_tag.items():
-        assert f"<td>{tag}</td><td>{row['runs']}</td><td>{row['errors']}</td><td>{row['case_correct']:.3f}</td>" in by_tag
+        assert (
+            f"<td>{tag}</td><td>{row['runs']}</td><td>{row['errors']}</td><td>{row['case_correct']:.3f}</td>" in by_tag
+        )
 
 
 def test_report_escapes_text_from_answers(log: EvalLog) -> None:

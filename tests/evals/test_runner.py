@@ -252,7 +252,9 @@ def test_a_version_1_log_still_loads(tmp_path: Path) -> None:
     assert old.version == 1 and old.by_file == {} and old.results[0].case_file == "-"
 
 
-def test_cli_floors_per_case_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_floors_per_case_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(
         cli,
         "_assistant_factory",
