@@ -84,6 +84,8 @@ class MetricLanguage(_Declaration):
       minutes" is a late rate of 5%).
     better: which direction is an improvement, or None when neither is.
     headline: the metric an answer leads with when the question names none.
+    label: how an answer names it ("people infectious at the peak"); shown: whether an answer's summary
+      of a run lists it.
     """
 
     phrases: tuple[str, ...] = ()
@@ -94,6 +96,8 @@ class MetricLanguage(_Declaration):
     complement: tuple[str, ...] = ()
     better: Literal["lower", "higher"] | None = None
     headline: bool = False
+    label: str | None = None
+    shown: bool = True
 
 
 class FieldLanguage(_Declaration):
@@ -154,9 +158,13 @@ class Exclusion(_Declaration):
 
 
 class BreakdownLanguage(_Declaration):
-    """How people ask for one of a model's breakdowns ("by setting", "where do infections happen")."""
+    """How people ask for one of a model's breakdowns ("by setting", "where do infections happen").
+
+    counts: its values are counts (an answer gives each part's share of the total); else shares.
+    """
 
     phrases: tuple[str, ...]
+    counts: bool = True
 
 
 class ModelLanguage(_Declaration):

@@ -241,10 +241,39 @@ def read_observations(
 ) -> ObservedData:
     """Check `table` (column name -> values, one per row) against `observables`; a `DataError`
     naming the row and column otherwise."""
-    headers = list(table)
+    resolved = _resolve_columns(observables, table, source, model)
+    n = _row_count(observables, table, source, model, max_rows)
+    by_name = {resolved[h]: list(values) for h, values in table.items()}
+    kinds = {c.name: c.kind for c in observables.columns}
+    columns = {
+        name: _read_column(values, name, kinds[name], source)
+        for name, values in by_name.items()
+        if name not in (observables.index, "date")
+    }
+    first_date = None
+    index_name = observables.index
+    if "date" in by_name:
+        days = [_day_of(v, i + 1, source) for i, v in enumerate(by_name["date"])]
+        first_date = days[0].isoformat()
+        index = np.array([(d - days[0]).days for d in days], dtype=np.int64)
+        index_name = "date"
+    elif observables.index in by_name:
+        index = _read_index(by_name[observables.index], observables.index, source)
+    else:
+        index = np.arange(n, dtype=np.int64)
+    if observables.from_first_row:
+        index = index - index[0]
+    _check_increasing(index, by_name.get(index_name, index.tolist()), index_name, source)
+    return ObservedData(index=index, columns=columns, source=source, first_date=first_date)
+
+
+def _resolve_columns(
+    observables: Observables, table: Mapping[str, Sequence[Any]], source: str, model: str
+) -> dict[str, str]:
+    """Each header's column name; unknown, repeated or missing columns are errors."""
     allowed = ", ".join(observables.column_names())
     resolved: dict[str, str] = {}
-    for header in headers:
+    for header in table:
         name = observables.lookup(str(header))
         if name is None:
             raise DataError(
@@ -262,6 +291,12 @@ def read_observations(
             )
     if observables.index in resolved.values() and "date" in resolved.values():
         raise DataError(f"{source}: give either {observables.index!r} or 'date', not both", column="date")
+    return resolved
+
+
+def _row_count(
+    observables: Observables, table: Mapping[str, Sequence[Any]], source: str, model: str, max_rows: int
+) -> int:
     lengths = {len(values) for values in table.values()}
     if len(lengths) > 1:
         raise DataError(f"{source}: the columns have different lengths ({sorted(lengths)}); give one value per row")
@@ -270,56 +305,48 @@ def read_observations(
         raise DataError(f"{source}: {n:,} rows is too many; at most {max_rows:,}", row=max_rows + 1)
     if n < observables.min_rows:
         raise DataError(f"{source}: {n} rows is too few to fit {model}; give at least {observables.min_rows}")
-    by_name = {resolved[h]: list(values) for h, values in table.items()}
-    columns: dict[str, np.ndarray] = {}
-    kinds = {c.name: c.kind for c in observables.columns}
-    for name, values in by_name.items():
-        if name in (observables.index, "date"):
-            continue
-        numbers = np.array([_number(v, i + 1, name, source) for i, v in enumerate(values)])
-        if kinds[name] == "count":
-            bad = np.flatnonzero((numbers < 0) | (numbers != np.round(numbers)))
-            if bad.size:
-                i = int(bad[0])
-                what = "negative" if numbers[i] < 0 else "not a whole number"
-                raise DataError(
-                    f"{source} row {i + 1}, column {name}: {values[i]!r} is {what}; counts are whole numbers >= 0",
-                    row=i + 1,
-                    column=name,
-                )
-        columns[name] = numbers
-    first_date = None
-    if "date" in by_name:
-        days = [_day_of(v, i + 1, source) for i, v in enumerate(by_name["date"])]
-        first_date = days[0].isoformat()
-        index = np.array([(d - days[0]).days for d in days], dtype=np.int64)
-        index_name = "date"
-    elif observables.index in by_name:
-        raw = np.array([_number(v, i + 1, observables.index, source) for i, v in enumerate(by_name[observables.index])])
-        bad = np.flatnonzero((raw < 0) | (raw != np.round(raw)))
+    return n
+
+
+def _read_column(values: list[Any], name: str, kind: str, source: str) -> np.ndarray:
+    """A column's numbers; a count must be a whole number >= 0."""
+    numbers = np.array([_number(v, i + 1, name, source) for i, v in enumerate(values)])
+    if kind == "count":
+        bad = np.flatnonzero((numbers < 0) | (numbers != np.round(numbers)))
         if bad.size:
             i = int(bad[0])
+            what = "negative" if numbers[i] < 0 else "not a whole number"
             raise DataError(
-                f"{source} row {i + 1}, column {observables.index}: {by_name[observables.index][i]!r} is not a "
-                f"whole number >= 0 ({observables.index} 0 is the start of the run)",
+                f"{source} row {i + 1}, column {name}: {values[i]!r} is {what}; counts are whole numbers >= 0",
                 row=i + 1,
-                column=observables.index,
+                column=name,
             )
-        index = raw.astype(np.int64)
-        index_name = observables.index
-    else:
-        index = np.arange(n, dtype=np.int64)
-        index_name = observables.index
-    if observables.from_first_row:
-        index = index - index[0]
+    return numbers
+
+
+def _read_index(values: list[Any], name: str, source: str) -> np.ndarray:
+    raw = np.array([_number(v, i + 1, name, source) for i, v in enumerate(values)])
+    bad = np.flatnonzero((raw < 0) | (raw != np.round(raw)))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{source} row {i + 1}, column {name}: {values[i]!r} is not a "
+            f"whole number >= 0 ({name} 0 is the start of the run)",
+            row=i + 1,
+            column=name,
+        )
+    return raw.astype(np.int64)
+
+
+def _check_increasing(index: np.ndarray, shown: Sequence[Any], index_name: str, source: str) -> None:
+    """Rows in increasing order, one per step; an error names the first row that is not."""
     steps = np.diff(index)
     if steps.size and np.any(steps <= 0):
         i = int(np.flatnonzero(steps <= 0)[0]) + 1
         word = "repeats" if steps[i - 1] == 0 else "comes before"
         raise DataError(
-            f"{source} row {i + 1}, column {index_name}: {by_name.get(index_name, index)[i]!r} {word} the row above; "
+            f"{source} row {i + 1}, column {index_name}: {shown[i]!r} {word} the row above; "
             "rows must be in increasing order, one per step",
             row=i + 1,
             column=index_name,
         )
-    return ObservedData(index=index, columns=columns, source=source, first_date=first_date)

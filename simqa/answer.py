@@ -24,7 +24,7 @@ class ResultSummary(BaseModel):
 
 
 class Citation(BaseModel):
-    """A model-card chunk (`source` = `docs/models/seir.md#parameters`) or a past run (`run_id`)."""
+    """A model-card chunk (`source` = `docs/models/<model>.md#parameters`) or a past run (`run_id`)."""
 
     source: str
     chunk_id: str | None = None

@@ -491,7 +491,7 @@ def _default_field_notes(request: Request) -> list[str]:
 
 
 def _typed_sweep(request: Request) -> Any:
-    """The sweep with whole-number parameters written as whole numbers (couriers 20, not 20.0)."""
+    """The sweep with whole-number parameters written as whole numbers (20 riders, not 20.0)."""
     sweep, model = request.sweep, request.model
     if sweep is None or model is None or "." in sweep.param:
         return sweep

@@ -218,15 +218,9 @@ def units(chunk: Chunk) -> list[Unit]:
             continue
         if stripped.startswith("|"):
             close()
-            cells = [c.strip() for c in stripped.strip("|").split("|")]
-            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            if set(stripped) <= set("|-: "):
-                continue  # the separator row
-            if nxt.startswith("|") and set(nxt) <= set("|-: ") and "-" in nxt:
-                header = cells  # a header row is the one above a separator
-                continue
-            named = tuple(zip(header, cells, strict=False)) if header else tuple(("", c) for c in cells)
-            out.append(Unit("row", _row_text(named), named))
+            row, header = _table_line(stripped, lines[i + 1].strip() if i + 1 < len(lines) else "", header)
+            if row is not None:
+                out.append(row)
             continue
         if re.match(r"^(?:[-*]|\d+\.)\s+", stripped):
             close()
@@ -241,6 +235,18 @@ def units(chunk: Chunk) -> list[Unit]:
     if code is not None and code:
         out.append(Unit("code", "\n".join(code)))
     return out
+
+
+def _table_line(line: str, nxt: str, header: list[str]) -> tuple[Unit | None, list[str]]:
+    """A table line as a row named by the header, or None for the separator and the header itself
+    (the line above a separator); returns the header in force after it."""
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    if set(line) <= set("|-: "):
+        return None, header  # the separator row
+    if nxt.startswith("|") and set(nxt) <= set("|-: ") and "-" in nxt:
+        return None, cells
+    named = tuple(zip(header, cells, strict=False)) if header else tuple(("", c) for c in cells)
+    return Unit("row", _row_text(named), named), header
 
 
 def _row_text(cells: Sequence[tuple[str, str]]) -> str:

@@ -214,7 +214,7 @@ def choose_model(table: Table, requested: str | None) -> tuple[str, list[str]]:
     """The model the data go to, and a note when it is not the one the question named.
 
     The question's model when its observables take the table's columns; otherwise the cheapest
-    model whose observables do (seir before abm for `day, new_cases`: enough for a generic epidemic)."""
+    model whose observables do (the first of a family by rank for columns several models read)."""
     notes: list[str] = []
     if table.headers == [ARRAY]:
         if requested is None or get_model(requested).observables is None:
@@ -331,7 +331,7 @@ def plan_fit(request: Request, table: Table, question: str = "") -> FitPlan:
         declared = ", ".join(p.name for p in spec.fit_params)
         raise ScenarioError(
             f"the question states every parameter the fit could free ({declared}); leave out the one the data should "
-            "fit, or name it (e.g. 'which r0 fits these data?')",
+            "fit, or name it (e.g. 'which reproduction number fits these data?')",
             field="fit.free",
         )
     scenario = scenario.model_copy(update={"params": params, "label": "fitted"})
@@ -418,7 +418,7 @@ def fit_spread(fit_run: FitRun, request: Request) -> list[str]:
     """For a compare that starts from a fit, each change against the fitted baseline over the draws of
     the fitted parameters (their uncertainty carried into the what-if); a note per scenario."""
     from sim.scenario import resolve
-    from simqa.compose import METRIC_WORDS, SHARE_METRICS, headline_metrics
+    from simqa.compose import headline_metrics, is_day, is_share, metric_label
 
     if request.kind != "compare" or request.model != fit_run.plan.model or request.scenarios[0].label != "fitted":
         return []
@@ -445,22 +445,23 @@ def fit_spread(fit_run: FitRun, request: Request) -> list[str]:
     notes = []
     for scenario, metrics in zip(request.scenarios[1:], per_scenario[1:], strict=True):
         parts = []
+        day_metrics = [n for n in headline_metrics(request.model) if is_day(n, request.model) and n in metrics]
         for name in headline_metrics(request.model):
-            if name not in metrics or name == "peak_day":
+            if name not in metrics or name in day_metrics:
                 continue
             base_values = per_scenario[0][name]
-            if name in SHARE_METRICS:
+            if is_share(name, request.model):
                 changes = [(b - a) * 100 for a, b in zip(base_values, metrics[name], strict=True)]
                 unit = " points"
             else:
                 changes = [(b - a) / a * 100 if a else 0.0 for a, b in zip(base_values, metrics[name], strict=True)]
                 unit = "%"
             lo, hi = _quantiles(changes)
-            parts.append(f"{METRIC_WORDS.get(name, name)} {lo:+.1f} to {hi:+.1f}{unit}")
-        if "peak_day" in metrics:
-            shifts = [b - a for a, b in zip(per_scenario[0]["peak_day"], metrics["peak_day"], strict=True)]
+            parts.append(f"{metric_label(name, request.model)} {lo:+.1f} to {hi:+.1f}{unit}")
+        for name in day_metrics:
+            shifts = [b - a for a, b in zip(per_scenario[0][name], metrics[name], strict=True)]
             lo, hi = _quantiles(shifts)
-            parts.append(f"peak day {lo:+.0f} to {hi:+.0f} days")
+            parts.append(f"{name.replace('_', ' ')} {lo:+.0f} to {hi:+.0f} days")
         notes.append(
             f"'{scenario.label}' against the fitted baseline over {len(draws)} draws of the fitted parameters "
             f"(95% ranges): {'; '.join(parts)}"
@@ -504,7 +505,7 @@ def _verdict(p_value: float) -> str:
 
 def compose_fit(question: str, fit_run: FitRun) -> str:
     """The answer from a fit: fitted values with intervals, goodness of fit, and the forecast."""
-    from simqa.compose import METRIC_WORDS, describe_scenario, format_metric, headline_metrics
+    from simqa.compose import describe_scenario, format_metric, headline_metrics, is_day, metric_label
 
     plan, outcome, ahead, result = fit_run.plan, fit_run.outcome, fit_run.forecast, fit_run.result
     spec = get_model(plan.model)
@@ -535,9 +536,9 @@ def compose_fit(question: str, fit_run: FitRun) -> str:
         if not isinstance(value, int | float) or name not in ahead.intervals:
             continue
         lo, hi = ahead.intervals[name]
-        words = METRIC_WORDS.get(name, name)
-        if name == "peak_day":
-            parts.append(f"peak on day {round(value)} (95% interval days {round(lo)} to {round(hi)})")
+        words = metric_label(name, plan.model)
+        if is_day(name, plan.model):
+            parts.append(f"{words} day {round(value)} (95% interval days {round(lo)} to {round(hi)})")
         else:
             parts.append(
                 f"{words} {format_metric(name, value)} (95% interval {format_metric(name, lo)} to {format_metric(name, hi)})"
@@ -548,7 +549,8 @@ def compose_fit(question: str, fit_run: FitRun) -> str:
         if parts
         else f"The fitted model over {ahead.horizon} {unit} gives no headline metrics."
     )
-    peak = result.metrics.get("peak_day")
+    day_metric = next((n for n in headline_metrics(plan.model) if is_day(n, plan.model)), None)
+    peak = result.metrics.get(day_metric) if day_metric else None
     if isinstance(peak, int | float):
         if peak <= data.last:
             lines.append(

@@ -225,7 +225,9 @@ LANGUAGE = ModelLanguage(
                 "children",
             )
         ),
-        "attack_rate_by_age": BreakdownLanguage(phrases=("attack rate by age", "attack rate by age group")),
+        "attack_rate_by_age": BreakdownLanguage(
+            phrases=("attack rate by age", "attack rate by age group"), counts=False
+        ),
     },
     excludes=(
         *epidemic.EXCLUDES,

@@ -276,6 +276,7 @@ LANGUAGE = ModelLanguage(
             unit="minute",
             better="lower",
             headline=True,
+            label="90th-percentile delivery time",
         ),
         "p50_minutes": MetricLanguage(
             phrases=(
@@ -297,6 +298,7 @@ LANGUAGE = ModelLanguage(
             dimension="duration",
             unit="minute",
             better="lower",
+            label="median delivery time",
         ),
         "late_rate": MetricLanguage(
             phrases=(
@@ -327,18 +329,26 @@ LANGUAGE = ModelLanguage(
             dimension="share",
             share=True,
             better="lower",
+            label="share of orders late",
         ),
         "utilization": MetricLanguage(
             phrases=("utilization", "utilisation", "busy", "how busy", "occupancy", "idle", "courier utilization"),
             dimension="share",
             share=True,
+            label="courier utilisation",
         ),
         "delivered": MetricLanguage(
             phrases=("delivered", "deliveries completed", "throughput", "orders delivered", "completed orders"),
             dimension="count",
             better="higher",
+            label="orders delivered",
         ),
-        "orders_placed": MetricLanguage(phrases=("orders placed",), dimension="count"),
+        "orders_placed": MetricLanguage(
+            phrases=("orders placed",),
+            dimension="count",
+            label="orders placed",
+            shown=False,
+        ),
         "mean_wait_minutes": MetricLanguage(
             phrases=(
                 "wait",
@@ -351,6 +361,8 @@ LANGUAGE = ModelLanguage(
             dimension="duration",
             unit="minute",
             better="lower",
+            label="mean wait for a courier",
+            shown=False,
         ),
     },
     excludes=(

@@ -273,6 +273,7 @@ METRICS = {
         share_of="population",
         better="lower",
         headline=True,
+        label="people infectious at the peak",
     ),
     "peak_day": MetricLanguage(
         phrases=(
@@ -312,6 +313,7 @@ METRICS = {
         ),
         dimension="day",
         unit="day",
+        label="peak on",
     ),
     "attack_rate": MetricLanguage(
         phrases=(
@@ -351,6 +353,7 @@ METRICS = {
         dimension="share",
         share=True,
         better="lower",
+        label="attack rate (share ever infected)",
     ),
     "total_infected": MetricLanguage(
         phrases=(
@@ -383,6 +386,7 @@ METRICS = {
         dimension="count",
         share_of="population",
         better="lower",
+        label="people infected in all",
     ),
 }
 

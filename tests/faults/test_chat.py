@@ -118,7 +118,9 @@ def test_a_broken_store_fails_its_turn_not_the_chat(tmp_path: Path, capsys, monk
     (home() / "runs.sqlite").mkdir(parents=True)
     code = run_chat(
         "offline",
-        input_fn=_script(["What is the peak with R0 2.5?", "/runs", "What does r0 mean in the seir model?", "/save c.json"]),
+        input_fn=_script(
+            ["What is the peak with R0 2.5?", "/runs", "What does r0 mean in the seir model?", "/save c.json"]
+        ),
     )
     out = capsys.readouterr().out
     assert code == 0

@@ -117,7 +117,9 @@ def test_a_read_only_home_is_one_line_exit_3_and_reads_still_work(cli) -> None:
     with pytest.MonkeyPatch.context() as patch:
         make_read_only(patch)
         # What needs a write fails in one line that names the fix ...
-        cli("ask", "--translator", "offline", "R0 3.3 in a town of 30,000: what is the peak?").one_line_error(3, "SIMQA_HOME")
+        cli("ask", "--translator", "offline", "R0 3.3 in a town of 30,000: what is the peak?").one_line_error(
+            3, "SIMQA_HOME"
+        )
         # ... what only reads goes on: the run already stored is shown, and asked again is served.
         shown = cli("runs", "show", run_id, "--series")
         assert shown.code == 0, shown.err
@@ -241,7 +243,9 @@ def test_a_garbage_store_is_one_line_exit_3_until_repaired(cli) -> None:
     _six_runs()
     path = home() / "runs.sqlite"
     path.write_bytes(os.urandom(40_000))
-    cli("ask", "--translator", "offline", "What is the peak with R0 3?").one_line_error(3, "damaged", "simqa runs repair")
+    cli("ask", "--translator", "offline", "What is the peak with R0 3?").one_line_error(
+        3, "damaged", "simqa runs repair"
+    )
     repaired = cli("runs", "repair")
     assert "kept 0 runs" in repaired.out and "could not be read in full" in repaired.out
     assert _ask_json(cli, "What is the peak with R0 3?")["results"]

@@ -15,8 +15,14 @@ def _plugin_cards(docs: Path) -> int:
     import sim
 
     cards = [sim.get_model(name).card for name in sim.model_names()]
-    return sum(1 for card in cards if card is not None and not str(card).startswith(str(docs)) and card.exists()
-               and "docs" not in card.parts[-3:-1])
+    return sum(
+        1
+        for card in cards
+        if card is not None
+        and not str(card).startswith(str(docs))
+        and card.exists()
+        and "docs" not in card.parts[-3:-1]
+    )
 
 
 def test_index_from_scratch_then_nothing_changes(docs: Path) -> None:

@@ -1084,7 +1084,6 @@ def _searched(case: dict[str, Any]) -> str | None:
 def holdout_problems(case: dict[str, Any], req: Request) -> list[str]:
     """What a request gets wrong against a held-out case: every stated field must be set right, and
     nothing else set away from its default (the eval suite's precision and recall, both at 1)."""
-    problems: list[str] = []
     kinds = [case["kind"], *case.get("accept_kinds", [])]
     if req.kind not in kinds:
         return [f"kind {req.kind!r} ({req.message}), expected {kinds}"]
@@ -1093,8 +1092,9 @@ def holdout_problems(case: dict[str, Any], req: Request) -> list[str]:
         case = {**case, "kind": req.kind, "scenarios": (case.get("scenarios") or [])[-1:]}
     if case["kind"] not in ("simulate", "compare", "sweep", "calibrate"):
         if case["kind"] == "explain" and "model" in case and req.model != case["model"]:
-            problems.append(f"model {req.model!r}, expected {case['model']!r}")
-        return problems
+            return [f"model {req.model!r}, expected {case['model']!r}"]
+        return []
+    problems: list[str] = []
     if req.model != case["model"]:
         problems.append(f"model {req.model!r}, expected {case['model']!r}")
     expected_scenarios = case.get("scenarios", [])
@@ -1102,54 +1102,72 @@ def holdout_problems(case: dict[str, Any], req: Request) -> list[str]:
         problems.append(f"{len(req.scenarios)} scenarios, expected {len(expected_scenarios)}")
     searched = _searched(case)
     for i, (want, got) in enumerate(zip(expected_scenarios, req.scenarios, strict=False)):
-        want = want or {}
-        params = {k: v for k, v in (want.get("params") or {}).items() if k != searched}
-        defaults = _defaults_of(got.model)
-        for name, value in params.items():
-            if name not in got.params or not _close(got.params[name], value):
-                problems.append(f"scenario {i}: {name} = {got.params.get(name, '<missing>')!r}, expected {value!r}")
-        for name, value in got.params.items():
-            if name in params or name == searched or (name in RUN_CONTROL_PARAMS and name not in params):
-                continue
-            if not _close(defaults.get(name), value):
-                problems.append(f"scenario {i}: {name} = {value!r} set but not stated")
-        wanted_ivs = {iv["type"]: {k: v for k, v in iv.items() if k != "type"} for iv in want.get("interventions", [])}
-        got_ivs = {iv.type: iv.model_dump() for iv in got.interventions}
-        for iv_type in set(wanted_ivs) | set(got_ivs):
-            swept_type, _, swept_field = (searched or "").partition(".")
-            if iv_type == swept_type and iv_type not in wanted_ivs:
-                continue  # the bare intervention a sweep of one of its fields needs
-            if iv_type not in got_ivs or iv_type not in wanted_ivs:
-                problems.append(
-                    f"scenario {i}: intervention {iv_type} " + ("missing" if iv_type in wanted_ivs else "not asked for")
-                )
-                continue
-            iv_defaults = _intervention_defaults(iv_type)
-            for name, value in got_ivs[iv_type].items():
-                if name == "type" or (iv_type == swept_type and name == swept_field):
-                    continue
-                expected = wanted_ivs[iv_type].get(name, iv_defaults.get(name))
-                if not _close(value, expected):
-                    problems.append(f"scenario {i}: {iv_type}.{name} = {value!r}, expected {expected!r}")
-    if "sweep" in case:
-        if req.sweep is None:
-            problems.append("no sweep")
-        else:
-            values = sorted(float(v) for v in case["sweep"]["values"])
-            got_values = sorted(float(v) for v in req.sweep.values)
-            if req.sweep.param != case["sweep"]["param"] or len(values) != len(got_values):
-                problems.append(f"sweep {req.sweep.param} {got_values}, expected {case['sweep']}")
-            elif not all(map(_close, values, got_values)):
-                problems.append(f"sweep values {got_values}, expected {values}")
-    if "calibrate" in case:
-        if req.calibrate is None:
-            problems.append("no calibration")
-        else:
-            got_cal = req.calibrate.model_dump()
-            for key, value in case["calibrate"].items():
-                if not _close(got_cal.get(key), value):
-                    problems.append(f"calibrate {key} = {got_cal.get(key)!r}, expected {value!r}")
+        problems += [f"scenario {i}: {p}" for p in _param_problems(want or {}, got, searched)]
+        problems += [f"scenario {i}: {p}" for p in _intervention_problems(want or {}, got, searched)]
+    return problems + _sweep_problems(case, req) + _calibrate_problems(case, req)
+
+
+def _param_problems(want: dict[str, Any], got: Any, searched: str | None) -> list[str]:
+    problems = []
+    params = {k: v for k, v in (want.get("params") or {}).items() if k != searched}
+    defaults = _defaults_of(got.model)
+    for name, value in params.items():
+        if name not in got.params or not _close(got.params[name], value):
+            problems.append(f"{name} = {got.params.get(name, '<missing>')!r}, expected {value!r}")
+    for name, value in got.params.items():
+        if name in params or name == searched or (name in RUN_CONTROL_PARAMS and name not in params):
+            continue
+        if not _close(defaults.get(name), value):
+            problems.append(f"{name} = {value!r} set but not stated")
     return problems
+
+
+def _intervention_problems(want: dict[str, Any], got: Any, searched: str | None) -> list[str]:
+    problems = []
+    wanted_ivs = {iv["type"]: {k: v for k, v in iv.items() if k != "type"} for iv in want.get("interventions", [])}
+    got_ivs = {iv.type: iv.model_dump() for iv in got.interventions}
+    swept_type, _, swept_field = (searched or "").partition(".")
+    for iv_type in set(wanted_ivs) | set(got_ivs):
+        if iv_type == swept_type and iv_type not in wanted_ivs:
+            continue  # the bare intervention a sweep of one of its fields needs
+        if iv_type not in got_ivs or iv_type not in wanted_ivs:
+            problems.append(f"intervention {iv_type} " + ("missing" if iv_type in wanted_ivs else "not asked for"))
+            continue
+        iv_defaults = _intervention_defaults(iv_type)
+        for name, value in got_ivs[iv_type].items():
+            if name == "type" or (iv_type == swept_type and name == swept_field):
+                continue
+            expected = wanted_ivs[iv_type].get(name, iv_defaults.get(name))
+            if not _close(value, expected):
+                problems.append(f"{iv_type}.{name} = {value!r}, expected {expected!r}")
+    return problems
+
+
+def _sweep_problems(case: dict[str, Any], req: Request) -> list[str]:
+    if "sweep" not in case:
+        return []
+    if req.sweep is None:
+        return ["no sweep"]
+    values = sorted(float(v) for v in case["sweep"]["values"])
+    got_values = sorted(float(v) for v in req.sweep.values)
+    if req.sweep.param != case["sweep"]["param"] or len(values) != len(got_values):
+        return [f"sweep {req.sweep.param} {got_values}, expected {case['sweep']}"]
+    if not all(map(_close, values, got_values)):
+        return [f"sweep values {got_values}, expected {values}"]
+    return []
+
+
+def _calibrate_problems(case: dict[str, Any], req: Request) -> list[str]:
+    if "calibrate" not in case:
+        return []
+    if req.calibrate is None:
+        return ["no calibration"]
+    got_cal = req.calibrate.model_dump()
+    return [
+        f"calibrate {key} = {got_cal.get(key)!r}, expected {value!r}"
+        for key, value in case["calibrate"].items()
+        if not _close(got_cal.get(key), value)
+    ]
 
 
 def ask_holdout(case: dict[str, Any]) -> Request:

@@ -138,16 +138,19 @@ LANGUAGE = ModelLanguage(
             dimension="count",
             better="higher",
             headline=True,
+            label="trips in total",
         ),
         "member_trips": MetricLanguage(
             phrases=("member trips", "trips by members", "members' trips", "members ride", "members"),
             dimension="count",
             better="higher",
+            label="trips by members",
         ),
         "casual_trips": MetricLanguage(
             phrases=("casual trips", "trips by casual riders", "casual riders", "casual rides", "casual"),
             dimension="count",
             better="higher",
+            label="trips by casual riders",
         ),
         "mean_daily_trips": MetricLanguage(
             phrases=(
@@ -160,11 +163,13 @@ LANGUAGE = ModelLanguage(
             ),
             dimension="count",
             better="higher",
+            label="trips per day on average",
         ),
         "peak_daily_trips": MetricLanguage(
             phrases=("busiest day", "peak day", "peak daily trips", "most trips in a day", "peak"),
             dimension="count",
             better="higher",
+            label="trips on the busiest day",
         ),
     },
     excludes=(

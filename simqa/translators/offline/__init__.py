@@ -17,7 +17,7 @@ characters; a question stating more than MAX_VALUES values is asked to state few
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sim
@@ -60,7 +60,9 @@ def languages() -> _Languages:
             except ScenarioError:
                 continue
         lex = lexicon.build(langs)
-        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary
+        from simqa.translators.offline.quantities import UNITS
+
+        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary | set(UNITS)
         _cache = _Languages(names, langs, lex, Speller(vocabulary))
         return _cache
 
@@ -83,8 +85,9 @@ class Parsed:
     fixes: list[tuple[str, str]]
 
 
-def parse(question: str) -> Parsed:
-    """Steps 1 to 3 for one question (no model chosen yet)."""
+def parse(question: str, keep_instructions: bool = False) -> Parsed:
+    """Steps 1 to 3 for one question (no model chosen yet). `keep_instructions` reads text aimed at
+    the assistant too (what a user typed, for grounding checks); the translator never does."""
     if len(question) > MAX_QUESTION_CHARS:
         raise ScenarioError(
             f"the question is {len(question):,} characters long; questions are limited to "
@@ -94,7 +97,7 @@ def parse(question: str) -> Parsed:
             allowed=f"<= {MAX_QUESTION_CHARS:,} characters",
         )
     langs = languages()
-    text, injected = drop_injections(normalise(question))
+    text, injected = (normalise(question), False) if keep_instructions else drop_injections(normalise(question))
     tokens, fixes = langs.speller.fix(tokenize(text))
     lex = langs.lexicon
     literal = lex.match(tokens, lexicon.MODEL, set(), literal=True)
@@ -173,36 +176,12 @@ class OfflineTranslator(Translator):
             notes.append("ignored text that tried to instruct the assistant; only the question is translated")
         if parsed.fixes:
             notes.append("read misspelt words as: " + ", ".join(f"{a} -> {b}" for a, b in parsed.fixes)[:200])
-        if is_harmful(parsed.text) or cues.OFF_TASK.search(parsed.text):
-            return _refuse(
-                None,
-                "I only answer questions about what the simulation models represent; I can't help with that request.",
-            )
-        words = [t for t in parsed.tokens if t.is_word]
-        if not words:
-            return _refuse(
-                None,
-                "There is no question left to answer once the instructions aimed at the assistant "
-                "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'",
-            )
-        if len(parsed.quantities) > MAX_VALUES:
-            return {
-                "kind": "clarify",
-                "message": (
-                    f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
-                    "question. Which few values should I use?"
-                ),
-            }
+        screened = _screen(parsed)
+        if screened is not None:
+            return screened
         langs = languages()
-        history = context.history
-        previous_turn = history[-1] if history else None
-        prior = previous_turn.request.model if previous_turn else None
-        follow = previous_turn is not None and (
-            followups.looks_like_follow_up(question)
-            or followups.refers_back(parsed.tokens)
-            or _no_own_model(parsed, langs)
-        )
-        route = routing.choose(parsed.mentions, parsed.tokens, langs.languages, prior if follow else None)
+        turn = _route(question, parsed, context, langs)
+        route = turn.route
         foreign = _foreign(parsed, route, langs) if route.named and not _explain_cue(parsed) else []
         if foreign and route.model is not None:
             kind, name, owners = foreign[0]
@@ -217,57 +196,16 @@ class OfflineTranslator(Translator):
             if _explain_cue(parsed) and not parsed.quantities:
                 return {"kind": "explain", "model": None, "message": question.strip()[:2000]}
             return _no_model(parsed, langs)
-        previous_items: list[str] = []
-        previous_metrics: list[str] = []
-        if previous_turn is not None:
-            before = parse(previous_turn.question)
-            r_prev = reading_for(before, route.model) if route.model in langs.languages else None
-            if r_prev is not None:
-                previous_items = [i.type for i in r_prev.items]
-                previous_metrics = r_prev.metrics
-        r = reading_for(parsed, route.model, previous_items if follow else None, previous_metrics if follow else None)
-        for other in routing.richer(route, langs.languages) if (r.unplaced or r.vague) else []:
-            # a value the cheaper model cannot place may be one a richer model of its family has
-            richer = reading_for(
-                parsed, other, previous_items if follow else None, previous_metrics if follow else None
-            )
-            if len(richer.unplaced) + len(richer.vague) < len(r.unplaced) + len(r.vague):
-                r = richer
-                break
-        if not follow and previous_turn is not None and (r.changes or r.items or r.vague) and len(r.statements) <= 1:
-            previous = context.previous
-            if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
-                follow = True  # "what if we add 10 more couriers?" after a run: a change to that run
-        r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
+        r = _read(parsed, turn, route.model, context, langs)
         notes.extend(r.notes)
-        explain = building.is_explain(r)
-        if explain:
-            return {"kind": "explain", "model": _explained_model(r, route), "message": question.strip()[:2000]}
-        if r.excluded and not _exclusion_in_passing(r):
-            return _refuse_excluded(r)
-        if r.excluded:
-            notes.append(
-                f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the "
-                "question was not used"
-            )
-        if not follow and _weakly_routed(parsed, route, langs):
-            return _refuse(
-                None,
-                (
-                    f"That is outside what the simulation models represent (it is about "
-                    f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
-                    f"{', '.join(langs.names)}; ask about one of them."
-                ),
-            )
-        unknown = building.asks_unknown(r, parsed.mentions)
-        if unknown is not None:
-            return _refuse_unknown(r, unknown)
-        if follow and previous_turn is not None:
-            previous = context.previous
-            if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
-                refined = followups.refine(r, previous, previous_metrics)
-                if refined is not None:
-                    return refined
+        outside = _outside(question, parsed, r, turn, langs, notes)
+        if outside is not None:
+            return outside
+        previous = context.previous
+        if turn.follow and previous is not None and _same_or_family(previous.model, r.model):
+            refined = followups.refine(r, previous, turn.previous_metrics)
+            if refined is not None:
+                return refined
         noted = len(r.notes)
         draft = building.build(r, question)
         notes.extend(r.notes[noted:])
@@ -285,9 +223,111 @@ class OfflineTranslator(Translator):
         return draft
 
 
+@dataclass
+class _Turn:
+    """Where a question stands in the conversation: the model it is routed to, whether it refines the
+    previous turn, and what that turn named."""
+
+    route: routing.Route
+    follow: bool
+    previous_question: str | None
+    previous_items: list[str] | None = None
+    previous_metrics: list[str] = field(default_factory=list)
+
+
+def _screen(parsed: Parsed) -> dict[str, Any] | None:
+    """A question refused or sent back before any model is chosen: harmful or off task, nothing left
+    once instructions are set aside, or more values than one question can place."""
+    if is_harmful(parsed.text) or cues.OFF_TASK.search(parsed.text):
+        return _refuse(
+            None,
+            "I only answer questions about what the simulation models represent; I can't help with that request.",
+        )
+    if not any(t.is_word for t in parsed.tokens):
+        return _refuse(
+            None,
+            "There is no question left to answer once the instructions aimed at the assistant "
+            "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'",
+        )
+    if len(parsed.quantities) > MAX_VALUES:
+        return {
+            "kind": "clarify",
+            "message": (
+                f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
+                "question. Which few values should I use?"
+            ),
+        }
+    return None
+
+
+def _route(question: str, parsed: Parsed, context: TranslationContext, langs: _Languages) -> _Turn:
+    """The model the question is about; a follow-up keeps the previous turn's model unless it names another."""
+    previous_turn = context.history[-1] if context.history else None
+    prior = previous_turn.request.model if previous_turn else None
+    follow = previous_turn is not None and (
+        followups.looks_like_follow_up(question) or followups.refers_back(parsed.tokens) or _no_own_model(parsed, langs)
+    )
+    route = routing.choose(parsed.mentions, parsed.tokens, langs.languages, prior if follow else None)
+    return _Turn(route, follow, previous_turn.question if previous_turn else None)
+
+
+def _read(parsed: Parsed, turn: _Turn, model: str, context: TranslationContext, langs: _Languages) -> Reading:
+    """The reading for the routed model, or for a richer model of its family that places more of the
+    question's values; a change after a run is a follow-up of that run."""
+    if turn.previous_question is not None:
+        r_prev = reading_for(parse(turn.previous_question), model) if model in langs.languages else None
+        if r_prev is not None:
+            turn.previous_items = [i.type for i in r_prev.items]
+            turn.previous_metrics = r_prev.metrics
+    items, metrics = (turn.previous_items, turn.previous_metrics) if turn.follow else (None, None)
+    r = reading_for(parsed, model, items, metrics)
+    for other in routing.richer(turn.route, langs.languages) if (r.unplaced or r.vague) else []:
+        # a value the cheaper model cannot place may be one a richer model of its family has
+        richer = reading_for(parsed, other, items, metrics)
+        if len(richer.unplaced) + len(richer.vague) < len(r.unplaced) + len(r.vague):
+            r = richer
+            break
+    previous = context.previous
+    changes_only = (r.changes or r.items or r.vague) and len(r.statements) <= 1
+    if not turn.follow and turn.previous_question is not None and changes_only and previous is not None:
+        # "what if we add 10 more riders?" after a run: a change to that run
+        turn.follow = _same_or_family(previous.model, r.model)
+    r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
+    return r
+
+
+def _same_or_family(previous: str | None, model: str) -> bool:
+    return previous == model or followups._same_family(previous, model)
+
+
+def _outside(
+    question: str, parsed: Parsed, r: Reading, turn: _Turn, langs: _Languages, notes: list[str]
+) -> dict[str, Any] | None:
+    """An explanation, or a refusal of what the model leaves out, does not know, or is not about."""
+    if building.is_explain(r):
+        return {"kind": "explain", "model": _explained_model(r, turn.route), "message": question.strip()[:2000]}
+    if r.excluded and not _exclusion_in_passing(r):
+        return _refuse_excluded(r)
+    if r.excluded:
+        notes.append(
+            f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the question was not used"
+        )
+    if not turn.follow and _weakly_routed(parsed, turn.route, langs):
+        return _refuse(
+            None,
+            (
+                f"That is outside what the simulation models represent (it is about "
+                f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
+                f"{', '.join(langs.names)}; ask about one of them."
+            ),
+        )
+    unknown = building.asks_unknown(r, parsed.mentions)
+    return _refuse_unknown(r, unknown) if unknown is not None else None
+
+
 def _foreign(parsed: Parsed, route: routing.Route, langs: _Languages) -> list[tuple[str, str, list[str]]]:
     """What the question names for a model it names explicitly, that only other models have
-    ("with the delivery model, what lockdown strength ..."): (kind, name, models that have it)."""
+    ("with the X model, what lockdown strength ..." where X has no lockdown): (kind, name, models that have it)."""
     out = []
     for m in parsed.mentions:
         own = [s for s in m.senses if s.model == route.model]

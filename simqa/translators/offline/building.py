@@ -55,7 +55,7 @@ def _is_quantity(s: Statement) -> bool:
 
 
 def _bare_term(r: Reading) -> bool:
-    """ "what's utilization?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
+    """ "what's a late rate?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
     words = [t.text for t in r.tokens if t.text not in ("?", ".", "!")]
     if len(words) > 6 or r.quantities:
         return False
@@ -120,37 +120,16 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     zone = _options_zone(r)
     _split_two_value_fields(r)
     multi = [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
-    singles = [s for s in r.statements if len(s.values) == 1]
+    singles = _merge_repeated(r, multi)
     items = [
         i
         for i in r.items
         if not i.negated and not (r.asked and r.asked.intervention == i.type and r.asked.field not in i.fields)
     ]
-    searched_items = [i for i in r.items if r.asked and r.asked.intervention == i.type]
     changes = list(r.changes)
     clause = _effect_clause(r)
     against_at = _against(r)
     base = Variant("baseline")
-    elements: list[tuple[int, Any]] = []
-    # several statements of one parameter joined by "vs" or "or": a list of its values
-    by_param: dict[str, list[Statement]] = {}
-    for s in singles:
-        by_param.setdefault(s.param, []).append(s)
-    for param, same in by_param.items():
-        values = list(dict.fromkeys(_key(v) for s in same for v in s.values))
-        if len(values) >= 2:
-            ordered = sorted(same, key=lambda s: s.first)
-            merged = Statement(
-                param,
-                [v for s in ordered for v in s.values],
-                ordered[0].first,
-                ordered[-1].last,
-                " / ".join(s.text for s in ordered),
-            )
-            multi.append(merged)
-            singles = [s for s in singles if s not in same]
-        elif len(same) > 1:
-            singles = [s for s in singles if s is same[0] or s not in same]
     variant_statements: list[Statement] = []
     for s in singles:
         in_zone = zone is not None and zone[0] <= s.first < zone[1]
@@ -159,65 +138,94 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
             variant_statements.append(s)
         else:
             base.params[s.param] = s.values[0]
-    if searched_items:
-        base.items.extend(searched_items)
+    base.items.extend(i for i in r.items if r.asked and r.asked.intervention == i.type)
     if multi and not (items or changes or variant_statements):
-        s = multi[0]
-        before = [o for o in r.statements if o.param == s.param and len(o.values) == 1 and o.first < s.first]
-        values = [*(v for o in before for v in o.values), *s.values]
-        base.params.pop(s.param, None)
-        labels = [f"{s.param}={_fmt(v)}" for v in values]
-        order = list(range(len(values)))
-        default = _default(r, s.param)
-        if against_at is not None and not before:
-            against = min(range(len(values)), key=lambda i: abs(_position(r, s, i) - against_at))
-            order = [against] + [i for i in order if i != against]
-        elif default in values and values.index(default) != 0 and _says_none(r):
-            # "batching up to 4 orders vs no batching": the option that is the default is the baseline
-            d = values.index(default)
-            order = [d] + [i for i in order if i != d]
-            labels[d] = "baseline"
-        variants = []
-        for i in order:
-            v = Variant(labels[i], params={**base.params, s.param: values[i]}, items=list(base.items))
-            variants.append(v)
-        first, rest = variants[0], variants[1:]
-        base.params, base.label = first.params, first.label
-        for other in multi[1:]:
-            base.params.setdefault(other.param, other.values[0])
-        return base, rest, against_at is not None
+        return (*_list_scenarios(r, base, multi, against_at), against_at is not None)
     for s in multi:
         base.params.setdefault(s.param, s.values[0])
-    for statement in variant_statements:
-        elements.append((statement.first, statement))
-    for change in changes:
-        elements.append((change.first, change))
-    for item in items:
-        elements.append((item.position, item))
+    elements: list[tuple[int, Any]] = [(s.first, s) for s in variant_statements]
+    elements += [(c.first, c) for c in changes]
+    elements += [(i.position, i) for i in items]
     elements.sort(key=lambda e: e[0])
     if not elements:
         return base, [], against_at is not None
-    groups = _option_groups(r, elements, zone)
-    variants = []
-    for group in groups:
-        v = Variant("", params=dict(base.params), items=list(base.items), first=group[0][0])
-        names = []
-        for _, element in group:
-            if isinstance(element, Statement):
-                v.params[element.param] = element.values[0]
-                names.append(f"{element.param}={_fmt(element.values[0])}")
-            elif isinstance(element, Change):
-                stated = element.param in v.params or element.param in base.params
-                start = v.params.get(element.param, base.params.get(element.param, _default(r, element.param)))
-                v.params[element.param] = _changed(r, element, start)
-                r.notes.append(change_note(element, start, v.params[element.param], stated))
-                names.append(f"{element.param}={_fmt(v.params[element.param])}")
-            else:
-                v.items.append(element)
-                names.append(element.type)
-        v.label = "+".join(names)[:80] or "variant"
-        variants.append(v)
+    variants = [_group_variant(r, base, group) for group in _option_groups(r, elements, zone)]
     return base, variants[:MAX_VARIANTS], against_at is not None
+
+
+def _merge_repeated(r: Reading, multi: list[Statement]) -> list[Statement]:
+    """Several statements of one parameter joined by "vs" or "or" become a list of its values (added
+    to multi); a value stated twice counts once. Returns the single statements left."""
+    singles = [s for s in r.statements if len(s.values) == 1]
+    by_param: dict[str, list[Statement]] = {}
+    for s in singles:
+        by_param.setdefault(s.param, []).append(s)
+    for param, same in by_param.items():
+        values = list(dict.fromkeys(_key(v) for s in same for v in s.values))
+        if len(values) >= 2:
+            ordered = sorted(same, key=lambda s: s.first)
+            multi.append(
+                Statement(
+                    param,
+                    [v for s in ordered for v in s.values],
+                    ordered[0].first,
+                    ordered[-1].last,
+                    " / ".join(s.text for s in ordered),
+                )
+            )
+            singles = [s for s in singles if s not in same]
+        elif len(same) > 1:
+            singles = [s for s in singles if s is same[0] or s not in same]
+    return singles
+
+
+def _list_scenarios(
+    r: Reading, base: Variant, multi: list[Statement], against_at: int | None
+) -> tuple[Variant, list[Variant]]:
+    """One scenario per value a list names; the baseline is the value compared against, the default
+    when the list offers "none", or the first."""
+    s = multi[0]
+    before = [o for o in r.statements if o.param == s.param and len(o.values) == 1 and o.first < s.first]
+    values = [*(v for o in before for v in o.values), *s.values]
+    base.params.pop(s.param, None)
+    labels = [f"{s.param}={_fmt(v)}" for v in values]
+    order = list(range(len(values)))
+    default = _default(r, s.param)
+    if against_at is not None and not before:
+        against = min(range(len(values)), key=lambda i: abs(_position(r, s, i) - against_at))
+        order = [against] + [i for i in order if i != against]
+    elif default in values and values.index(default) != 0 and _says_none(r):
+        # "batching up to 4 orders vs no batching": the option that is the default is the baseline
+        d = values.index(default)
+        order = [d] + [i for i in order if i != d]
+        labels[d] = "baseline"
+    variants = [Variant(labels[i], params={**base.params, s.param: values[i]}, items=list(base.items)) for i in order]
+    first, rest = variants[0], variants[1:]
+    base.params, base.label = first.params, first.label
+    for other in multi[1:]:
+        base.params.setdefault(other.param, other.values[0])
+    return base, rest
+
+
+def _group_variant(r: Reading, base: Variant, group: list[tuple[int, Any]]) -> Variant:
+    """One option: the baseline with the group's statements, changes and interventions, labelled by them."""
+    v = Variant("", params=dict(base.params), items=list(base.items), first=group[0][0])
+    names = []
+    for _, element in group:
+        if isinstance(element, Statement):
+            v.params[element.param] = element.values[0]
+            names.append(f"{element.param}={_fmt(element.values[0])}")
+        elif isinstance(element, Change):
+            stated = element.param in v.params or element.param in base.params
+            start = v.params.get(element.param, base.params.get(element.param, _default(r, element.param)))
+            v.params[element.param] = _changed(r, element, start)
+            r.notes.append(change_note(element, start, v.params[element.param], stated))
+            names.append(f"{element.param}={_fmt(v.params[element.param])}")
+        else:
+            v.items.append(element)
+            names.append(element.type)
+    v.label = "+".join(names)[:80] or "variant"
+    return v
 
 
 def _says_none(r: Reading) -> bool:
@@ -403,7 +411,7 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
             for m in r.cue("target_link")
         )
     ):
-        # "how many couriers do we need so that ...": enough to reach the target, a limit on the good side
+        # "how many riders do we need so that ...": enough to reach the target, a limit on the good side
         relation = "le" if metric.better == "lower" else "ge"
     spec: dict[str, Any] = {
         "param": asked.target,
@@ -489,7 +497,7 @@ def _intervention(item: Item) -> dict[str, Any]:
 
 
 def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
-    """What a relative change was relative to: "orders_per_hour = 156 (30% more than the default 120)"."""
+    """What a relative change was relative to: "<param> = 156 (30% more than the default 120)"."""
     if change.to is not None:
         how = "set"
     elif change.factor is not None:
@@ -501,7 +509,7 @@ def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
 
 
 def key_default_notes(r: Reading, draft: dict[str, Any]) -> list[str]:
-    """The defaults that matter, named when the question leaves them out ("population not stated")."""
+    """The defaults that matter, named when the question leaves them out ("<param> not stated: used the default 100,000")."""
     from sim.registry import get_model
 
     fields = get_model(r.model).params.model_fields

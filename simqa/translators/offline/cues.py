@@ -41,11 +41,11 @@ _HARMFUL_TRAIT = (
 )
 HARMFUL = re.compile(
     rf"\b(?:engineer|weaponi[sz]|synthesi[sz]|enhanc|modif|cultivat|cultur|manufactur|breed|mutat)\w*\s+"
-    rf"(?:\w+\s+){{0,3}}{_PATHOGEN}\b[^.?!]{{0,60}}?\b(?:{_HARMFUL_TRAIT}|higher r0|spreads? (?:faster|further|more))|"
+    rf"(?:\w+\s+){{0,3}}{_PATHOGEN}\b[^.?!]{{0,60}}?\b(?:{_HARMFUL_TRAIT}|higher reproduction|spreads? (?:faster|further|more))|"
     rf"\b(?:mak|creat|build|design|produc|develop)\w*\s+(?:\w+\s+){{0,3}}{_PATHOGEN}\b[^.?!]{{0,30}}?\b"
     rf"(?:{_HARMFUL_TRAIT})|"
     rf"\bbio ?weapons?\b|\bbioterror\w*|\bgain[- ]of[- ]function\b|\breleas\w* (?:a |the |an )?(?:\w+ )?{_PATHOGEN}\b|"
-    r"\b(?:infect|poison|harm|kill)\w* (?:people|others|a (?:city|town|population)|as many)\b[^.?!]{0,30}?"
+    r"\b(?:infect|poison|harm|kill)\w* (?:people|others|a (?:city|town|country)|as many)\b[^.?!]{0,30}?"
     r"\b(?:on purpose|deliberately|intentionally|without them knowing)\b|"
     r"\b(?:deliberately|intentionally|on purpose) (?:infect|spread|release)\w*"
 )
@@ -744,7 +744,7 @@ RELATIONS: dict[str, tuple[str, ...]] = {
         "counted",
     ),
 }
-# Before these words the relation turns round: "before utilization goes above 0.85" keeps it at most 0.85.
+# Before these words the relation turns round: "before the load goes above 0.85" keeps it at most 0.85.
 RELATION_INVERTERS = ("before", "until", "without going", "without exceeding", "without")
 
 # Direction words that move a quantity up or down, whatever it is (each model adds its own: "slower").
@@ -1104,9 +1104,6 @@ WORDS = frozenset(
         "metrics",
         "run",
         "runs",
-        "abm",
-        "seir",
-        "sir",
         "covid",
         "kmh",
         "kph",
@@ -1122,8 +1119,6 @@ WORDS = frozenset(
         "ok",
         "fortnight",
         "fortnights",
-        "utilisation",
-        "utilization",
         "neighbourhood",
         "neighbourhoods",
         "colour",

@@ -9,6 +9,7 @@ calibration; new values of the situation apply to the repeated sweep or calibrat
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from sim.scenario import Scenario
@@ -60,7 +61,7 @@ _NOT_BACK_BEFORE = frozenset({"so", "such", "than", "is", "now", "and"})
 
 
 def refers_back(tokens: list[Any]) -> bool:
-    """The question points at the previous turn ("get that under 35 minutes", "what is it with 45 couriers")."""
+    """The question points at the previous turn ("get that under 35 minutes", "what is it with 45 riders")."""
     for i, t in enumerate(tokens):
         if t.text in _BACK and (i == 0 or tokens[i - 1].text not in _NOT_BACK_BEFORE):
             nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
@@ -97,7 +98,7 @@ def _same_family(a: str | None, b: str) -> bool:
 
 
 def _to_model(scenario: dict[str, Any], r: Reading) -> dict[str, Any]:
-    """A scenario of a model of the same family ("and if we also close schools?" after a seir run)."""
+    """A scenario of a model of the same family ("and if we also close schools?" after a run of the cheaper model)."""
     if scenario["model"] == r.model:
         return scenario
     params = {k: v for k, v in scenario["params"].items() if k in r.language.params}
@@ -111,135 +112,221 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
         return None
     if previous.model != r.model and not _same_family(previous.model, r.model):
         return None
-    scenarios = [_to_model(as_draft(s), r) for s in previous.scenarios]
-    base = scenarios[0]
-    last = scenarios[-1]
     new_params = {s.param: s.values[0] for s in r.statements if len(s.values) == 1}
-    lists = [s for s in r.statements if len(s.values) >= 2]
-    new_items = [i for i in r.items if not i.negated and (i.fields or i.start is not None or i.mention is not None)]
-    instead = r.has_cue("instead")
-    back = any(r.tokens[m.first].text == "back" for m in r.cue("follow_up"))
-    unplaced = list(r.unplaced)
-    # a bare value: the previous target, what the previous turn varied, or the value it is most like
-    for unit in list(unplaced):
-        placed = _place_bare(r, unit, previous, previous_metrics, new_params)
-        if placed:
-            unplaced.remove(unit)
+    unplaced = [unit for unit in r.unplaced if not _place_bare(r, unit, previous, previous_metrics, new_params)]
     if unplaced:
         return None
+    turn = _Turn(
+        r,
+        previous,
+        previous_metrics,
+        [_to_model(as_draft(s), r) for s in previous.scenarios],
+        new_params,
+        [s for s in r.statements if len(s.values) >= 2],
+        [i for i in r.items if not i.negated and (i.fields or i.start is not None or i.mention is not None)],
+    )
+    for rule in _RULES:
+        outcome = rule(turn)
+        if outcome is not NEXT:
+            return outcome
+    return None
+
+
+NEXT: Any = object()  # a rule that does not apply: the next one decides
+
+
+@dataclass
+class _Turn:
+    """A follow-up question read against the previous turn's request."""
+
+    r: Reading
+    previous: Request
+    metrics: list[str]
+    scenarios: list[dict[str, Any]]  # the previous scenarios, as drafts of this model
+    new_params: dict[str, Any]  # parameters the question states one value of
+    lists: list[Any]  # statements of several values
+    new_items: list[Item]  # interventions the question states
+
+    @property
+    def base(self) -> dict[str, Any]:
+        return self.scenarios[0]
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.scenarios[-1]
+
+    @property
+    def changes_situation(self) -> bool:
+        return bool(self.new_params or self.r.changes)
+
+    def situated(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters with the question's values and changes applied."""
+        out = {**params, **self.new_params}
+        for c in self.r.changes:
+            out[c.param] = _changed(self.r, c, out.get(c.param, _default(self.r, c.param)))
+        return out
+
+
+def _resize_intervention(t: _Turn) -> dict[str, Any] | None:
+    """ "make it 6 weeks instead": the length of the intervention, not of the run."""
+    r, last = t.r, t.last
     horizon = next((n for n, p in r.language.params.items() if p.horizon), None)
     timing = r.language.timing
-    if (instead or r.has_cue("update")) and horizon in new_params and last["interventions"] and timing:
-        # "make it 6 weeks instead": the length of the intervention, not of the run
-        ivs = [
-            {**iv, timing.duration_field: int(new_params.pop(horizon))} if n == len(last["interventions"]) - 1 else iv
-            for n, iv in enumerate(last["interventions"])
-        ]
-        return {
-            "kind": previous.kind,
-            "model": r.model,
-            "scenarios": [*scenarios[:-1], {**last, "interventions": ivs}],
-            **({"sweep": previous.sweep.model_dump()} if previous.sweep else {}),
-        }
-    nothing_new = not (new_params or lists or new_items or r.changes or r.targets or r.asked)
-    if nothing_new:
-        return _repeat(previous, scenarios)  # "what's the peak day?": the same runs, another result
-    update = r.has_cue("update") and not r.has_cue("what_if")
-    if previous.kind == "calibrate" and previous.calibrate is not None:
-        calibrate = previous.calibrate.model_dump(exclude_none=True)
-        if r.targets:
-            t = r.targets[0]
-            if t.metric == previous.calibrate.metric or not previous_metrics:
-                calibrate.update(metric=t.metric, target=t.value, relation=t.relation)
-        params = {**base["params"], **new_params}
-        params.pop(str(calibrate["param"]), None)
-        return {
-            "kind": "calibrate",
-            "model": r.model,
-            "scenarios": [{**base, "params": params}],
-            "calibrate": calibrate,
-        }
-    if previous.kind == "sweep" and previous.sweep is not None and not lists:
-        params = {**base["params"], **new_params}
-        params.pop(previous.sweep.param, None)
-        interventions = [*base["interventions"], *[_intervention(i) for i in new_items]]
-        return {
-            "kind": "sweep",
-            "model": r.model,
-            "scenarios": [{**base, "params": params, "interventions": interventions}],
-            "sweep": previous.sweep.model_dump(),
-        }
-    if update and (new_params or r.changes):
-        # "assume R0 is 1.4": the situation corrected; every earlier scenario runs with it
-        updated = []
-        for sc in scenarios:
-            params = {**sc["params"], **new_params}
-            for c in r.changes:
-                params[c.param] = _changed(r, c, params.get(c.param, _default(r, c.param)))
-            updated.append({**sc, "params": params})
-        return {"kind": previous.kind, "model": r.model, "scenarios": updated}
-    if r.asked is not None and r.targets:
-        # a new calibration in the previous situation: the question's own values over the previous ones
-        from simqa.translators.offline.building import build
+    if not (r.has_cue("instead") or r.has_cue("update")) or horizon not in t.new_params:
+        return NEXT
+    if not last["interventions"] or timing is None:
+        return NEXT
+    length = int(t.new_params.pop(horizon))
+    ivs = [*last["interventions"][:-1], {**last["interventions"][-1], timing.duration_field: length}]
+    return {
+        "kind": t.previous.kind,
+        "model": r.model,
+        "scenarios": [*t.scenarios[:-1], {**last, "interventions": ivs}],
+        **({"sweep": t.previous.sweep.model_dump()} if t.previous.sweep else {}),
+    }
 
-        draft = build(r, "")
-        if draft.get("kind") == "calibrate":
-            params = {**base["params"], **draft["scenarios"][0]["params"]}
-            params.pop(r.asked.target, None)
-            draft["scenarios"][0]["params"] = params
-            return draft
+
+def _nothing_new(t: _Turn) -> dict[str, Any] | None:
+    """ "what's the peak day?": the same runs, another result."""
+    r = t.r
+    if t.new_params or t.lists or t.new_items or r.changes or r.targets or r.asked:
+        return NEXT
+    return _repeat(t.previous, t.scenarios)
+
+
+def _same_calibration(t: _Turn) -> dict[str, Any] | None:
+    """A new target, or new values of the situation, for the previous calibration."""
+    previous = t.previous
+    if previous.kind != "calibrate" or previous.calibrate is None:
+        return NEXT
+    calibrate = previous.calibrate.model_dump(exclude_none=True)
+    if t.r.targets:
+        target = t.r.targets[0]
+        if target.metric == previous.calibrate.metric or not t.metrics:
+            calibrate.update(metric=target.metric, target=target.value, relation=target.relation)
+    params = {**t.base["params"], **t.new_params}
+    params.pop(str(calibrate["param"]), None)
+    return {
+        "kind": "calibrate",
+        "model": t.r.model,
+        "scenarios": [{**t.base, "params": params}],
+        "calibrate": calibrate,
+    }
+
+
+def _same_sweep(t: _Turn) -> dict[str, Any] | None:
+    """New values of the situation, or an added intervention, for the previous sweep."""
+    previous = t.previous
+    if previous.kind != "sweep" or previous.sweep is None or t.lists:
+        return NEXT
+    params = {**t.base["params"], **t.new_params}
+    params.pop(previous.sweep.param, None)
+    interventions = [*t.base["interventions"], *[_intervention(i) for i in t.new_items]]
+    return {
+        "kind": "sweep",
+        "model": t.r.model,
+        "scenarios": [{**t.base, "params": params, "interventions": interventions}],
+        "sweep": previous.sweep.model_dump(),
+    }
+
+
+def _situation_corrected(t: _Turn) -> dict[str, Any] | None:
+    """ "assume R0 is 1.4": the situation corrected; every earlier scenario runs with it."""
+    r = t.r
+    if not (r.has_cue("update") and not r.has_cue("what_if") and t.changes_situation):
+        return NEXT
+    updated = [{**sc, "params": t.situated(sc["params"])} for sc in t.scenarios]
+    return {"kind": t.previous.kind, "model": r.model, "scenarios": updated}
+
+
+def _new_calibration(t: _Turn) -> dict[str, Any] | None:
+    """A new calibration in the previous situation: the question's own values over the previous ones."""
+    r = t.r
+    if r.asked is None or not r.targets:
+        return NEXT
+    from simqa.translators.offline.building import build
+
+    draft = build(r, "")
+    if draft.get("kind") != "calibrate":
         return None
-    if back:
-        params = {**base["params"], **new_params}
-        return {"kind": "simulate", "model": r.model, "scenarios": [{**base, "params": params, "label": "baseline"}]}
-    if new_items and not new_params and not r.changes:
-        if instead:
-            replaced = _replace_items(last, new_items)
-            return compare_draft(r.model, [*scenarios, replaced])
-        label = "+".join(i.type for i in new_items)
-        own = "+".join(iv["type"] for iv in last["interventions"])
-        added = {
-            **last,
-            "label": (f"{own}+{label}" if own else label)[:80],
-            "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]],
-        }
-        first = scenarios if previous.kind == "compare" else [{**base, "label": "baseline"}]
-        return compare_draft(r.model, [*first, added])
-    if previous.kind == "compare" and (new_params or r.changes) and not new_items:
-        varied = {
-            k
-            for k in set().union(*(sc["params"] for sc in scenarios))
-            if len({str(sc["params"].get(k)) for sc in scenarios}) > 1
-        }
-        if not (set(new_params) & varied) and not any(c.param in varied for c in r.changes):
-            # "and with R0 of 3?": the same comparison in the new situation
-            updated = []
-            for sc in scenarios:
-                params = {**sc["params"], **new_params}
-                for c in r.changes:
-                    params[c.param] = _changed(r, c, params.get(c.param, _default(r, c.param)))
-                updated.append({**sc, "params": params})
-            return {"kind": "compare", "model": r.model, "scenarios": updated}
-    if new_params or r.changes:
-        changed = dict(last["params"])
-        changed.update(new_params)
-        for c in r.changes:
-            start = changed.get(c.param, _default(r, c.param))
-            changed[c.param] = _changed(r, c, start)
-        if changed == last["params"] and not new_items:
-            return None
-        label = ", ".join(f"{k}={_fmt(v)}" for k, v in changed.items() if last["params"].get(k) != v)
-        new = {
-            **last,
-            "label": label[:80] or "changed",
-            "params": changed,
-            "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]],
-        }
-        old_label = ", ".join(f"{k}={_fmt(v)}" for k, v in last["params"].items() if k in changed and changed[k] != v)
-        old = {**last, "label": (old_label or "baseline")[:80]}
-        first = scenarios if previous.kind == "compare" else [old]
-        return compare_draft(r.model, [*first, new])
-    return None
+    params = {**t.base["params"], **draft["scenarios"][0]["params"]}
+    params.pop(r.asked.target, None)
+    draft["scenarios"][0]["params"] = params
+    return draft
+
+
+def _back_to_baseline(t: _Turn) -> dict[str, Any] | None:
+    """ "back to the baseline with R0 2": the first scenario again."""
+    if not any(t.r.tokens[m.first].text == "back" for m in t.r.cue("follow_up")):
+        return NEXT
+    params = {**t.base["params"], **t.new_params}
+    return {"kind": "simulate", "model": t.r.model, "scenarios": [{**t.base, "params": params, "label": "baseline"}]}
+
+
+def _added_interventions(t: _Turn) -> dict[str, Any] | None:
+    """An intervention added to the last scenario (or put in place of its own, "instead")."""
+    if not t.new_items or t.changes_situation:
+        return NEXT
+    last = t.last
+    if t.r.has_cue("instead"):
+        return compare_draft(t.r.model, [*t.scenarios, _replace_items(last, t.new_items)])
+    label = "+".join(i.type for i in t.new_items)
+    own = "+".join(iv["type"] for iv in last["interventions"])
+    added = {
+        **last,
+        "label": (f"{own}+{label}" if own else label)[:80],
+        "interventions": [*last["interventions"], *[_intervention(i) for i in t.new_items]],
+    }
+    first = t.scenarios if t.previous.kind == "compare" else [{**t.base, "label": "baseline"}]
+    return compare_draft(t.r.model, [*first, added])
+
+
+def _comparison_elsewhere(t: _Turn) -> dict[str, Any] | None:
+    """ "and with R0 of 3?": the same comparison in a new situation, when what changes is not what
+    the comparison varies."""
+    if t.previous.kind != "compare" or not t.changes_situation or t.new_items:
+        return NEXT
+    every = set().union(*(sc["params"] for sc in t.scenarios))
+    varied = {k for k in every if len({str(sc["params"].get(k)) for sc in t.scenarios}) > 1}
+    if set(t.new_params) & varied or any(c.param in varied for c in t.r.changes):
+        return NEXT
+    updated = [{**sc, "params": t.situated(sc["params"])} for sc in t.scenarios]
+    return {"kind": "compare", "model": t.r.model, "scenarios": updated}
+
+
+def _changed_last(t: _Turn) -> dict[str, Any] | None:
+    """A changed value: the last scenario compared with itself so changed."""
+    if not t.changes_situation:
+        return NEXT
+    last = t.last
+    changed = t.situated(last["params"])
+    if changed == last["params"] and not t.new_items:
+        return None
+    label = ", ".join(f"{k}={_fmt(v)}" for k, v in changed.items() if last["params"].get(k) != v)
+    new = {
+        **last,
+        "label": label[:80] or "changed",
+        "params": changed,
+        "interventions": [*last["interventions"], *[_intervention(i) for i in t.new_items]],
+    }
+    old_label = ", ".join(f"{k}={_fmt(v)}" for k, v in last["params"].items() if k in changed and changed[k] != v)
+    old = {**last, "label": (old_label or "baseline")[:80]}
+    first = t.scenarios if t.previous.kind == "compare" else [old]
+    return compare_draft(t.r.model, [*first, new])
+
+
+_RULES = (
+    _resize_intervention,
+    _nothing_new,
+    _same_calibration,
+    _same_sweep,
+    _situation_corrected,
+    _new_calibration,
+    _back_to_baseline,
+    _added_interventions,
+    _comparison_elsewhere,
+    _changed_last,
+)  # in order: the first that applies decides
 
 
 def _repeat(previous: Request, scenarios: list[dict[str, Any]]) -> dict[str, Any]:

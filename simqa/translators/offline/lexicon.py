@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from sim.language import ModelLanguage
+from sim.language import InterventionLanguage, ModelLanguage, ParamLanguage
 from simqa.translators.offline import cues
 from simqa.translators.offline.quantities import FACTORS, FRACTIONS, SCALES, SMALL_NUMBERS, TENS
 from simqa.translators.offline.text import Token, stem
@@ -246,67 +246,84 @@ def _stem_of(word: str) -> str:
 # --------------------------------------------------------------------------- building
 
 
+Entry = tuple[str, Sense, str]  # a phrase, what it means, and its layer
+
+
 def build(languages: dict[str, ModelLanguage]) -> Lexicon:
     """The lexicon of every registered model's language plus the question cues."""
     lex = Lexicon()
     for model, lang in languages.items():
-        for phrase in lang.names:
-            lex.add(phrase, Sense("name", model, model, phrase=phrase))
-        for phrase in lang.words:
-            lex.add(phrase, Sense("word", model, model, phrase=phrase))
-        for name, p in lang.params.items():
-            for phrase in p.phrases:
-                lex.add(phrase, Sense("param", name, model, phrase=phrase))
-            for phrase, value in p.values.items():
-                lex.add(phrase, Sense("value", name, model, value=value, phrase=phrase))
-            for phrase in p.nouns:
-                lex.add(phrase, Sense("noun", name, model, phrase=phrase))
-            for phrase in p.more:
-                lex.add(phrase, Sense("up", name, model, phrase=phrase), CHANGE)
-            for phrase in p.less:
-                lex.add(phrase, Sense("down", name, model, phrase=phrase), CHANGE)
-            for phrase in p.subjects:
-                lex.add(phrase, Sense("subject", name, model, phrase=phrase), SUBJECT)
-        for name, m in lang.metrics.items():
-            for phrase in m.phrases:
-                lex.add(phrase, Sense("metric", name, model, phrase=phrase))
-            for phrase in m.complement:
-                lex.add(phrase, Sense("metric", name, model, value="complement", phrase=phrase))
-        for name, iv in lang.interventions.items():
-            for phrase in iv.phrases:
-                lex.add(phrase, Sense("intervention", name, model, phrase=phrase))
-            for field_name, f in iv.fields.items():
-                for phrase in f.phrases:
-                    lex.add(phrase, Sense("field", name, model, field=field_name, phrase=phrase))
-                for phrase, value in f.values.items():
-                    lex.add(phrase, Sense("field_value", name, model, field=field_name, value=value, phrase=phrase))
-        for name, b in lang.breakdowns.items():
-            for phrase in b.phrases:
-                lex.add(phrase, Sense("breakdown", name, model, phrase=phrase))
-        for exclusion in lang.excludes:
-            for phrase in exclusion.phrases:
-                lex.add(phrase, Sense("exclude", exclusion.name, model, phrase=phrase))
-        if lang.timing is not None:
-            t = lang.timing
-            for category, phrases in (
-                ("start", t.start),
-                ("until", t.until),
-                ("length", t.length),
-                ("to_end", t.to_end),
-            ):
-                for phrase in phrases:
-                    lex.add(phrase, Sense(category, category, model, phrase=phrase), TIMING)
+        for phrase, sense, layer in _model_entries(model, lang):
+            lex.add(phrase, sense, layer)
+    for phrase, sense, layer in _cue_entries():
+        lex.add(phrase, sense, layer)
+    return lex
+
+
+def _model_entries(model: str, lang: ModelLanguage) -> Iterator[Entry]:
+    for phrase in lang.names:
+        yield phrase, Sense("name", model, model, phrase=phrase), MODEL
+    for phrase in lang.words:
+        yield phrase, Sense("word", model, model, phrase=phrase), MODEL
+    for name, p in lang.params.items():
+        yield from _param_entries(model, name, p)
+    for name, m in lang.metrics.items():
+        for phrase in m.phrases:
+            yield phrase, Sense("metric", name, model, phrase=phrase), MODEL
+        for phrase in m.complement:
+            yield phrase, Sense("metric", name, model, value="complement", phrase=phrase), MODEL
+    for name, iv in lang.interventions.items():
+        yield from _intervention_entries(model, name, iv)
+    for name, b in lang.breakdowns.items():
+        for phrase in b.phrases:
+            yield phrase, Sense("breakdown", name, model, phrase=phrase), MODEL
+    for exclusion in lang.excludes:
+        for phrase in exclusion.phrases:
+            yield phrase, Sense("exclude", exclusion.name, model, phrase=phrase), MODEL
+    if lang.timing is not None:
+        t = lang.timing
+        for category, phrases in (("start", t.start), ("until", t.until), ("length", t.length), ("to_end", t.to_end)):
+            for phrase in phrases:
+                yield phrase, Sense(category, category, model, phrase=phrase), TIMING
+
+
+def _param_entries(model: str, name: str, p: ParamLanguage) -> Iterator[Entry]:
+    for phrase in p.phrases:
+        yield phrase, Sense("param", name, model, phrase=phrase), MODEL
+    for phrase, value in p.values.items():
+        yield phrase, Sense("value", name, model, value=value, phrase=phrase), MODEL
+    for phrase in p.nouns:
+        yield phrase, Sense("noun", name, model, phrase=phrase), MODEL
+    for phrase in p.more:
+        yield phrase, Sense("up", name, model, phrase=phrase), CHANGE
+    for phrase in p.less:
+        yield phrase, Sense("down", name, model, phrase=phrase), CHANGE
+    for phrase in p.subjects:
+        yield phrase, Sense("subject", name, model, phrase=phrase), SUBJECT
+
+
+def _intervention_entries(model: str, name: str, iv: InterventionLanguage) -> Iterator[Entry]:
+    for phrase in iv.phrases:
+        yield phrase, Sense("intervention", name, model, phrase=phrase), MODEL
+    for field_name, f in iv.fields.items():
+        for phrase in f.phrases:
+            yield phrase, Sense("field", name, model, field=field_name, phrase=phrase), MODEL
+        for phrase, value in f.values.items():
+            yield phrase, Sense("field_value", name, model, field=field_name, value=value, phrase=phrase), MODEL
+
+
+def _cue_entries() -> Iterator[Entry]:
+    """The question's own language: cues, relations and the generic change words."""
     for name, phrases in cues.PHRASES.items():
         for phrase in phrases:
-            lex.add(phrase, Sense("cue", name, phrase=phrase), CUE)
+            yield phrase, Sense("cue", name, phrase=phrase), CUE
     for relation, phrases in cues.RELATIONS.items():
         for phrase in phrases:
-            lex.add(phrase, Sense("relation", relation, phrase=phrase), RELATION)
+            yield phrase, Sense("relation", relation, phrase=phrase), RELATION
     for phrase in cues.CHANGE_UP:
-        lex.add(phrase, Sense("up", "*", phrase=phrase), CHANGE)
+        yield phrase, Sense("up", "*", phrase=phrase), CHANGE
     for phrase in cues.CHANGE_DOWN:
-        lex.add(phrase, Sense("down", "*", phrase=phrase), CHANGE)
-    return lex
+        yield phrase, Sense("down", "*", phrase=phrase), CHANGE
 
 
 def words_of(languages: Iterable[ModelLanguage]) -> Iterator[str]:

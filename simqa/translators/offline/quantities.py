@@ -23,6 +23,7 @@ a range or a step.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -173,6 +174,29 @@ def same_dimension(unit_a: str, unit_b: str) -> bool:
 # --------------------------------------------------------------------------- the parser
 
 
+_KM_WORDS = ("km", "kms", "kilometres", "kilometers", "kilometre", "kilometer")
+_TIMES_COMPARATIVES = frozenset(
+    [
+        "as",
+        "more",
+        "larger",
+        "bigger",
+        "higher",
+        "the",
+        "that",
+        "longer",
+        "faster",
+        "slower",
+        "greater",
+        "fewer",
+        "less",
+        "smaller",
+        "lower",
+        "over",
+    ]
+)
+
+
 class _Reader:
     def __init__(self, tokens: list[Token], text: str, reserved: set[int]) -> None:
         self.t = tokens
@@ -198,39 +222,14 @@ class _Reader:
         """(value, next token, hint) for a number at token i: digits or words, scales, fractions."""
         if i >= self.n or i in self.reserved:
             return None
-        tok = self.t[i]
         w = self.word(i)
-        if w in ("a", "an", "one") and self.word(i + 1) in ("half", "third", "quarter", "fifth", "tenth"):
-            if self.word(i + 2) in SCALES:  # "a quarter million"
-                return FRACTIONS[self.word(i + 1) or ""] * SCALES[self.word(i + 2) or ""], i + 3, None
-            return FRACTIONS[self.word(i + 1) or ""], i + 2, "fraction"
-        if w == "half":
-            nxt = self.word(i + 1)
-            if nxt in ("a", "an") and self.word(i + 2) in SCALES:
-                return 0.5 * SCALES[self.word(i + 2) or ""], i + 3, None
-            if nxt in ("a", "an") and self.word(i + 2) == "dozen":
-                return 6.0, i + 3, None
-            if nxt in ("a", "an") and (self.word(i + 2) in UNITS or self.word(i + 2) in ("percent",)):
-                return 0.5, i + 2, None  # "half a day", "half a percent": the unit follows
-            return 0.5, i + 1, "fraction"
+        fraction = self._fraction_at(i)
+        if fraction is not None:
+            return fraction
         if w in SPECIAL:
             return SPECIAL[w], i + 1, None
-        if tok.kind == "num":
-            value = float(tok.text.replace(",", ""))
-            j = i + 1
-            # "10^12", "10**12", "1e12"
-            if self.sym(j, "^") and j + 1 < self.n and self.t[j + 1].kind == "num":
-                value = value ** float(self.t[j + 1].text.replace(",", ""))
-                j += 2
-            elif self.sym(j, "*") and self.sym(j + 1, "*") and j + 2 < self.n and self.t[j + 2].kind == "num":
-                value = value ** float(self.t[j + 2].text.replace(",", ""))
-                j += 3
-            elif self.glued(j) and self.word(j) == "e" and j + 1 < self.n and self.t[j + 1].kind == "num":
-                value = value * 10 ** float(self.t[j + 1].text)
-                j += 2
-            elif self.glued(j) and self.t[j].kind in ("word", "ident") and self.t[j].text in ADJACENT_SCALES:
-                value *= ADJACENT_SCALES[self.t[j].text]
-                j += 1
+        if self.t[i].kind == "num":
+            value, j = self._digits(i)
         elif w in ("a", "an") and self.word(i + 1) in (
             "hundred",
             "thousand",
@@ -247,12 +246,56 @@ class _Reader:
             value, j = words
         else:
             return None
-        # scale words: "1.2 million", "two hundred thousand", "a thousand and fifty"
+        value, j = self._scaled(value, j)
+        return self._tail(i, value, j)
+
+    def _fraction_at(self, i: int) -> tuple[float, int, str | None] | None:
+        """ "a quarter", "a quarter million", "half", "half a million", "half a dozen", "half a day"."""
+        w = self.word(i)
+        if w in ("a", "an", "one") and self.word(i + 1) in ("half", "third", "quarter", "fifth", "tenth"):
+            if self.word(i + 2) in SCALES:  # "a quarter million"
+                return FRACTIONS[self.word(i + 1) or ""] * SCALES[self.word(i + 2) or ""], i + 3, None
+            return FRACTIONS[self.word(i + 1) or ""], i + 2, "fraction"
+        if w != "half":
+            return None
+        nxt, after = self.word(i + 1), self.word(i + 2)
+        if nxt in ("a", "an") and after in SCALES:
+            return 0.5 * SCALES[after or ""], i + 3, None
+        if nxt in ("a", "an") and after == "dozen":
+            return 6.0, i + 3, None
+        if nxt in ("a", "an") and (after in UNITS or after in ("percent",)):
+            return 0.5, i + 2, None  # "half a day", "half a percent": the unit follows
+        return 0.5, i + 1, "fraction"
+
+    def _digits(self, i: int) -> tuple[float, int]:
+        """A number in digits with its exponent or glued scale: "10^12", "10**12", "1e12", "10k"."""
+        t = self.t
+        value = float(t[i].text.replace(",", ""))
+        j = i + 1
+        if self.sym(j, "^") and j + 1 < self.n and t[j + 1].kind == "num":
+            return value ** float(t[j + 1].text.replace(",", "")), j + 2
+        if self.sym(j, "*") and self.sym(j + 1, "*") and j + 2 < self.n and t[j + 2].kind == "num":
+            return value ** float(t[j + 2].text.replace(",", "")), j + 3
+        if not self.glued(j):
+            return value, j
+        if self.word(j) == "e" and j + 1 < self.n and t[j + 1].kind == "num":
+            return value * 10 ** float(t[j + 1].text), j + 2
+        if t[j].kind == "ident" and re.fullmatch(r"e\d+", t[j].text):
+            return value * 10 ** float(t[j].text[1:]), j + 1  # "1e12"
+        if t[j].kind in ("word", "ident") and t[j].text in ADJACENT_SCALES:
+            return value * ADJACENT_SCALES[t[j].text], j + 1
+        return value, j
+
+    def _scaled(self, value: float, j: int) -> tuple[float, int]:
+        """Scale words after a number: "1.2 million", "two hundred thousand", "a thousand and fifty"."""
         total, current = 0.0, value
         while True:
             nw = self.word(j)
             if nw == "hundred":
                 current *= 100
+                j += 1
+            elif nw == "dozen":
+                current *= 12
                 j += 1
             elif nw in SCALES:
                 total += current * SCALES[nw or ""]
@@ -260,28 +303,25 @@ class _Reader:
                 j += 1
                 k = j + 1 if self.word(j) == "and" else j
                 more = self._words(k) if self.word(k) else None
-                if more is not None:
-                    current, j = more
-                    continue
-                break
-            elif nw == "dozen":
-                current *= 12
-                j += 1
+                if more is None:
+                    break
+                current, j = more
             else:
                 break
-        value = total + current
-        # "two point five"
-        if tok.kind == "word" and self.word(j) == "point" and (self.word(j + 1) or "") in SMALL_NUMBERS:
+        return total + current, j
+
+    def _tail(self, i: int, value: float, j: int) -> tuple[float, int, str | None]:
+        """What ends a number in words: "two point five", "two and a half", "two thirds"."""
+        in_words = self.t[i].kind == "word"
+        if in_words and self.word(j) == "point" and (self.word(j + 1) or "") in SMALL_NUMBERS:
             digits, k = "", j + 1
             while (d := SMALL_NUMBERS.get(self.word(k) or "")) is not None and d < 10:
                 digits += str(d)
                 k += 1
             value, j = float(f"{int(value)}.{digits}"), k
-        # "two and a half"
         if self.word(j) == "and" and self.word(j + 1) in ("a", "an") and self.word(j + 2) == "half":
-            value += 0.5
-            j += 3
-        elif tok.kind == "word" and 1 <= value < 10 and self.word(j) in FRACTIONS:  # "two thirds"
+            return value + 0.5, j + 3, None
+        if in_words and 1 <= value < 10 and self.word(j) in FRACTIONS:  # "two thirds"
             return value * FRACTIONS[self.word(j) or ""], j + 1, "fraction"
         return value, j, None
 
@@ -326,7 +366,24 @@ class _Reader:
         """(dimension, unit, next token, percentage points) for what is written after a number."""
         if j >= self.n or j in self.reserved:
             return None, None, j, False
-        tok = self.t[j]
+        for reader in (self._share_after, self._degrees_after, self._distance_after, self._factor_after):
+            found = reader(j)
+            if found is not None:
+                return found
+        w = self.word(j)
+        if w in MONEY_WORDS:
+            return "money", None, j + 1, False
+        if w in UNITS:
+            if w in ADJACENT_ONLY and not self.glued(j):
+                return None, None, j, False  # "5 h" is not "5h"
+            dimension, unit = UNITS[w]
+            return dimension, unit, j + 1, False
+        if w in ("am", "pm", "a.m", "p.m") or (w in ("a", "p") and self.sym(j + 1, ".")):
+            return "clock", w, j + 1, False
+        return None, None, j, False
+
+    def _share_after(self, j: int) -> tuple[str | None, str | None, int, bool] | None:
+        """ "%", "percent", "per cent", "percentage points", "pp"."""
         w = self.word(j)
         if self.sym(j, "%") or w in ("percent", "pct") or (w == "per" and self.word(j + 1) == "cent"):
             k = j + (2 if w == "per" else 1)
@@ -337,58 +394,45 @@ class _Reader:
             return "share", None, j + 2, True
         if w in ("points", "pts", "pp") and self.word(j - 2) != "in":
             return "share", None, j + 1, True
-        if self.sym(j, "°") or w in ("degrees", "degree", "deg"):
-            k = j + 1
-            scale = self.word(k)
+        return None
+
+    def _degrees_after(self, j: int) -> tuple[str | None, str | None, int, bool] | None:
+        """ "°C", "degrees fahrenheit"; a bare "c" or "f" is not a unit."""
+        if self.sym(j, "°") or self.word(j) in ("degrees", "degree", "deg"):
+            scale = self.word(j + 1)
             if scale in ("c", "celsius", "centigrade"):
-                return "temperature", "degC", k + 1, False
+                return "temperature", "degC", j + 2, False
             if scale in ("f", "fahrenheit"):
-                return "temperature", "degF", k + 1, False
-            return "temperature", "degC", k, False
-        if tok.kind == "ident" and tok.text in ("c", "f"):
+                return "temperature", "degF", j + 2, False
+            return "temperature", "degC", j + 1, False
+        if self.t[j].kind == "ident" and self.t[j].text in ("c", "f"):
             return None, None, j, False
-        if w in ("km", "kms", "kilometres", "kilometers", "kilometre", "kilometer", "miles", "mile", "mi", "m"):
-            unit = "km" if w in ("km", "kms", "kilometres", "kilometers", "kilometre", "kilometer") else "mile"
-            if self.sym(j + 1, "/") and self.word(j + 2) in ("h", "hr", "hour"):
-                return "speed", f"{unit}/hour", j + 3, False
-            if self.word(j + 1) in ("per", "an", "a") and self.word(j + 2) in ("hour", "hr", "h"):
-                return "speed", f"{unit}/hour", j + 3, False
-            if self.sym(j + 1, "/") and self.word(j + 2) == "s" and w == "m":
-                return "speed", "m/s", j + 3, False
-            if w == "m":
-                return None, None, j, False
-            return "length", unit, j + 1, False
-        if w in ("x", "times", "fold") and (w != "x" or self.glued(j)):
-            if w == "times" and self.word(j + 1) not in (
-                "as",
-                "more",
-                "larger",
-                "bigger",
-                "higher",
-                "the",
-                "that",
-                "longer",
-                "faster",
-                "slower",
-                "greater",
-                "fewer",
-                "less",
-                "smaller",
-                "lower",
-                "over",
-            ):
-                return None, None, j, False
-            return "factor", None, j + 1, False
-        if w in MONEY_WORDS:
-            return "money", None, j + 1, False
-        if w in UNITS:
-            if w in ADJACENT_ONLY and not self.glued(j):
-                return None, None, j, False
-            dimension, unit = UNITS[w]
-            return dimension, unit, j + 1, False
-        if w in ("am", "pm", "a.m", "p.m") or (w in ("a", "p") and self.sym(j + 1, ".")):
-            return "clock", w, j + 1, False
-        return None, None, j, False
+        return None
+
+    def _distance_after(self, j: int) -> tuple[str | None, str | None, int, bool] | None:
+        """A length or a speed: "8 km", "3 miles", "15 km/h", "20 miles an hour", "5 m/s"."""
+        w = self.word(j)
+        if w not in _KM_WORDS and w not in ("miles", "mile", "mi", "m"):
+            return None
+        unit = "km" if w in _KM_WORDS else "mile"
+        if self.sym(j + 1, "/") and self.word(j + 2) in ("h", "hr", "hour"):
+            return "speed", f"{unit}/hour", j + 3, False
+        if self.word(j + 1) in ("per", "an", "a") and self.word(j + 2) in ("hour", "hr", "h"):
+            return "speed", f"{unit}/hour", j + 3, False
+        if self.sym(j + 1, "/") and self.word(j + 2) == "s" and w == "m":
+            return "speed", "m/s", j + 3, False
+        if w == "m":
+            return None, None, j, False
+        return "length", unit, j + 1, False
+
+    def _factor_after(self, j: int) -> tuple[str | None, str | None, int, bool] | None:
+        """ "3x", "2 times as many", "tenfold"; "3 times" alone counts occasions."""
+        w = self.word(j)
+        if w not in ("x", "times", "fold") or (w == "x" and not self.glued(j)):
+            return None
+        if w == "times" and self.word(j + 1) not in _TIMES_COMPARATIVES:
+            return None, None, j, False
+        return "factor", None, j + 1, False
 
     def per_after(self, j: int) -> tuple[str | None, tuple[int, ...]]:
         """A rate written after a value (and up to four words it counts): "orders per hour", "a day"."""
@@ -444,30 +488,57 @@ def _make(r: _Reader, first: int, last: int, value: float, dimension: str, unit:
 
 
 def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | None, int]:
-    t = r.t
-    w = r.word(i)
-    # "$5"
-    if r.sym(i, "$") or r.sym(i, "€") or r.sym(i, "£"):
+    """The quantity starting at token i, if any, and the token after it."""
+    if r.sym(i, "$") or r.sym(i, "€") or r.sym(i, "£"):  # "$5"
         parsed = r.number(i + 1)
         if parsed:
             return _make(r, i, parsed[1], parsed[0], "money", None), parsed[1]
         return None, i + 1
-    # a sign: "-2", "minus 3"
-    negative = False
     first = i
+    sign = _sign_at(r, i)
+    if sign is None:
+        return None, i + 1
+    negative, i = sign
+    worded = _worded_quantity_at(r, first, i, found)
+    if worded is not None:
+        return worded
+    if r.word(i) == "one" and (r.word(i + 1) in _ONE_PRONOUN_AFTER or r.word(i - 1) in _ONE_PRONOUN_BEFORE):
+        return None, i + 1  # "one of 8 weeks", "the same one": a pronoun, not a number
+    parsed = r.number(i)
+    if parsed is None:
+        return None, i + 1
+    value, j, hint = parsed
+    if hint is None and not negative:
+        share = _share_in_at(r, first, value, j)
+        if share is not None:
+            return share
+    return _number_with_unit(r, first, i, -value if negative else value, j, hint)
+
+
+_ONE_PRONOUN_AFTER = ("of", "with", "that", "which", "where", "who", "whose", "more", "another")
+_ONE_PRONOUN_BEFORE = ("the", "this", "that", "which", "each", "any", "every", "no", "another", "same", "other", "a")
+
+
+def _sign_at(r: _Reader, i: int) -> tuple[bool, int] | None:
+    """(negative, where the number starts) for "-2" and "minus 3"; None for a hyphen that joins words
+    ("day 10-20")."""
+    t = r.t
     if r.sym(i, "-") and i + 1 < r.n and t[i + 1].kind == "num" and r.glued(i + 1):
         prev = t[i - 1] if i > 0 else None
         if prev is None or prev.end < t[i].start or prev.text in ("=", ":", "(", "of"):
-            negative, i = True, i + 1
-        else:
-            return None, i + 1
-    elif w in ("minus", "negative") and r.number(i + 1) is not None and r.word(i + 1) not in ("a", "an"):
-        negative, i = True, i + 1
-        w = r.word(i)
-    # factor verbs: "halve contacts", "double the orders", "twice as long"
+            return True, i + 1
+        return None
+    if r.word(i) in ("minus", "negative") and r.number(i + 1) is not None and r.word(i + 1) not in ("a", "an"):
+        return True, i + 1
+    return False, i
+
+
+def _worded_quantity_at(r: _Reader, first: int, i: int, found: list[Quantity]) -> tuple[Quantity | None, int] | None:
+    """Quantities that start with a word: factor verbs ("halve contacts", "twice as long"), a unit with
+    an article ("a week", "an hour and a half"; not the "an hour" of a rate), a point in time ("day 30")."""
+    w = r.word(i)
     if w in FACTORS:
         return _make(r, i, i + 1, FACTORS[w], "factor", None), i + 1
-    # "a week", "an hour", "a fortnight", "half an hour", "an hour and a half" (not the "an hour" of a rate)
     if w in ("a", "an", "one") and r.word(i + 1) in ("day", "week", "month", "year", "hour", "minute", "fortnight"):
         if w != "one" and (_after_value(r, i, found) or r.word(i - 1) in ("per", "each", "every")):
             return None, i + 2
@@ -476,46 +547,40 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
         if r.word(last) == "and" and r.word(last + 1) in ("a", "an") and r.word(last + 2) == "half":
             value, last = 1.5, last + 3
         return _make(r, first, last, value, "duration", time_unit), last
-    # "day 30", "week 3": a point in time
-    if (
-        w in INDEX_UNITS
-        and i + 1 < r.n
-        and (t[i + 1].kind == "num" or (r.word(i + 1) or "") in SMALL_NUMBERS or (r.word(i + 1) or "") in TENS)
-    ):
+    if w in INDEX_UNITS and _number_starts(r, i + 1):
         point = r.number(i + 1)
-        if point is not None and point[2] is None:
-            dim, _, _, _ = r.unit_after(point[1])
-            if dim is None:
-                value, last, _ = point
-                day = value if w == "day" else (value - 1) * INDEX_UNITS[w]
-                return _make(r, first, last, day, "day", "day", whole=float(value).is_integer()), last
-    # "seven in ten", "1 in 5", "3 out of 4"
-    if w == "one" and (
-        r.word(i + 1) in ("of", "with", "that", "which", "where", "who", "whose", "more", "another")
-        or r.word(i - 1)
-        in ("the", "this", "that", "which", "each", "any", "every", "no", "another", "same", "other", "a")
-    ):
-        return None, i + 1  # "one of 8 weeks", "the same one": a pronoun, not a number
-    parsed = r.number(i)
-    if parsed is None:
-        return None, i + 1
-    value, j, hint = parsed
-    if r.word(j) in ("in", "out") and hint is None and not negative:
-        k = j + (2 if r.word(j) == "out" and r.word(j + 1) == "of" else 1)
-        if k < r.n and (t[k].kind == "num" or (r.word(k) or "") in SMALL_NUMBERS or (r.word(k) or "") in TENS):
-            denominator = r.number(k)
-            after = r.word(denominator[1]) if denominator is not None else None
-            if (
-                denominator is not None
-                and after not in ("steps", "step", "increments", "days", "weeks")
-                and denominator[0] <= 1000
-                and denominator[0] >= max(value, 1)
-                and denominator[2] is None
-                and r.unit_after(denominator[1])[0] is None
-            ):
-                return _make(r, first, denominator[1], value / denominator[0], "share", None), denominator[1]
-    if negative:
-        value = -value
+        if point is not None and point[2] is None and r.unit_after(point[1])[0] is None:
+            value, last, _ = point
+            day = value if w == "day" else (value - 1) * INDEX_UNITS[w]
+            return _make(r, first, last, day, "day", "day", whole=float(value).is_integer()), last
+    return None
+
+
+def _number_starts(r: _Reader, k: int) -> bool:
+    return k < r.n and (r.t[k].kind == "num" or (r.word(k) or "") in SMALL_NUMBERS or (r.word(k) or "") in TENS)
+
+
+def _share_in_at(r: _Reader, first: int, value: float, j: int) -> tuple[Quantity, int] | None:
+    """ "seven in ten", "1 in 5", "3 out of 4": a share (not "5 in 10 steps")."""
+    if r.word(j) not in ("in", "out"):
+        return None
+    k = j + (2 if r.word(j) == "out" and r.word(j + 1) == "of" else 1)
+    if not _number_starts(r, k):
+        return None
+    denominator = r.number(k)
+    if denominator is None or denominator[2] is not None:
+        return None
+    size, end = denominator[0], denominator[1]
+    if r.word(end) in ("steps", "step", "increments", "days", "weeks") or not max(value, 1) <= size <= 1000:
+        return None
+    if r.unit_after(end)[0] is not None:
+        return None
+    return _make(r, first, end, value / size, "share", None), end
+
+
+def _number_with_unit(r: _Reader, first: int, i: int, value: float, j: int, hint: str | None) -> tuple[Quantity, int]:
+    """A number and what is written after it: its unit, a share, a clock time, a rate."""
+    t = r.t
     whole = t[i].kind == "num" and "." not in t[i].text and hint is None
     dimension: str | None
     unit: str | None
@@ -528,8 +593,7 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
         hour = value % 12 + (12 if unit and unit.startswith("p") else 0)
         return _make(r, first, last, hour, "clock", None), last
     if dimension is None:
-        dimension = "number"
-        unit = None
+        dimension, unit = "number", None
     per: str | None = None
     per_tokens: tuple[int, ...] = ()
     if dimension in ("number", "share"):
@@ -652,11 +716,11 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
         while j + 1 < len(quantities):
             seps = _joined(tokens, quantities[j], quantities[j + 1], members[0])
             if seps is None or (joins and joins[-1] & _RANGE_WORDS) or (joins and seps & _RANGE_WORDS):
-                break  # a range has two ends: "from 1 to 5, 50 couriers" is a range and another value
+                break  # a range has two ends: "from 1 to 5, 50 riders" is a range and another value
             joins.append(seps)
             members.append(quantities[j + 1])
             j += 1
-        # "population 2.5M, 100 seed infections": commas alone make a list only of three values or more
+        # "2.5M people, 100 seed infections": commas alone make a list only of three values or more
         if len(members) < 3 or not all(
             q.dimension == members[-1].dimension or q.dimension == "number" for q in members
         ):
@@ -719,7 +783,7 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
     if any(t.kind == "num" for t in rest) or ({"compared", "with"} & seps and not {"compared"} & seps):
         return None
     if rest:
-        # a repeated name or noun: "R0 2 vs R0 3", "40 couriers or 55 couriers" (not "100 couriers and 250 orders")
+        # a repeated name or noun: "R0 2 vs R0 3", "40 riders or 55 riders" (not "100 riders and 250 orders")
         words = [t.stem for t in rest]
         before = [t.stem for t in tokens[max(0, head.first - len(words)) : head.first]]
         after = [t.stem for t in tokens[a.last : a.last + len(words)]]
@@ -766,7 +830,7 @@ def _read_step(tokens: list[Token], quantities: list[Quantity], after: int, run:
 def _share_units(run: Run) -> Run:
     """Bare numbers in a run take the unit its other values are written in ("2, 3 or 5 days")."""
     per = next((m.per for m in run.members if m.per), None)
-    if per is not None:  # "0.5%, 1% or 2% of the population per day"
+    if per is not None:  # "0.5%, 1% or 2% of people per day"
         run.members = [m if m.per else replace(m, per=per) for m in run.members]
     with_unit = [m for m in run.members if m.dimension != "number"]
     if not with_unit or len(with_unit) == len(run.members):

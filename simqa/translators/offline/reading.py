@@ -1,7 +1,7 @@
 """Step 4, reading: what each stated value is, in the language the chosen model declares.
 
 Every value (a quantity, or a run of them) gets at most one role: a parameter's value, a change to a
-parameter ("15 more couriers", "20% more transmissible"), an intervention's strength or timing, a
+parameter ("15 more riders", "20% more transmissible"), an intervention's strength or timing, a
 calibration target, the bounds of a search. Candidate roles are scored by where the value stands
 relative to the phrases that name them (a name right before a value, a noun right after it, nothing
 in between that belongs elsewhere) and by whether the value's dimension fits; the best-scored roles
@@ -188,44 +188,68 @@ class Reading:
 
 def fit(q: Quantity, dimension: Dimension, unit: str | None) -> tuple[bool, float, float]:
     """(fits, value in the declared unit, bonus) for a quantity offered to a declared dimension."""
-    d = q.dimension
+    rule = _FITS.get(dimension)
+    if rule is None or q.dimension in ("money", "clock"):
+        return False, q.value, 0.0
+    return rule(q, unit)
+
+
+def _fit_count(q: Quantity, unit: str | None) -> tuple[bool, float, float]:
     v = q.value
-    if d == "money" or d == "clock":
-        return False, v, 0.0
-    if dimension == "count":
-        if d != "number" or q.per:
-            return False, v, 0.0
-        if math.isfinite(v) and not float(v).is_integer():
-            return False, v, 0.0
-        return True, v, 0.0
-    if dimension == "number":
-        return (d == "number" and not q.per), v, 0.0
-    if dimension == "share":
-        if d == "share":
-            return True, v, 1.0
-        if d == "number" and 0 <= v <= 1 and not q.per:
-            return True, v, -1.0
-        return False, v, 0.0
-    if dimension == "rate":
-        if d != "number":
-            return False, v, 0.0
-        if q.per and unit:
-            return True, q.per_to(unit), 2.0
-        return True, v, -1.0
-    if dimension == "day":
-        if d == "day":
-            return True, v, 2.0
-        return (d == "number" and v >= 0), v, -1.0
-    if dimension in ("duration", "speed", "length", "temperature"):
-        if d == dimension and unit and q.unit:
+    whole = not math.isfinite(v) or float(v).is_integer()
+    return (q.dimension == "number" and not q.per and whole), v, 0.0
+
+
+def _fit_number(q: Quantity, unit: str | None) -> tuple[bool, float, float]:
+    return (q.dimension == "number" and not q.per), q.value, 0.0
+
+
+def _fit_share(q: Quantity, unit: str | None) -> tuple[bool, float, float]:
+    if q.dimension == "share":
+        return True, q.value, 1.0
+    if q.dimension == "number" and 0 <= q.value <= 1 and not q.per:
+        return True, q.value, -1.0
+    return False, q.value, 0.0
+
+
+def _fit_rate(q: Quantity, unit: str | None) -> tuple[bool, float, float]:
+    if q.dimension != "number":
+        return False, q.value, 0.0
+    if q.per and unit:
+        return True, q.per_to(unit), 2.0
+    return True, q.value, -1.0
+
+
+def _fit_day(q: Quantity, unit: str | None) -> tuple[bool, float, float]:
+    if q.dimension == "day":
+        return True, q.value, 2.0
+    return (q.dimension == "number" and q.value >= 0), q.value, -1.0
+
+
+def _fit_measure(dimension: str) -> Any:
+    """A measured dimension: in its own unit converted, or a bare number taken as the declared unit."""
+
+    def rule(q: Quantity, unit: str | None) -> tuple[bool, float, float]:
+        if q.dimension == dimension and unit and q.unit:
             try:
                 return True, q.to(unit), 1.5
             except Exception:
-                return False, v, 0.0
-        if d == "number" and not q.per:
-            return True, v, -2.5
-        return False, v, 0.0
-    return False, v, 0.0
+                return False, q.value, 0.0
+        if q.dimension == "number" and not q.per:
+            return True, q.value, -2.5
+        return False, q.value, 0.0
+
+    return rule
+
+
+_FITS: dict[str, Any] = {
+    "count": _fit_count,
+    "number": _fit_number,
+    "share": _fit_share,
+    "rate": _fit_rate,
+    "day": _fit_day,
+    **{d: _fit_measure(d) for d in ("duration", "speed", "length", "temperature")},
+}
 
 
 def _metric_fit(q: Quantity, language: ModelLanguage, metric: str) -> tuple[bool, float, float]:
@@ -237,7 +261,7 @@ def _metric_fit(q: Quantity, language: ModelLanguage, metric: str) -> tuple[bool
     if m.dimension == "duration":
         return fit(q, "duration", m.unit or "minute")
     if m.share_of and q.dimension == "share" and not q.points:
-        return True, q.value, -0.5  # "10% of the population infectious at once": converted once the population is known
+        return True, q.value, -0.5  # "10% of the town infectious at once": converted once its size is known
     ok, value, bonus = fit(q, "count", None)
     if not ok and q.dimension == "number" and not q.per:
         return True, q.value, -0.5  # "5.5 trips per day on average"
@@ -393,13 +417,34 @@ def read(
         c.apply(r)
     r.unplaced = [u for u in linker.units if id(u) not in taken_units]
     _value_phrases(r)
+    _factor_verbs(r)
     _shares_of(r)
     _apply_field_changes(r)
     merge_items(r, offers_choice(r))
     _share_timing(r)
     r.asked = _finish_asked(r, asked)
     r.vague = _vague(r)
+    _named_without_value(r)
     return r
+
+
+def _named_without_value(r: Reading) -> None:
+    """ "cold windy weather with 10 degrees": "windy" names the wind but states no speed; the answer says so."""
+    from sim.registry import get_model
+
+    fields = get_model(r.model).params.model_fields
+    given = {s.param for s in r.statements} | {c.param for c in r.changes} | set(r.vague)
+    if r.asked is not None and r.asked.param:
+        given.add(r.asked.param)
+    for m in r.mentions:
+        senses = m.of("param", r.model)
+        if len(senses) != 1 or m.of("metric", r.model) or m.of("intervention", r.model) or m.of("value", r.model):
+            continue
+        name = senses[0].key
+        if name in given or name not in fields or r.language.params[name].key:
+            continue
+        given.add(name)
+        r.notes.append(f"'{m.text}' names {name} but states no value: used the default {fields[name].default}")
 
 
 def _shares_of(r: Reading) -> None:
@@ -622,68 +667,84 @@ def _pronoun_anchors(r: Reading, n: int) -> list[Mention]:
 
 def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
     out: list[_Candidate] = []
-    q = unit.head
     for n, item in enumerate(r.items):
         if item.negated:
             continue  # "versus no lockdown": nothing stated is about it
-        iv = r.language.interventions[item.type]
-        anchor = item.mention
-        pronouns = _pronoun_anchors(r, n) if anchor is not None else []
-        if anchor is not None:  # "... households with 70% compliance for 60 days": the field phrase is the item too
-            pronouns += [
-                fm
-                for fm in r.mentions
-                if any(s.key == item.type for s in fm.of("field", r.model)) and 0 <= fm.first - anchor.last <= 6
-            ]
-        # strength and named fields
-        for field_name, flang in iv.fields.items():
-            ok = all(fit(m, flang.dimension, flang.unit)[0] for m in unit.members)
-            counts = flang.share_of is not None and all(
-                m.dimension == "number" and m.per and m.value > 1 for m in unit.members
-            )
-            if not ok and not counts:
-                continue
-            bonus = 1.0 if counts else fit(q, flang.dimension, flang.unit)[2]
-            if field_name != iv.strength:
-                bonus -= 1.0
-            best = -100.0
-            if anchor is not None:
-                best = max(proximity(linker, unit, a) for a in [anchor, *pronouns]) + bonus
-            if any(a.intervention == item.type and a.field == field_name for a in r.asked_candidates):
-                bonus -= 4.0  # "what case-isolation compliance brings ... to 50%": the compliance is asked for
-                best -= 4.0
-            for fm in r.mentions:
-                if any(s.key == item.type and s.field == field_name for s in fm.of("field", r.model)):
-                    best = max(best, proximity(linker, unit, fm) + bonus + 2.5)
-            if best > -50:
-                out.append(_Candidate(best, unit, ("field", n, field_name), _set_field(n, field_name, unit)))
-        if anchor is None:
-            continue
-        near = max(proximity(linker, unit, a) for a in [anchor, *pronouns])
-        if all(m.dimension == "day" for m in unit.members):
-            until = _timing_word_before(r, unit.first, "until")
-            score = near + (1.0 if _timing_word_before(r, unit.first, "start") else 0)
-            if unit.run is not None and unit.run.kind == "range" and len(unit.members) == 2:
-                out.append(_Candidate(score + 1, unit, ("timing", n), _set_span(n, unit)))
-            elif unit.run is not None and len(unit.members) >= 3:  # "close on day 10, 20, 30 or 40": a sweep
-                out.append(_Candidate(score + 0.5, unit, ("start", n), _sweep_timing(n, "start", unit)))
-            elif unit.run is not None:  # "from day 10 versus from day 40": one option per start
-                out.append(_Candidate(score + 0.5, unit, ("start", n), _set_starts(n, unit)))
-            elif until:
-                out.append(_Candidate(score + 1, unit, ("until", n), _set_until(n, unit.head)))
-            else:
-                out.append(_Candidate(score + 0.5, unit, ("start", n), _set_start(n, unit.head)))
-        elif all(m.dimension == "duration" for m in unit.members) and unit.run is not None:
-            score = near + (1.5 if _timing_word_before(r, unit.first, "length") else 0.0)
-            out.append(_Candidate(score, unit, ("duration", n), _sweep_timing(n, "duration", unit)))
-        elif all(m.dimension == "duration" for m in unit.members) and unit.run is None:
-            score = near
-            if _timing_word_before(r, unit.first, "length"):
-                score += 1.5
-            elif unit.last <= anchor.first and anchor.first - unit.last <= 1:
-                score += 1.5  # "a 6-week lockdown"
-            out.append(_Candidate(score, unit, ("duration", n), _set_duration(n, unit.head)))
+        anchors = _item_anchors(r, n, item)
+        out += _item_field_candidates(r, linker, unit, n, item, anchors)
+        if item.mention is not None:
+            out += _item_timing_candidates(r, linker, unit, n, item.mention, anchors)
     return out
+
+
+def _item_anchors(r: Reading, n: int, item: Item) -> list[Mention]:
+    """Where an item is mentioned: its name, the pronouns for it, and a field phrase right after it
+    ("... households with 70% compliance for 60 days")."""
+    anchor = item.mention
+    if anchor is None:
+        return []
+    fields = [
+        fm
+        for fm in r.mentions
+        if any(s.key == item.type for s in fm.of("field", r.model)) and 0 <= fm.first - anchor.last <= 6
+    ]
+    return [anchor, *_pronoun_anchors(r, n), *fields]
+
+
+def _item_field_candidates(
+    r: Reading, linker: _Linker, unit: Unit, n: int, item: Item, anchors: list[Mention]
+) -> list[_Candidate]:
+    """The value as the item's strength or one of its named fields."""
+    out: list[_Candidate] = []
+    iv = r.language.interventions[item.type]
+    for field_name, flang in iv.fields.items():
+        ok = all(fit(m, flang.dimension, flang.unit)[0] for m in unit.members)
+        counts = flang.share_of is not None and all(
+            m.dimension == "number" and m.per and m.value > 1 for m in unit.members
+        )
+        if not ok and not counts:
+            continue
+        bonus = 1.0 if counts else fit(unit.head, flang.dimension, flang.unit)[2]
+        if field_name != iv.strength:
+            bonus -= 1.0
+        best = max(proximity(linker, unit, a) for a in anchors) + bonus if anchors else -100.0
+        if any(a.intervention == item.type and a.field == field_name for a in r.asked_candidates):
+            bonus -= 4.0  # "what case-isolation compliance brings ... to 50%": the compliance is asked for
+            best -= 4.0
+        for fm in r.mentions:
+            if any(s.key == item.type and s.field == field_name for s in fm.of("field", r.model)):
+                best = max(best, proximity(linker, unit, fm) + bonus + 2.5)
+        if best > -50:
+            out.append(_Candidate(best, unit, ("field", n, field_name), _set_field(n, field_name, unit)))
+    return out
+
+
+def _item_timing_candidates(
+    r: Reading, linker: _Linker, unit: Unit, n: int, anchor: Mention, anchors: list[Mention]
+) -> list[_Candidate]:
+    """The value as the item's start, end, span or length, or a sweep over them."""
+    near = max(proximity(linker, unit, a) for a in anchors)
+    run = unit.run
+    if all(m.dimension == "day" for m in unit.members):
+        score = near + (1.0 if _timing_word_before(r, unit.first, "start") else 0)
+        if run is not None and run.kind == "range" and len(unit.members) == 2:
+            return [_Candidate(score + 1, unit, ("timing", n), _set_span(n, unit))]
+        if run is not None and len(unit.members) >= 3:  # "close on day 10, 20, 30 or 40": a sweep
+            return [_Candidate(score + 0.5, unit, ("start", n), _sweep_timing(n, "start", unit))]
+        if run is not None:  # "from day 10 versus from day 40": one option per start
+            return [_Candidate(score + 0.5, unit, ("start", n), _set_starts(n, unit))]
+        if _timing_word_before(r, unit.first, "until"):
+            return [_Candidate(score + 1, unit, ("until", n), _set_until(n, unit.head))]
+        return [_Candidate(score + 0.5, unit, ("start", n), _set_start(n, unit.head))]
+    if not all(m.dimension == "duration" for m in unit.members):
+        return []
+    length_word = _timing_word_before(r, unit.first, "length")
+    if run is not None:
+        score = near + (1.5 if length_word else 0.0)
+        return [_Candidate(score, unit, ("duration", n), _sweep_timing(n, "duration", unit))]
+    adjacent = unit.last <= anchor.first and anchor.first - unit.last <= 1  # "a 6-week lockdown"
+    score = near + (1.5 if length_word or adjacent else 0.0)
+    return [_Candidate(score, unit, ("duration", n), _set_duration(n, unit.head))]
 
 
 def _set_field(n: int, field_name: str, unit: Unit) -> Any:
@@ -693,7 +754,7 @@ def _set_field(n: int, field_name: str, unit: Unit) -> Any:
         if flang.share_of and all(m.dimension == "number" and m.per and m.value > 1 for m in unit.members):
             item.counts[field_name] = [
                 m.value for m in unit.members
-            ]  # people a day: a share once the population is known
+            ]  # people a day: a share once the size of what it is a share of is known
             return
         values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
         if flang.reduces and _what_is_left(r, unit):
@@ -830,49 +891,76 @@ def _timing_word_before(r: Reading, first: int, category: str) -> bool:
 def _share_timing(r: Reading) -> None:
     """Timing stated once for several interventions ("Starting on day 20, which cuts ...: A, B or C?",
     "both from day 20 for 4 weeks"), "the same 6 weeks", and "until day 60" as a duration."""
-    for item in r.items:  # an alternative keeps what the original states besides its own difference
-        if item.alternative_to is not None and item.alternative_to < len(r.items):
-            original = r.items[item.alternative_to]
-            for name, value in original.fields.items():
-                item.fields.setdefault(name, value)
-            if item.duration is None and item.until is None and not item.to_end:
-                item.duration, item.to_end = original.duration, original.to_end
-            if item.start is None:
-                item.start = original.start
+    _inherit_from_original(r)
+    _until_as_duration(r)
+    _to_the_end(r)
+    _spread_stated_timing(r)
+    _spread_each_fields(r)
+    _spread_both_fields(r)
+    _same_as_before(r)
+
+
+def _inherit_from_original(r: Reading) -> None:
+    """An alternative keeps what the original states besides its own difference."""
+    for item in r.items:
+        if item.alternative_to is None or item.alternative_to >= len(r.items):
+            continue
+        original = r.items[item.alternative_to]
+        for name, value in original.fields.items():
+            item.fields.setdefault(name, value)
+        if item.duration is None and item.until is None and not item.to_end:
+            item.duration, item.to_end = original.duration, original.to_end
+        if item.start is None:
+            item.start = original.start
+
+
+def _until_as_duration(r: Reading) -> None:
     for item in r.items:
         if item.until is not None:
             start = item.start if item.start is not None else 0.0
             if item.until > start:
                 item.duration = item.until - start
+
+
+def _to_the_end(r: Reading) -> None:
     for m in r.timing:
         if m.has("to_end"):
             nearest = _nearest_item(r, m.first)
             if nearest is not None:
                 nearest.to_end = True
                 nearest.duration = None
+
+
+def _spread_stated_timing(r: Reading) -> None:
+    """One timing before all interventions, or after all of them when they are taken together
+    ("close schools and workplaces for 4 weeks from day 30"), is the timing of each."""
     explicit = [i for i in r.items if i.mention is not None]
-    if len(explicit) >= 2:
-        first_at = min(i.first for i in explicit)
-        last_at = max(i.mention.last for i in explicit if i.mention is not None)
-        for timed in list(explicit):
-            if timed.timing_at is None:
-                continue
-            source_item, at = timed, timed.timing_at
-            before_all = at < first_at
-            words = _before_words(r.tokens, at, 3)
-            together = not offers_choice(r)  # "close schools and workplaces for 4 weeks from day 30": one timing
-            after_all = at >= last_at and (together or bool(words & {"both", "each", "all", "every"}))
-            if at >= last_at and not after_all and source_item.start is not None:
-                # "a 4-week lockdown and an 8-week lockdown from day 20": the start of every option of that kind
-                for item in explicit:
-                    if item is not source_item and item.type == source_item.type and item.start is None:
-                        item.start = source_item.start
-            if before_all or after_all:
-                for item in explicit:
-                    if item is source_item or item.timing_at is not None:
-                        continue
-                    item.start, item.duration, item.to_end = source_item.start, source_item.duration, source_item.to_end
-                    item.timing_at = source_item.timing_at
+    if len(explicit) < 2:
+        return
+    first_at = min(i.first for i in explicit)
+    last_at = max(i.mention.last for i in explicit if i.mention is not None)
+    together = not offers_choice(r)
+    for source in list(explicit):
+        if source.timing_at is None:
+            continue
+        at = source.timing_at
+        words = _before_words(r.tokens, at, 3)
+        after_all = at >= last_at and (together or bool(words & {"both", "each", "all", "every"}))
+        if at >= last_at and not after_all and source.start is not None:
+            # "a 4-week lockdown and an 8-week lockdown from day 20": the start of every option of that kind
+            for item in explicit:
+                if item is not source and item.type == source.type and item.start is None:
+                    item.start = source.start
+        if at < first_at or after_all:
+            for item in explicit:
+                if item is source or item.timing_at is not None:
+                    continue
+                item.start, item.duration, item.to_end = source.start, source.duration, source.to_end
+                item.timing_at = source.timing_at
+
+
+def _spread_each_fields(r: Reading) -> None:
+    """ "... versus one of 8 weeks, 40% contact reduction each": fields stated once for every item of a type."""
     for item in list(r.items):
         if item.mention is None or item.start is not None or item.duration is not None or not item.fields:
             continue
@@ -881,34 +969,41 @@ def _share_timing(r: Reading) -> None:
         others = [i for i in r.items if i is not item and i.type == item.type]
         bare = others and all(not i.fields for i in others)
         if (around & {"each", "both", "all"} or bare) and others:
-            for other in others:  # "... versus one of 8 weeks, 40% contact reduction each"
+            for other in others:
                 for name, value in item.fields.items():
                     other.fields.setdefault(name, value)
             r.items.remove(item)
-    for item in list(r.items):  # "lockdown from day 20 vs lockdown from day 35, both 50% effective"
+
+
+def _spread_both_fields(r: Reading) -> None:
+    """ "lockdown from day 20 vs lockdown from day 35, both 50% effective"."""
+    for item in list(r.items):
         for name, at in item.field_at.items():
             if _before_words(r.tokens, at, 2) & {"both", "each", "all"}:
                 for other in r.items:
                     if other is not item and other.type == item.type and not other.negated:
                         other.fields.setdefault(name, item.fields.get(name))
+
+
+def _same_as_before(r: Reading) -> None:
+    """ "for the same 6 weeks", "the same measure from day 40": what an earlier item states."""
     stated = [i for i in r.items if i.start is not None or i.duration is not None or i.fields]
     for item in r.items:
+        earlier = [s for s in reversed(stated) if s.first < item.first]
         if item.same_timing and item.start is None:
-            source: Item | None = next(
-                (s for s in reversed(stated) if s.first < item.first and s.start is not None), None
-            )
+            source: Item | None = next((s for s in earlier if s.start is not None), None)
             if source is not None:
                 item.start = source.start
         if item.same:
-            source = next((s for s in reversed(stated) if s.first < item.first and s.type == item.type), None)
-            source = source or next((s for s in reversed(stated) if s.first < item.first), None)
-            if source is not None:
-                if source.type == item.type:
-                    item.fields = {**source.fields, **item.fields}
-                if item.duration is None:
-                    item.duration = source.duration
-                if item.start is None:
-                    item.start = source.start
+            source = next((s for s in earlier if s.type == item.type), None) or next(iter(earlier), None)
+            if source is None:
+                continue
+            if source.type == item.type:
+                item.fields = {**source.fields, **item.fields}
+            if item.duration is None:
+                item.duration = source.duration
+            if item.start is None:
+                item.start = source.start
 
 
 def _nearest_item(r: Reading, at: int) -> Item | None:
@@ -1030,7 +1125,7 @@ def _num(value: Any) -> str:
 
 def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float]:
     """The values a range names for a parameter: its steps; the whole numbers of a short count range
-    ("max batch 1 through 4"); the two ends for a change ("doubling couriers from 30 to 60"); or
+    ("max batch 1 through 4"); the two ends for a change ("doubling riders from 30 to 60"); or
     RANGE_POINTS evenly spaced values when asked to vary over it."""
     low, high = ends
     if run.steps is not None:
@@ -1048,7 +1143,7 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
     if "as" in before:  # "how does the peak change as R0 goes from 1 to 4": the peak along the range
         return [round(low + (high - low) * k / (RANGE_POINTS - 1), 10) for k in range(RANGE_POINTS)]
     if changing or before & cues.CHANGE_FROM_VERBS:
-        return ends  # "doubling couriers from 30 to 60", "if we go from 40 to 50 couriers": two situations
+        return ends  # "doubling riders from 30 to 60", "if we go from 40 to 50 riders": two situations
     if p.dimension == "count" and float(low).is_integer() and float(high).is_integer() and abs(high - low) <= 20:
         sign = 1 if high >= low else -1
         return [low + sign * k for k in range(int(abs(high - low)) + 1)]
@@ -1124,11 +1219,29 @@ _AFTER_AMOUNT = frozenset({"as", "a", "an", "the", "of", "our", "their", "its", 
 
 
 def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
-    """A value that moves a parameter: "up 40 percent", "15 more couriers", "twice as long", "to 8 hours"."""
-    out: list[_Candidate] = []
+    """A value that moves a parameter: "up 40 percent", "15 more riders", "twice as long", "to 8 hours"."""
     if unit.run is not None:
-        return out
+        return []
     q = unit.head
+    near = _change_words_near(r, q)
+    to_word = q.first > 0 and r.tokens[q.first - 1].text in ("to", "into") and any(c.last <= q.first for c in near)
+    declared, generic = _change_directions(r, q, near)
+    if not near and q.dimension != "factor":
+        return []
+    out, changed = _named_change_candidates(r, linker, unit, near, declared, generic, to_word)
+    out += _field_change_candidates(r, linker, unit, q, near, generic, to_word)
+    unnamed = [name for name in declared if name not in changed and name in r.language.params]
+    choice = _unnamed_change_choice(r, q, unnamed, declared)
+    if choice is not None:
+        p = r.language.params[choice]
+        change = _amount(q, p.dimension, p.unit, declared[choice], to_word)
+        if change is not None:
+            out.append(_Candidate(9.0, unit, ("change", choice), _add_change(choice, q, change, r)))
+    return out
+
+
+def _change_words_near(r: Reading, q: Quantity) -> list[Mention]:
+    """The change words next to a value, with only filler or the parameter's name between them."""
     tokens = r.tokens
     relation_tokens = _relation_and_intervention_tokens(r)
     param_tokens = {a for m, _ in _param_senses(r) for a in m.anchors}
@@ -1137,19 +1250,23 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
         if set(c.anchors) & relation_tokens:
             continue  # "more than 50" is a target, "cut contacts" an intervention: not a change
         if c.last <= q.first:
-            between = tokens[c.last : q.first]
-            if len(between) <= 4 and all(t.text in _BEFORE_AMOUNT or t.index in param_tokens for t in between):
-                near.append(c)
+            between, filler = tokens[c.last : q.first], _BEFORE_AMOUNT
         elif c.first >= q.last:
-            between = tokens[q.last : c.first]
-            word = tokens[c.anchors[-1]].text
-            if q.dimension != "factor" and _plain_adjective(r, word):
+            if q.dimension != "factor" and _plain_adjective(r, tokens[c.anchors[-1]].text):
                 continue  # "an 8 km wide city" describes the value; "50% wider" changes it
-            if len(between) <= 4 and all(t.text in _AFTER_AMOUNT or t.index in param_tokens for t in between):
-                near.append(c)
-    to_word = q.first > 0 and tokens[q.first - 1].text in ("to", "into") and any(c.last <= q.first for c in near)
+            between, filler = tokens[q.last : c.first], _AFTER_AMOUNT
+        else:
+            continue
+        if len(between) <= 4 and all(t.text in filler or t.index in param_tokens for t in between):
+            near.append(c)
+    return near
+
+
+def _change_directions(r: Reading, q: Quantity, near: list[Mention]) -> tuple[dict[str, str], str | None]:
+    """The direction each parameter's own words give ("faster": speed up, prep down), and the direction
+    of a generic word ("more", "twice as long")."""
     generic: str | None = None
-    declared: dict[str, str] = {}  # parameter -> its direction for this word ("faster": speed up, prep down)
+    declared: dict[str, str] = {}
     for c in near:
         for s in c.senses:
             if s.category not in ("up", "down") or s.model not in (None, r.model):
@@ -1158,17 +1275,30 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
                 declared.setdefault(s.key, s.category)
             elif generic is None:
                 generic = s.category
+    tokens = r.tokens
     if q.dimension == "factor" and q.last + 1 < len(tokens) and tokens[q.last].text == "as":
-        adjective = tokens[q.last + 1]
         for c in r.changes_layer:
             if c.first == q.last + 1:
                 for s in c.senses:
                     if s.key != "*" and s.model == r.model:
                         declared.setdefault(s.key, s.category)
-        generic = generic or cues.AS_ADJECTIVES.get(adjective.text)
-    if not near and q.dimension != "factor":
-        return out
-    change_by_param: dict[str, float] = {}
+        generic = generic or cues.AS_ADJECTIVES.get(tokens[q.last + 1].text)
+    return declared, generic
+
+
+def _named_change_candidates(
+    r: Reading,
+    linker: _Linker,
+    unit: Unit,
+    near: list[Mention],
+    declared: dict[str, str],
+    generic: str | None,
+    to_word: bool,
+) -> tuple[list[_Candidate], set[str]]:
+    """A change of each named parameter the value can move, and the parameters so changed."""
+    q = unit.head
+    out: list[_Candidate] = []
+    best: dict[str, float] = {}
     for mention, sense in _param_senses(r):
         if declared and sense.key not in declared:
             continue
@@ -1178,39 +1308,31 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
             continue
         score = max([proximity(linker, unit, mention)] + [_cue_proximity(r, c, mention) for c in near])
         score += 2.5 + (1.0 if sense.key in declared else 0.0)
-        if score > change_by_param.get(sense.key, -100):
-            change_by_param[sense.key] = score
+        if score > best.get(sense.key, -100):
+            best[sense.key] = score
             out.append(_Candidate(score, unit, ("change", sense.key), _add_change(sense.key, q, change, r)))
-    out += _field_change_candidates(r, linker, unit, q, near, generic, to_word)
-    unnamed = [name for name in declared if name not in change_by_param and name in r.language.params]
-    if unnamed:
-        # a word several inputs declare, none named: the one it raises ("25% faster couriers": speed, not prep)
-        window = range(max(0, q.first - 8), q.last + 4)
-        described = [
-            name for name in unnamed if any(m.first in window and m.has("subject", name, r.model) for m in r.subjects)
-        ]
-        raising = [name for name in unnamed if declared[name] == "up"]
-        choice = (
-            unnamed[0]
-            if len(unnamed) == 1
-            else described[0]
-            if len(described) == 1
-            else raising[0]
-            if len(raising) == 1
-            else None
-        )
-        if choice is not None:
-            p = r.language.params[choice]
-            change = _amount(q, p.dimension, p.unit, declared[choice], to_word)
-            if change is not None:
-                out.append(_Candidate(9.0, unit, ("change", choice), _add_change(choice, q, change, r)))
-    return out
+    return out, set(best)
+
+
+def _unnamed_change_choice(r: Reading, q: Quantity, unnamed: list[str], declared: dict[str, str]) -> str | None:
+    """A word several inputs declare, none named: the one it describes nearby, or the one it raises
+    ("25% faster riders": their speed, not the kitchens')."""
+    if len(unnamed) <= 1:
+        return unnamed[0] if unnamed else None
+    window = range(max(0, q.first - 8), q.last + 4)
+    described = [
+        name for name in unnamed if any(m.first in window and m.has("subject", name, r.model) for m in r.subjects)
+    ]
+    if len(described) == 1:
+        return described[0]
+    raising = [name for name in unnamed if declared[name] == "up"]
+    return raising[0] if len(raising) == 1 else None
 
 
 def _field_change_candidates(
     r: Reading, linker: _Linker, unit: Unit, q: Quantity, near: list[Mention], direction: str | None, to_word: bool
 ) -> list[_Candidate]:
-    """ "what if the vaccination rate doubles": a change to an intervention field, from its default."""
+    """ "what if the vaccine rate doubles": a change to an intervention field, from its default."""
     from sim.interventions import INTERVENTION_TYPES
 
     out: list[_Candidate] = []
@@ -1374,7 +1496,7 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
 
 
 def _previous_target_candidates(r: Reading, unit: Unit, metrics: list[str]) -> list[_Candidate]:
-    """ "how many couriers to get that under 35 minutes": the metric the previous turn asked about."""
+    """ "how many riders to get that under 35 minutes": the metric the previous turn asked about."""
     out: list[_Candidate] = []
     if unit.run is not None:
         return out
@@ -1428,6 +1550,22 @@ def _relation(r: Reading, q: Quantity) -> str:
 
 
 # -- value phrases -----------------------------------------------------------------------------
+
+
+def _factor_verbs(r: Reading) -> None:
+    """ "halve contacts from day 15": a reduction named with a factor verb takes away that share."""
+    from simqa.translators.offline.quantities import FACTORS
+
+    for item in r.items:
+        if item.mention is None:
+            continue
+        iv = r.language.interventions[item.type]
+        strength = iv.strength
+        if strength is None or strength in item.fields or not iv.fields[strength].reduces:
+            continue
+        factors = [FACTORS[r.tokens[a].text] for a in item.mention.anchors if r.tokens[a].text in FACTORS]
+        if factors and 0 < factors[0] < 1:
+            item.fields[strength] = round(1 - factors[0], 10)
 
 
 def _value_phrases(r: Reading) -> None:
@@ -1503,62 +1641,16 @@ def _asked(r: Reading) -> list[Asked]:
     lang = r.language
     for c in r.cue("calibrate"):
         head = " ".join(r.tokens[a].text for a in c.anchors)
-        superlative = (
-            head
-            if c.last - c.first == 1 and head not in ("what", "which", "search", "fit", "fits", "calibrate")
-            else None
-        )
+        one_word = c.last - c.first == 1 and head not in ("what", "which", "search", "fit", "fits", "calibrate")
+        superlative = head if one_word else None
         dimensions = _HOW_DIMENSIONS.get(head)
-        reach = 4 if dimensions else 3
-        for m in r.mentions:
-            if not (c.last <= m.first <= c.last + reach):
-                continue
-            between = r.tokens[c.last : m.first]
-            if any(t.kind == "num" or t.text in (",", ".", "?", ";", ":") for t in between):
-                continue
-            if not dimensions and any(t.text not in _ASKED_FILLERS for t in between):
-                continue  # "gets infected most if R0 is 2.2": "most" does not ask for the R0
-            params = [p for p in m.keys("param", r.model) if not dimensions or lang.params[p].dimension in dimensions]
-            if (
-                params
-                and head in ("how many", "how much")
-                and any(
-                    o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
-                    for o in r.mentions
-                )
-                and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link"))
-            ):
-                continue  # "how many people will have been infected": a result asked for, not an input
-            ivs = m.keys("intervention", r.model)
-            fields = [s for s in m.of("field", r.model)]
-            if params:
-                found.append(
-                    Asked(
-                        param=sorted(params, key=lambda p: _param_order(r, p))[0],
-                        first=m.first,
-                        superlative=superlative,
-                    )
-                )
-            elif ivs and dimensions == ("duration",) and lang.timing is not None:
-                found.append(
-                    Asked(
-                        intervention=sorted(ivs)[0],
-                        field=lang.timing.duration_field,
-                        first=m.first,
-                        superlative=superlative,
-                    )
-                )  # "how long must schools stay closed"
-            elif ivs and not dimensions:
-                iv_type = sorted(ivs)[0]
-                strength = lang.interventions[iv_type].strength
-                named_field = _field_after(r, m, iv_type) or strength
-                if named_field:
-                    found.append(Asked(intervention=iv_type, field=named_field, first=m.first, superlative=superlative))
-            elif fields and not dimensions:
-                s = fields[0]
-                found.append(Asked(intervention=s.key, field=s.field, first=m.first, superlative=superlative))
+        for m in _mentions_after_cue(r, c, dimensions):
+            asked = _asked_at(r, m, head, dimensions)
+            if asked is not None:
+                asked.superlative = superlative
+                found.append(asked)
         if dimensions and not any(a.first > c.first for a in found):
-            # "how fast must couriers ride": the model's only input of that dimension
+            # "how fast must riders go": the model's only input of that dimension
             only = [
                 n
                 for n, p in lang.params.items()
@@ -1566,13 +1658,63 @@ def _asked(r: Reading) -> list[Asked]:
             ]
             if len(only) == 1:
                 found.append(Asked(param=only[0], first=c.last, superlative=superlative))
-    for m in r.mentions:  # "R0 needed for ...", "couriers required to ..."
+    for m in r.mentions:  # "R0 needed for ...", "riders required to ..."
         after = r.tokens[m.last].text if m.last < len(r.tokens) else ""
         if after in ("needed", "required", "necessary"):
             named = m.keys("param", r.model)
             if named:
                 found.append(Asked(param=sorted(named, key=lambda p: _param_order(r, p))[0], first=m.first))
     return found
+
+
+def _mentions_after_cue(r: Reading, c: Mention, dimensions: tuple[str, ...] | None) -> list[Mention]:
+    """The mentions a calibration cue can ask for: close after it, with no value or stop between
+    ("gets infected most if R0 is 2.2": "most" does not ask for the R0)."""
+    reach = 4 if dimensions else 3
+    out = []
+    for m in r.mentions:
+        if not (c.last <= m.first <= c.last + reach):
+            continue
+        between = r.tokens[c.last : m.first]
+        if any(t.kind == "num" or t.text in (",", ".", "?", ";", ":") for t in between):
+            continue
+        if not dimensions and any(t.text not in _ASKED_FILLERS for t in between):
+            continue
+        out.append(m)
+    return out
+
+
+def _asked_at(r: Reading, m: Mention, head: str, dimensions: tuple[str, ...] | None) -> Asked | None:
+    """The input a mention after a calibration cue names: a parameter, an intervention's length
+    ("how long must schools stay closed"), or an intervention field."""
+    lang = r.language
+    params = [p for p in m.keys("param", r.model) if not dimensions or lang.params[p].dimension in dimensions]
+    if params and head in ("how many", "how much") and _result_asked(r, m):
+        return None  # "how many people will have been infected": a result asked for, not an input
+    ivs = m.keys("intervention", r.model)
+    fields = m.of("field", r.model)
+    if params:
+        return Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first)
+    if ivs and dimensions == ("duration",) and lang.timing is not None:
+        return Asked(intervention=sorted(ivs)[0], field=lang.timing.duration_field, first=m.first)
+    if dimensions:
+        return None
+    if ivs:
+        iv_type = sorted(ivs)[0]
+        named_field = _field_after(r, m, iv_type) or lang.interventions[iv_type].strength
+        return Asked(intervention=iv_type, field=named_field, first=m.first) if named_field else None
+    if fields:
+        return Asked(intervention=fields[0].key, field=fields[0].field, first=m.first)
+    return None
+
+
+def _result_asked(r: Reading, m: Mention) -> bool:
+    """A metric right at or after the mention, with no value of its own and no target link after."""
+    metric_near = any(
+        o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
+        for o in r.mentions
+    )
+    return metric_near and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link"))
 
 
 def _metric_valued(r: Reading, m: Mention) -> bool:
@@ -1622,7 +1764,7 @@ def _finish_asked(r: Reading, asked: list[Asked]) -> Asked | None:
 
 
 def _vague(r: Reading) -> list[str]:
-    """Parameters a question changes without saying by how much ("add more couriers", "change R0")."""
+    """Parameters a question changes without saying by how much ("add more riders", "change R0")."""
     out: list[str] = []
     stated = {s.param for s in r.statements} | {c.param for c in r.changes}
     relation_tokens = _relation_and_intervention_tokens(r)

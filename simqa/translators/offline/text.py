@@ -86,7 +86,7 @@ _NOT_IDENTIFIERS = frozenset(
 class Token:
     """One token of the normalised question.
 
-    kind: "word", "num" (digits), "ident" (letters with digits: "r0", "p90", "covid19"),
+    kind: "word", "num" (digits), "ident" (letters with digits: "p90", "covid19"),
     "ordinal" ("90th"), "sym" (one other character).
     """
 
@@ -236,6 +236,8 @@ class Speller:
             if abs(len(candidate) - len(word)) > limit or candidate[0] != word[0]:
                 continue
             d = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
+            if d > limit:
+                continue
             if d < best_distance:
                 best, best_distance = [candidate], d
             elif d == best_distance:
