@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 Kind = Literal["simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse"]
 
@@ -72,6 +72,17 @@ class Case(BaseModel):
     )
     labelled_with: LabelProvenance | None = None
     note: str | None = Field(None, description="why the expected answer is what it is, for a reviewer")
+    _file: str | None = PrivateAttr(None)
+
+    @property
+    def file(self) -> str | None:
+        """The case file it was read from (set by `load_cases`; never written into a case file)."""
+        return self._file
+
+    def from_file(self, name: str | None) -> Case:
+        """This case, recorded as coming from the case file `name`."""
+        self._file = name
+        return self
 
     def accepted_kinds(self) -> list[Kind]:
         return [self.kind, *[k for k in self.accept_kinds if k != self.kind]]

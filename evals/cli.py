@@ -8,6 +8,7 @@ input error, reported on one line.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from datetime import UTC, datetime
@@ -32,6 +33,20 @@ def default_out_dir() -> Path:
     return home / "evals" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _floor(text: str) -> tuple[tuple[str, ...], float]:
+    """`0.9` (all runs) or `external.yaml=0.9` / `a.yaml,b.yaml=0.95` (the runs of those case files)."""
+    files, sep, share = text.rpartition("=")
+    try:
+        value = float(share)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1 or (sep and not files.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a share between 0 and 1, alone (0.9) or after case files (external.yaml=0.9)"
+        )
+    return tuple(f.strip() for f in files.split(",") if f.strip()), value
+
+
 def build_parser(prog: str = "simqa eval") -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog=prog, description="Score the assistant on labelled cases (JSON log + HTML report).")
     parser.add_argument(
@@ -42,7 +57,16 @@ def build_parser(prog: str = "simqa eval") -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=4, help="cases asked at once (threads)")
     parser.add_argument("--tags", nargs="+", help="only cases with any of these tags (kind, model and id count)")
     parser.add_argument("--out", help="folder for log.json and report.html (default: $SIMQA_HOME/evals/<time>)")
-    parser.add_argument("--min-correct", type=float, help="exit 1 when the share of correct cases is lower")
+    parser.add_argument(
+        "--min-correct",
+        action="append",
+        type=_floor,
+        metavar="[FILE[,FILE...]=]SHARE",
+        help=(
+            "exit 1 when the share of correct runs is lower; with FILE=, only the runs of that case file "
+            "(several files joined by commas are pooled); repeatable"
+        ),
+    )
     parser.add_argument("--cache-dir", help="on-disk cache of LLM responses, passed to the translator")
     parser.add_argument("--prices", help="price table YAML {model: {prompt_per_million, completion_per_million}}")
     parser.add_argument("--retrieval-cases", help="retrieval cases passed to rag.evaluate_retrieval")
@@ -95,7 +119,7 @@ def _run(argv: list[str]) -> int:
 
     from evals.dataset import load_cases
     from evals.report import print_summary
-    from evals.runner import LOG_FILE, REPORT_FILE, run_eval
+    from evals.runner import LOG_FILE, REPORT_FILE, correct_share, run_eval
 
     args = build_parser().parse_args(argv)
     if args.repeats < 1 or args.concurrency < 1:
@@ -117,15 +141,28 @@ def _run(argv: list[str]) -> int:
         with_retrieval=not args.no_retrieval,
     )
     if not log.results:
+        if log.skipped:
+            raise _UsageError(
+                f"simqa eval: every selected case was skipped: {'; '.join(sorted(set(log.skipped.values())))}"
+            )
         raise _UsageError(f"simqa eval: no cases match the tags {args.tags}")
     console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=140)  # a log file or CI: room for the tables' names and columns
     print_summary(log, console)
     console.print(f"log: {out / LOG_FILE}\nreport: {out / REPORT_FILE}")
-    correct = log.metrics.get("case_correct")
-    if args.min_correct is not None and (correct is None or correct < args.min_correct):
-        print(f"simqa eval: case_correct {correct} is under --min-correct {args.min_correct}", file=sys.stderr)
-        return GATE_FAILED
-    return 0
+    failed = False
+    for files, floor in args.min_correct or []:
+        try:
+            correct = correct_share(log, files)
+        except ValueError as exc:
+            raise _UsageError(f"simqa eval: --min-correct: {exc}") from None
+        where = f" on {', '.join(files)}" if files else ""
+        if correct is None or correct < floor:
+            shown = "n/a" if correct is None else f"{correct:.3f}"
+            print(f"simqa eval: case_correct{where} {shown} is under --min-correct {floor:g}", file=sys.stderr)
+            failed = True
+    return GATE_FAILED if failed else 0
 
 
 def _relabel(argv: list[str]) -> int:

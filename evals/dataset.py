@@ -83,17 +83,35 @@ def read_case_file(path: Path) -> list[Case]:
     return cases
 
 
+def case_file_name(path: Path) -> str:
+    """How results name a case file: relative to the packaged cases (`external.yaml`), else as given."""
+    try:
+        return path.resolve().relative_to(CASES_DIR.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def load_cases(paths: Iterable[str | Path] | str | Path | None = None) -> list[Case]:
-    """All cases under `paths`; ids must be unique across files."""
+    """All cases under `paths`, each recording its file (`case.file`); ids must be unique across files."""
     cases: list[Case] = []
     seen: dict[str, Path] = {}
     for path in case_files(paths):
+        name = case_file_name(path)
         for case in read_case_file(path):
             if case.id in seen:
                 raise CaseFileError(f"duplicate case id {case.id!r} in {path} (first in {seen[case.id]})")
             seen[case.id] = path
-            cases.append(case)
+            cases.append(case.from_file(name))
     return cases
+
+
+def missing_model(case: Case) -> str | None:
+    """The case's model when it is not installed (a plugin's case without the plugin), else None."""
+    if case.model is None:
+        return None
+    from sim import model_names
+
+    return None if case.model in model_names() else case.model
 
 
 class _Flow(dict):  # type: ignore[type-arg]

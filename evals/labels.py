@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.case import Case, LabelProvenance, MetricLabel
-from evals.dataset import case_files, read_case_file, write_case_file
+from evals.dataset import case_files, missing_model, read_case_file, write_case_file
 from evals.scorers import RUN_KINDS, label_keys
 
 # The metrics a label records, per model: the ones answers quote. Plugins: all their scalar metrics.
@@ -51,6 +51,9 @@ class RelabelReport(BaseModel):
     changed_cases: list[str] = Field(default_factory=list)
     mismatches: list[LabelMismatch] = Field(default_factory=list)
     errors: dict[str, str] = Field(default_factory=dict)
+    skipped: dict[str, str] = Field(
+        default_factory=dict, description="case id -> why it was not labelled (its model is not installed)"
+    )
     seconds: float = 0.0
     check: bool = False
 
@@ -66,6 +69,9 @@ class RelabelReport(BaseModel):
             lines.append(f"changed: {len(self.changed_cases)} cases in {len(self.changed_files)} files")
         lines += [f"MISMATCH {m.case_id} {m.key}.{m.metric}: {m.explanation}" for m in self.mismatches]
         lines += [f"ERROR {cid}: {msg}" for cid, msg in self.errors.items()]
+        if self.skipped:
+            reasons = sorted(set(self.skipped.values()))
+            lines.append(f"skipped {len(self.skipped)} cases ({'; '.join(reasons)}): {', '.join(sorted(self.skipped))}")
         return "\n".join(lines)
 
 
@@ -215,7 +221,15 @@ def relabel(
         report.files.append(str(path))
         cases = read_case_file(path)
         report.cases += len(cases)
-        todo = [c for c in cases if wanted is None or c.id in wanted]
+        todo = []
+        for case in cases:
+            if wanted is not None and case.id not in wanted:
+                continue
+            missing = missing_model(case)
+            if missing is not None:  # a plugin's case without the plugin: its stored labels are kept
+                report.skipped[case.id] = f"model {missing!r} is not installed"
+            else:
+                todo.append(case)
 
         def label_one(case: Case) -> tuple[Case, Any]:
             try:

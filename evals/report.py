@@ -26,6 +26,8 @@ _SUMMARY_COLUMNS = (
     "answer_correctness",
     "grounding",
 )
+# By tag there are many rows: the columns that say whether that kind of question is read right.
+_TAG_COLUMNS = ("runs", "errors", "case_correct", "kind_accuracy", "answer_correctness")
 _HEADLINE = (
     "case_correct",
     "kind_accuracy",
@@ -62,7 +64,7 @@ def fmt(value: Any) -> str:
 
 
 def print_summary(log: EvalLog, console: Console | None = None) -> None:
-    """Headline metrics, then one table per kind and per model."""
+    """Headline metrics, then one table per kind, model, case file and tag, and the skipped cases."""
     from rich.console import Console
     from rich.table import Table
 
@@ -85,14 +87,24 @@ def print_summary(log: EvalLog, console: Console | None = None) -> None:
         if log.usage.get("cost") is not None:
             head.add_row("cost", f"{log.usage['cost']:.4f}")
     console.print(head)
-    for title, groups in (("by kind", log.by_kind), ("by model", log.by_model)):
+    for title, group_name, groups, columns in (
+        ("by kind", "kind", log.by_kind, _SUMMARY_COLUMNS),
+        ("by model", "model", log.by_model, _SUMMARY_COLUMNS),
+        ("by case file", "file", log.by_file, _SUMMARY_COLUMNS),
+        ("by tag", "tag", log.by_tag, _TAG_COLUMNS),
+    ):
+        if not groups:
+            continue
         table = Table(title=title)
-        table.add_column(title.split()[-1])
-        for column in _SUMMARY_COLUMNS:
+        table.add_column(group_name, no_wrap=True, min_width=min(40, max(len(g) for g in groups)))
+        for column in columns:
             table.add_column(column, justify="right")
         for group, row in groups.items():
-            table.add_row(group, *(fmt(row.get(c)) for c in _SUMMARY_COLUMNS))
+            table.add_row(group, *(fmt(row.get(c)) for c in columns))
         console.print(table)
+    if log.skipped:
+        reasons = "; ".join(sorted(set(log.skipped.values())))
+        console.print(f"skipped {len(log.skipped)} cases ({reasons}): {', '.join(sorted(log.skipped))}")
     if "skipped" in log.retrieval:
         console.print(f"retrieval: {log.retrieval['skipped']}")
     elif log.retrieval:
@@ -235,7 +247,7 @@ def _failure_block(result: CaseResult) -> str:
     repeat = f" (repeat {result.repeat})" if result.repeat else ""
     return (
         f"<div class='case' id='case-{_e(result.case_id)}-{result.repeat}'>"
-        f"<b>{_e(result.case_id)}</b>{_e(repeat)}"
+        f"<b>{_e(result.case_id)}</b>{_e(repeat)} <span class='muted'>{_e(result.case_file)}</span>"
         + (f"<ol>{turns}</ol>" if turns else "")
         + f"<p>{_e(result.question)}</p>"
         + (f"<p class='fail'>error: {_e(result.error)}</p>" if result.error else "")
@@ -255,6 +267,9 @@ def html_report(log: EvalLog) -> str:
     group_headers = ["group", *_SUMMARY_COLUMNS]
     kind_rows = [[k, *(row.get(c) for c in _SUMMARY_COLUMNS)] for k, row in log.by_kind.items()]
     model_rows = [[k, *(row.get(c) for c in _SUMMARY_COLUMNS)] for k, row in log.by_model.items()]
+    file_rows = [[k, *(row.get(c) for c in _SUMMARY_COLUMNS)] for k, row in log.by_file.items()]
+    tag_rows = [[k, *(row.get(c) for c in _TAG_COLUMNS)] for k, row in log.by_tag.items()]
+    skipped_rows = [[case_id, why] for case_id, why in sorted(log.skipped.items())]
     plots = []
     for title, image in (("accuracy by kind", accuracy_plot(log)), ("latency", latency_plot(log))):
         if image:
@@ -281,6 +296,15 @@ def html_report(log: EvalLog) -> str:
         _table(group_headers, kind_rows, "kind-table"),
         "</section><section id='by-model'><h2>By model</h2>",
         _table(group_headers, model_rows, "model-table"),
+        "</section><section id='by-file'><h2>By case file</h2>",
+        _table(["case file", *_SUMMARY_COLUMNS], file_rows, "file-table"),
+        "</section><section id='by-tag'><h2>By tag</h2>",
+        _table(["tag", *_TAG_COLUMNS], tag_rows, "tag-table"),
+        *(
+            [f"<h2>Skipped ({len(skipped_rows)})</h2>", _table(["case", "why"], skipped_rows, "skipped-table")]
+            if skipped_rows
+            else []
+        ),
         "</section><section id='plots'><h2>Plots</h2>",
         *plots,
         "</section><section id='latency'><h2>Latency (ms)</h2>",

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from evals.case import Case
+from evals.dataset import CASES_DIR, missing_model
 from evals.scorers import (
     CASE_SCORERS,
     Outcome,
@@ -36,7 +37,10 @@ from evals.scorers import (
 )
 from simqa.answer import Answer
 
-LOG_VERSION = 1
+# 2: each result names its case file; `by_file`, `by_tag` and `skipped` added (version 1 logs still load).
+LOG_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+NO_FILE = "-"  # the case file of a case that was not read from one
 LOG_FILE = "log.json"
 REPORT_FILE = "report.html"
 # Aggregates the summary tables show, in this order.
@@ -55,6 +59,7 @@ class CaseResult(BaseModel):
     """One case, one repeat: what was asked, what came back, every score."""
 
     case_id: str
+    case_file: str = NO_FILE
     repeat: int = 0
     question: str
     turns: list[str] = Field(default_factory=list)
@@ -95,6 +100,11 @@ class EvalLog(BaseModel):
     metrics: dict[str, float | int | None] = Field(default_factory=dict)
     by_kind: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
     by_model: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
+    by_file: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
+    by_tag: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
+    skipped: dict[str, str] = Field(
+        default_factory=dict, description="case id -> why it was not asked (its model is not installed)"
+    )
     latency_ms: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     usage: dict[str, Any] = Field(default_factory=dict)
     retrieval: dict[str, Any] = Field(default_factory=dict)
@@ -117,11 +127,12 @@ def load_log(path: str | Path) -> EvalLog:
         raise FileNotFoundError(f"no eval log at {path}: give a log.json or the folder of a `simqa eval` run")
     data = json.loads(path.read_text(encoding="utf-8"))
     version = data.get("version") if isinstance(data, dict) else None
-    if version != LOG_VERSION:
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
         raise LogVersionError(
-            f"{path} is an eval log of version {version!r}; this simqa reads version {LOG_VERSION}: rerun `simqa eval`"
+            f"{path} is an eval log of version {version!r}; this simqa reads versions {readable}: rerun `simqa eval`"
         )
-    return EvalLog.model_validate(data)
+    return EvalLog.model_validate(data)  # a version 1 log has no case files: its by_file and by_tag are empty
 
 
 def write_log(log: EvalLog, out_dir: str | Path) -> tuple[Path, Path]:
@@ -195,6 +206,7 @@ def run_case(assistant: AssistantLike, case: Case, repeat: int, scorers: Sequenc
     start = time.perf_counter()
     result = CaseResult(
         case_id=case.id,
+        case_file=case.file or NO_FILE,
         repeat=repeat,
         question=case.question,
         turns=list(case.turns),
@@ -287,15 +299,47 @@ def summarise(log: EvalLog, cases: Sequence[Case], prices: dict[str, dict[str, f
     log.metrics = metrics
     kinds: dict[str, list[CaseResult]] = {}
     models: dict[str, list[CaseResult]] = {}
+    files: dict[str, list[CaseResult]] = {}
+    tags: dict[str, list[CaseResult]] = {}
     for r in results:
         case = by_id[r.case_id]
         kinds.setdefault(case.kind, []).append(r)
         models.setdefault(case.model or "none", []).append(r)
+        files.setdefault(r.case_file, []).append(r)
+        for tag in dict.fromkeys(r.tags):
+            tags.setdefault(tag, []).append(r)
     log.by_kind = {k: _group_summary(v) for k, v in sorted(kinds.items())}
     log.by_model = {k: _group_summary(v) for k, v in sorted(models.items())}
+    log.by_file = {k: _group_summary(v) for k, v in sorted(files.items())}
+    log.by_tag = {k: _group_summary(v) for k, v in sorted(tags.items())}
     log.latency_ms = latency(outcomes)
     log.usage = usage_and_cost(outcomes, prices)
     return log
+
+
+def _names_file(spec: str, case_file: str) -> bool:
+    if spec == case_file or Path(case_file).name == spec:
+        return True
+    try:
+        return (
+            Path(spec).resolve() == Path(case_file).resolve()
+            or Path(spec).resolve() == (CASES_DIR / case_file).resolve()
+        )
+    except OSError:
+        return False
+
+
+def correct_share(log: EvalLog, files: Sequence[str] | None = None) -> float | None:
+    """The mean case_correct over the runs of `files` (case file names or paths, pooled), or over all
+    runs; None when no run of them was scored. A file no run came from is an error naming the files."""
+    results = log.results
+    if files:
+        unknown = [f for f in files if not any(_names_file(f, r.case_file) for r in results)]
+        if unknown:
+            known = ", ".join(sorted({r.case_file for r in results})) or "none"
+            raise ValueError(f"no case of this run comes from {', '.join(unknown)}; the run's case files: {known}")
+        results = [r for r in results if any(_names_file(f, r.case_file) for f in files)]
+    return _mean(r.value("case_correct") for r in results)
 
 
 def load_price_table(path: str | Path | None) -> dict[str, dict[str, float]] | None:
@@ -339,6 +383,12 @@ def run_eval(
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     selected = select_cases(cases, tags)
+    skipped = {}
+    for case in list(selected):
+        missing = missing_model(case)
+        if missing is not None:  # a plugin's case without the plugin: not asked, and said so
+            skipped[case.id] = f"model {missing!r} is not installed"
+            selected.remove(case)
     prices = load_price_table(price_table)
     start = time.perf_counter()
     assistant = assistant_factory()
@@ -372,6 +422,7 @@ def run_eval(
             price_table=str(price_table) if price_table else os.environ.get("SIMQA_PRICE_TABLE"),
         ),
         results=[r for r in results if r is not None],
+        skipped=skipped,
     )
     summarise(log, selected, prices)
     if with_retrieval:

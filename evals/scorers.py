@@ -80,6 +80,27 @@ def model_accuracy(case: Case, answer: Answer) -> Score:
     )
 
 
+def alternative_reading(case: Case, answer: Answer) -> bool:
+    """The answer runs an accepted alternative kind, not the primary one ("close schools for 4 weeks
+    from day 30" is a compare that also accepts a simulate). Such an answer is checked only on what
+    it shares with the primary reading: the kind, the model, and the parameters and interventions of
+    the primary's last scenario against its own last scenario; not the primary's scenario count,
+    sweep or calibration."""
+    return (
+        answer.kind != case.kind
+        and answer.kind in case.accept_kinds
+        and answer.kind in RUN_KINDS
+        and case.kind in RUN_KINDS
+    )
+
+
+def _scenario_pairs(case: Case, answer: Answer) -> list[tuple[int | None, int | None]]:
+    """Expected and answered scenarios matched by position; for an alternative kind, the last of each."""
+    if alternative_reading(case, answer):
+        return [(len(case.scenarios) - 1, len(answer.scenarios) - 1 if answer.scenarios else None)]
+    return _pairs(len(case.scenarios), len(answer.scenarios))
+
+
 # --- parameters and interventions ----------------------------------------------------------------
 
 
@@ -195,18 +216,29 @@ def searched_field(case: Case) -> str | None:
     return None
 
 
+def _answer_searched_field(case: Case, answer: Answer) -> str | None:
+    """An alternative kind that sweeps or calibrates varies its own field, which its base scenario
+    does not share with the primary reading."""
+    if not alternative_reading(case, answer):
+        return None
+    if answer.kind == "sweep" and answer.sweep is not None:
+        return answer.sweep.param
+    if answer.kind == "calibrate" and answer.calibrate is not None:
+        return answer.calibrate.param
+    return None
+
+
 def params_match(case: Case, answer: Answer) -> Score:
     """Field-level precision/recall of the parameters the question states, scenario by scenario."""
     if not case.scenarios:
         return _na("params_match", "the case runs nothing")
-    searched = searched_field(case)
+    searched = {f for f in (searched_field(case), _answer_searched_field(case, answer)) if f is not None}
     counts = FieldCounts()
-    for i, j in _pairs(len(case.scenarios), len(answer.scenarios)):
+    for i, j in _scenario_pairs(case, answer):
         expected = case.scenarios[i].params if i is not None else {}
         actual = answer.scenarios[j].params if j is not None else {}
-        if searched is not None:
-            expected = {k: v for k, v in expected.items() if k != searched}
-            actual = {k: v for k, v in actual.items() if k != searched}
+        expected = {k: v for k, v in expected.items() if k not in searched}
+        actual = {k: v for k, v in actual.items() if k not in searched}
         model = answer.scenarios[j].model if j is not None else case.model
         counts.add(
             _count_fields(
@@ -277,12 +309,13 @@ def interventions_match(case: Case, answer: Answer) -> Score:
     """Field-level precision/recall of interventions: the type, then each stated field (timing included)."""
     if not case.scenarios:
         return _na("interventions_match", "the case runs nothing")
-    searched = searched_field(case)
+    searched = [f for f in (searched_field(case), _answer_searched_field(case, answer)) if f is not None]
     counts = FieldCounts()
-    for i, j in _pairs(len(case.scenarios), len(answer.scenarios)):
+    for i, j in _scenario_pairs(case, answer):
         expected = case.scenarios[i].interventions if i is not None else []
         actual = [iv.model_dump(mode="json") for iv in answer.scenarios[j].interventions] if j is not None else []
-        expected, actual = _without_searched(expected, actual, searched)
+        for field in searched:
+            expected, actual = _without_searched(expected, actual, field)
         counts.add(_intervention_counts(expected, actual, f"scenario {i if i is not None else j}: "))
     return _p_r_score("interventions_match", counts, "interventions")
 
@@ -290,6 +323,8 @@ def interventions_match(case: Case, answer: Answer) -> Score:
 def scenario_count(case: Case, answer: Answer) -> Score:
     if case.kind not in RUN_KINDS:
         return _na("scenario_count", "the case runs nothing")
+    if alternative_reading(case, answer):
+        return _na("scenario_count", f"an accepted {answer.kind}: the {case.kind}'s scenario count is not required")
     ok = len(answer.scenarios) == len(case.scenarios)
     return Score(
         name="scenario_count",
@@ -304,6 +339,8 @@ def scenario_count(case: Case, answer: Answer) -> Score:
 def sweep_match(case: Case, answer: Answer) -> Score:
     if case.sweep is None:
         return _na("sweep_match", "no sweep expected")
+    if alternative_reading(case, answer):
+        return _na("sweep_match", f"an accepted {answer.kind}: the sweep is not required")
     if answer.sweep is None:
         return Score(
             name="sweep_match", value=0.0, explanation="no sweep in the answer", args={"rel_tol": NUMBER_REL_TOL}
@@ -326,6 +363,8 @@ def sweep_match(case: Case, answer: Answer) -> Score:
 def calibrate_match(case: Case, answer: Answer) -> Score:
     if case.calibrate is None:
         return _na("calibrate_match", "no calibration expected")
+    if alternative_reading(case, answer):
+        return _na("calibrate_match", f"an accepted {answer.kind}: the calibration is not required")
     if answer.calibrate is None:
         return Score(
             name="calibrate_match",
@@ -461,10 +500,20 @@ def answer_correctness(case: Case, answer: Answer) -> Score:
     """Share of labelled metric values that the answer's results reproduce within the label's tolerance."""
     if not case.labels:
         return _na("answer_correctness", "no labels (run `simqa eval relabel`)")
-    actual = _actual_metrics(case, answer)
+    labels = case.labels
+    if alternative_reading(case, answer):
+        # only the primary's last scenario is shared, and only a simulate or compare has its labels
+        single = ("simulate", "compare")
+        last = label_keys(case)[-1]
+        if case.kind not in single or answer.kind not in single or not answer.results or last not in labels:
+            return _na("answer_correctness", f"an accepted {answer.kind}: no label of the {case.kind} to compare")
+        labels = {last: labels[last]}
+        actual = {last: {m: float(v) for m, v in answer.results[-1].metrics.items() if isinstance(v, int | float)}}
+    else:
+        actual = _actual_metrics(case, answer)
     total = ok = 0
     problems = []
-    for key, metrics in case.labels.items():
+    for key, metrics in labels.items():
         for metric, label in metrics.items():
             total += 1
             got = actual.get(key, {}).get(metric)

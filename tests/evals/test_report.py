@@ -46,6 +46,20 @@ def test_report_is_self_contained_and_shows_summary_failures_and_plots(log: Eval
     assert "id='case-ref-001-0'" not in page  # passing cases are not listed as failures
 
 
+def test_report_shows_case_correct_by_case_file_and_by_tag(log: EvalLog) -> None:
+    page = html_report(log)
+    by_file = page[page.index("id='file-table'") : page.index("</table>", page.index("id='file-table'"))]
+    for name, row in log.by_file.items():
+        assert f"<td>{name}</td><td>{row['runs']}</td>" in by_file, name
+    assert log.by_file["delivery.yaml"]["case_correct"] == 0.0 and log.by_file["scope.yaml"]["case_correct"] == 1.0
+    by_tag = page[page.index("id='tag-table'") : page.index("</table>", page.index("id='tag-table'"))]
+    assert set(log.by_tag) == {t for c in CASES for t in c.tags}
+    for tag, row in log.by_tag.items():
+        assert (
+            f"<td>{tag}</td><td>{row['runs']}</td><td>{row['errors']}</td><td>{row['case_correct']:.3f}</td>" in by_tag
+        )
+
+
 def test_report_escapes_text_from_answers(log: EvalLog) -> None:
     hostile = log.model_copy(deep=True)
     hostile.results[0].question = "<script>alert(1)</script>"
@@ -60,6 +74,8 @@ def test_terminal_summary_has_tables_per_kind_and_model(log: EvalLog) -> None:
     text = console.export_text()
     assert "by kind" in text and "by model" in text and "case_correct" in text
     assert "delivery" in text and "refuse" in text
+    assert "by case file" in text and "by tag" in text and "delivery.yaml" in text
+    assert all(tag in text for tag in log.by_tag)
 
 
 def _chromium() -> str | None:
@@ -97,5 +113,6 @@ def test_report_renders_in_headless_chromium(log: EvalLog, tmp_path: Path) -> No
     assert 'id="summary"' in dom and "Summary" in dom
     correct = log.metrics["case_correct"]
     assert f'id="case-correct">{correct:.3f}<' in dom
+    assert 'id="file-table"' in dom and "<td>delivery.yaml</td>" in dom and 'id="tag-table"' in dom
     # The page's own script ran after load and found both embedded PNGs decoded.
     assert 'data-plots-ok="2"' in dom, re.findall(r"render-check[^<]*", dom)

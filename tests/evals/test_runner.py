@@ -10,7 +10,8 @@ import pytest
 
 from evals import cli
 from evals.case import Case
-from evals.dataset import dump_cases, load_cases
+from evals.dataset import dump_cases, load_cases, read_case_file
+from evals.labels import relabel
 from evals.runner import (
     LOG_VERSION,
     EvalLog,
@@ -102,7 +103,8 @@ def test_repeats_measure_consistency() -> None:
 
 
 def test_tags_select_cases() -> None:
-    assert {c.id for c in select_cases(ALL, ["delivery"])} == {c.id for c in ALL if "delivery" in c.tags}
+    by_delivery = {c.id for c in ALL if "delivery" in c.tags or c.model == "delivery"}
+    assert {c.id for c in select_cases(ALL, ["delivery"])} == by_delivery
     assert [c.id for c in select_cases(ALL, ["seir-sim-001"])] == ["seir-sim-001"]
     assert {c.kind for c in select_cases(ALL, ["calibrate"])} == {"calibrate"}
 
@@ -211,3 +213,90 @@ def test_cli_compare_of_logs_with_no_case_in_common_is_a_one_line_error(
     captured = capsys.readouterr()
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and "no case in common" in err[0] and "REGRESSION" not in captured.out
+
+
+def _spoil_file(name: str):  # type: ignore[no-untyped-def]
+    def spoil(case: Case, answer: Answer) -> Answer:
+        return answer.model_copy(update={"kind": "explain", "scenarios": []}) if case.file == name else answer
+
+    return spoil
+
+
+def test_results_name_their_case_file_and_are_summarised_by_file_and_tag() -> None:
+    cases = [c for c in ALL if c.id in ("seir-sim-001", "seir-sim-002", "del-sim-001", "x-seir-001")]
+    log = run(OracleAssistant(ALL, mutate=_spoil_file("delivery.yaml")), cases=cases)
+    assert {r.case_id: r.case_file for r in log.results} == {
+        "seir-sim-001": "seir.yaml",
+        "seir-sim-002": "seir.yaml",
+        "del-sim-001": "delivery.yaml",
+        "x-seir-001": "external.yaml",
+    }
+    assert log.by_file["seir.yaml"]["runs"] == 2 and log.by_file["seir.yaml"]["case_correct"] == 1.0
+    assert log.by_file["delivery.yaml"]["case_correct"] == 0.0 and log.by_file["external.yaml"]["case_correct"] == 1.0
+    for tag in {t for c in cases for t in c.tags}:
+        tagged = [c for c in cases if tag in c.tags]
+        assert log.by_tag[tag]["runs"] == len(tagged), tag
+        want = sum(c.file != "delivery.yaml" for c in tagged) / len(tagged)
+        assert log.by_tag[tag]["case_correct"] == pytest.approx(want), tag
+
+
+def test_a_version_1_log_still_loads(tmp_path: Path) -> None:
+    data = json.loads(run(OracleAssistant(ALL)).model_dump_json())
+    data["version"] = 1
+    for key in ("by_file", "by_tag", "skipped"):
+        del data[key]
+    for result in data["results"]:
+        del result["case_file"]
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    old = load_log(tmp_path / "old.json")
+    assert old.version == 1 and old.by_file == {} and old.results[0].case_file == "-"
+
+
+def test_cli_floors_per_case_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        cli,
+        "_assistant_factory",
+        lambda translator, cache_dir: lambda: OracleAssistant(ALL, mutate=_spoil_file("delivery.yaml")),
+    )
+    base = ["--tags", "seir-sim-001", "del-sim-001", "x-seir-001", "--no-progress", "--no-retrieval"]
+
+    def main(*floors: str) -> int:
+        out = ["--out", str(tmp_path / str(len(list(tmp_path.iterdir()))))]
+        return cli.main([*base, *out, *(a for f in floors for a in ("--min-correct", f))])
+
+    assert main("seir.yaml=1", "external.yaml=0.9") == 0
+    assert main("delivery.yaml=0.5") == 1
+    assert "case_correct on delivery.yaml 0.000 is under" in capsys.readouterr().err
+    assert main("seir.yaml,delivery.yaml=0.5") == 0  # pooled: one of two right
+    assert main("seir.yaml,delivery.yaml=0.6") == 1
+    assert main("0.6") == 0 and main("0.7") == 1  # two of three, all files
+    assert main(str(Path("evals/cases/seir.yaml").resolve()) + "=1") == 0  # a path names the file too
+    capsys.readouterr()
+    assert main("abm.yaml=0.9") == 2  # no run of it: a usage error, not a pass
+    assert main("seir.yaml=1.5") == 2 and main("=0.9") == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 3 and "abm.yaml" in err[0] and "seir.yaml" in err[0]
+
+
+def test_cases_of_a_model_that_is_not_installed_are_skipped_and_said_so(tmp_path: Path) -> None:
+    installed = next(c for c in ALL if c.id == "seir-sim-001")
+    plugin = Case(
+        id="plug-001",
+        question="How many rides at 20 degrees?",
+        kind="simulate",
+        model="no_such_plugin",
+        scenarios=[{"params": {"temperature_c": 20}}],
+    )
+    path = tmp_path / "mixed.yaml"
+    path.write_text(dump_cases([installed, plugin]))
+    report = relabel(path, check=True)
+    assert report.ok and report.labelled == 1 and set(report.skipped) == {"plug-001"}
+    assert "no_such_plugin" in report.summary() and "plug-001" in report.summary()
+    relabel(path)  # writing keeps the skipped case as it was
+    assert [c.id for c in read_case_file(path)] == ["seir-sim-001", "plug-001"]
+    log = run(OracleAssistant(ALL), cases=load_cases(path))
+    assert [r.case_id for r in log.results] == ["seir-sim-001"]
+    assert log.skipped == {"plug-001": "model 'no_such_plugin' is not installed"}
+    assert log.metrics["case_correct"] == 1.0

@@ -361,3 +361,99 @@ def test_grounding_traces_percentage_points_of_a_share():
     assert any(abs(v - 30.5) < 1e-9 for v in grounding_sources(answer))
     answer.differences[0] = answer.differences[0].model_copy(update={"baseline": 3590.0, "value": 1064.0})
     assert not any(abs(v - 30.5) < 1e-9 for v in grounding_sources(answer))
+
+
+# --- accepted alternative kinds: only what they share with the primary reading ---------------------
+
+SCHOOLS = {"type": "school_closure", "start_day": 30, "duration_days": 28}
+BARE_CASE = Case(
+    id="t-bare",
+    question="Close schools for 4 weeks from day 30 in a town of 20k",
+    kind="compare",
+    accept_kinds=["simulate"],
+    model="abm",
+    scenarios=[
+        ExpectedScenario(label="baseline", params={"population": 20000}),
+        ExpectedScenario(label="schools closed", params={"population": 20000}, interventions=[SCHOOLS]),
+    ],
+    labels={
+        "baseline": {"peak_infected": MetricLabel(value=2000.0, rel_tol=0.05)},
+        "schools closed": {"peak_infected": MetricLabel(value=1500.0, rel_tol=0.05)},
+    },
+)
+
+
+def simulate_answer(
+    case: Case, params: dict[str, object], interventions: list[dict[str, object]], peak: float, model: str = "abm"
+) -> Answer:
+    return Answer(
+        question=case.question,
+        kind="simulate",
+        model=model,
+        scenarios=[scenario(params, interventions, model=model)],
+        results=[ResultSummary(label="baseline", metrics={"peak_infected": peak}, run_id="r")],
+        text="ok",
+        translator="t",
+    )
+
+
+def test_an_accepted_simulate_is_checked_against_the_primarys_last_scenario() -> None:
+    right = simulate_answer(BARE_CASE, {"population": 20000}, [SCHOOLS], peak=1500.0)
+    scores = by_name(BARE_CASE, right)
+    assert scores["case_correct"].value == 1.0, scores["case_correct"].explanation
+    assert scores["scenario_count"].value is None  # the compare's two scenarios are not required
+    assert scores["answer_correctness"].value == 1.0  # against the last scenario's label
+    # the baseline alone is not what the question asks
+    no_closure = by_name(BARE_CASE, simulate_answer(BARE_CASE, {"population": 20000}, [], peak=2000.0))
+    assert no_closure["interventions_match"].value == 0.0 and no_closure["case_correct"].value == 0.0
+    assert no_closure["answer_correctness"].value == 0.0
+    late = simulate_answer(BARE_CASE, {"population": 20000}, [{**SCHOOLS, "start_day": 20}], peak=1500.0)
+    assert S.interventions_match(BARE_CASE, late).value == 0.0
+    invented = simulate_answer(BARE_CASE, {"population": 20000, "r0": 3.0}, [SCHOOLS], peak=1500.0)
+    assert S.params_match(BARE_CASE, invented).value == 0.0
+    dropped = simulate_answer(BARE_CASE, {}, [SCHOOLS], peak=1500.0)
+    assert S.params_match(BARE_CASE, dropped).value == 0.0
+    wrong_model = simulate_answer(BARE_CASE, {"population": 20000}, [], peak=1500.0, model="seir")
+    assert S.case_correct(BARE_CASE, wrong_model).value == 0.0
+
+
+def test_the_primary_kind_still_needs_every_scenario_and_other_kinds_fail() -> None:
+    one = simulate_answer(BARE_CASE, {"population": 20000}, [SCHOOLS], peak=1500.0).model_copy(
+        update={"kind": "compare"}
+    )
+    assert S.scenario_count(BARE_CASE, one).value == 0.0 and S.case_correct(BARE_CASE, one).value == 0.0
+    assert S.case_correct(BARE_CASE, oracle_answer(BARE_CASE)).value == 1.0
+    strict = BARE_CASE.model_copy(update={"accept_kinds": []})
+    assert not S.alternative_reading(strict, one.model_copy(update={"kind": "simulate"}))
+    assert S.case_correct(strict, one.model_copy(update={"kind": "simulate"})).value == 0.0
+
+
+def test_an_accepted_compare_of_a_sweep_needs_no_sweep_but_the_shared_scenario() -> None:
+    case = Case(
+        id="t-swp",
+        question="Compare contact reductions of 20%, 40% and 60% starting on day 20",
+        kind="sweep",
+        accept_kinds=["compare"],
+        model="seir",
+        scenarios=[ExpectedScenario(interventions=[{"type": "contact_reduction", "start_day": 20}])],
+        sweep={"param": "contact_reduction.effectiveness", "values": [0.2, 0.4, 0.6]},
+    )
+
+    def compare(start_day: int, extra: dict[str, object] | None = None) -> Answer:
+        options = [{"type": "contact_reduction", "start_day": start_day, "effectiveness": e} for e in (0.2, 0.4, 0.6)]
+        return Answer(
+            question=case.question,
+            kind="compare",
+            model="seir",
+            scenarios=[scenario({}), *(scenario(extra or {}, [iv]) for iv in options)],
+            text="ok",
+            translator="t",
+        )
+
+    scores = by_name(case, compare(20))
+    assert scores["case_correct"].value == 1.0, scores["case_correct"].explanation
+    assert scores["sweep_match"].value is None and scores["scenario_count"].value is None
+    assert S.interventions_match(case, compare(10)).value == 0.0
+    assert S.params_match(case, compare(20, {"r0": 3.0})).value == 0.0
+    # answered as the primary kind, the sweep is required
+    assert S.sweep_match(case, compare(20).model_copy(update={"kind": "sweep"})).value == 0.0

@@ -190,7 +190,7 @@ def test_why_about_a_delivery_run_says_what_limits_the_fleet() -> None:
         if _fleet_is_short(metrics):
             assert "the fleet is the limit" in why.text
         else:
-            assert "the fleet is not the limit" in why.text and "prep_minutes 17.04" in why.text
+            assert "the fleet is not the limit" in why.text and "prep_minutes 15" in why.text
     assert couriers == 120 and not _fleet_is_short(metrics)  # the two fleets fall on both sides
 
 
