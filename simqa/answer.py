@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field, PrivateAttr
 
 from sim.experiments import CalibrateSpec, Difference, SweepSpec
@@ -53,6 +55,13 @@ class Answer(BaseModel):
 
     # The full results (with series) behind `results`, for plots; not part of the Answer JSON.
     _full_results: list[Result] = PrivateAttr(default_factory=list)
+    # How the LLM's and the offline reading compared (`simqa.readings.Comparison.as_dict`), for the
+    # LLM eval; None when only one reading was made. Not part of the Answer JSON.
+    _readings: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @property
+    def readings(self) -> dict[str, Any] | None:
+        return self._readings
 
     @property
     def full_results(self) -> list[Result]:

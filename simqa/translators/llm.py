@@ -33,6 +33,7 @@ from sim.runner import prepare
 from sim.scenario import Scenario, describe_allowed, resolve
 from simqa.grounding import (
     UngroundedValue,
+    conversation_text,
     drop_ungrounded,
     gather_evidence,
     grounding_feedback,
@@ -43,6 +44,8 @@ from simqa.request import Request
 from simqa.translators.base import Translation, TranslationContext, Translator
 
 MAX_CORRECTIONS = 2  # error texts sent back before giving up
+MAX_REPLY_TOKENS = 1024  # a request is a few hundred tokens; a model that loops stops here
+MAX_ANSWER_TOKENS = 400  # the written answer: about 120 words
 MAX_DOC_CHARS = 6000  # retrieved documentation in the prompt
 MAX_EXAMPLES = 4
 KINDS = ("simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse")
@@ -78,14 +81,27 @@ class LLMTranslator(Translator):
     # ------------------------------------------------------------------ translate
 
     def translate(self, question: str, context: TranslationContext) -> Translation:
+        try:
+            return self._translate(question, context)
+        except LLMError:
+            raise
+        except Exception as exc:  # a reply of a shape nothing above foresaw: never a traceback
+            raise LLMError(
+                f"the LLM's reply could not be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+            ) from None
+
+    def _translate(self, question: str, context: TranslationContext) -> Translation:
         models = _loadable_models()
         schema = request_schema(tuple(models))
         messages = build_messages(question, context, models)
+        budget = context.budget if context.budget is not None else self.client.budget()
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         grounding_sent = False
         error = ""
         for attempt in range(MAX_CORRECTIONS + 1):
-            reply = self.client.chat(messages, schema=schema, schema_name=SCHEMA_NAME)
+            reply = self.client.chat(
+                messages, schema=schema, schema_name=SCHEMA_NAME, budget=budget, max_tokens=MAX_REPLY_TOKENS
+            )
             for key in usage:
                 usage[key] += reply.usage.get(key, 0)
             may_send_grounding = not grounding_sent and attempt < MAX_CORRECTIONS
@@ -129,11 +145,16 @@ class LLMTranslator(Translator):
             return (answer, []) if answer is not None else _Correction(str(exc))
         except ValueError as exc:  # malformed JSON, a request of the wrong shape
             return _Correction(str(exc))
+        request, iv_notes = drop_unnamed_interventions(request, question, context.history)
         if not ungrounded:
-            return request, []
+            return request, iv_notes
+        ungrounded = ungrounded_values(request, question, context.history) if iv_notes else ungrounded
+        if not ungrounded:
+            return request, iv_notes
         if may_send_grounding:
             return _Correction(grounding_feedback(ungrounded), about_grounding=True)
-        return self._settle_ungrounded(request, ungrounded)
+        settled, notes = self._settle_ungrounded(request, ungrounded)
+        return settled, iv_notes + notes
 
     def _settle_ungrounded(self, request: Request, ungrounded: list[UngroundedValue]) -> tuple[Request, list[str]]:
         """Values still ungrounded after feedback: defaults where there are some, a question where not."""
@@ -165,8 +186,11 @@ class LLMTranslator(Translator):
 
     # ------------------------------------------------------------------ answer text
 
-    def compose(self, question: str, request: Request, outcome: Any) -> str:
-        """An answer written by the LLM from the results (the caller checks its numbers are grounded)."""
+    def compose(self, question: str, request: Request, outcome: Any, budget: Any = None) -> str:
+        """An answer written by the LLM from the results (the caller checks its numbers are grounded).
+
+        budget: the answer's LLM budget, shared with the translation (a fresh one when None).
+        """
         scenario = request.model_dump(mode="json", include={"kind", "model", "scenarios", "sweep", "calibrate"})
         results: dict[str, Any] = {
             "results": [
@@ -185,11 +209,101 @@ class LLMTranslator(Translator):
             scenario=wrap_text(json.dumps(scenario, indent=1)),
             results=wrap_text(json.dumps(results, indent=1)),
         )
-        reply = self.client.chat([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+        reply = self.client.chat(
+            [{"role": "system", "content": prompt}, {"role": "user", "content": question}],
+            budget=budget,
+            max_tokens=MAX_ANSWER_TOKENS,
+        )
         text = reply.content.strip()
         if not text:
             raise LLMError("the LLM wrote an empty answer")
         return text
+
+
+# ---------------------------------------------------------------------- interventions the question names
+
+
+_GENERIC_TYPE_WORDS = frozenset({"closure", "reduction", "restriction", "case", "cases"})
+
+
+def _type_words(iv_type: str) -> str:
+    """`school_closure` -> a pattern for the stems of its distinctive words ("school"), the loosest naming."""
+    words = [w for w in iv_type.split("_") if len(w) > 3 and w not in _GENERIC_TYPE_WORDS]
+    stems = [word[:6] if len(word) > 6 else word for word in words]
+    return "|".join(rf"\b{re.escape(stem)}\w*" for stem in stems)
+
+
+@lru_cache(maxsize=1)
+def _intervention_cues() -> dict[str, re.Pattern[str]]:
+    """For each intervention type, the words that name it in a question.
+
+    The words the offline translator's vocabulary knows, when it loads, and in any case the
+    stems of the type's own name (a question that says "vaccinate" names `vaccination`).
+    """
+    patterns: dict[str, list[str]] = {t: [_type_words(t)] for t in INTERVENTION_TYPES}
+    try:
+        from simqa.translators.offline_vocab import INTERVENTIONS
+
+        for cue in INTERVENTIONS:
+            if cue.type in patterns:
+                patterns[cue.type].append(cue.names)
+    except Exception:  # the vocabulary is optional here: the type's own words remain
+        pass
+    return {t: re.compile("|".join(f"(?:{p})" for p in ps if p), re.IGNORECASE) for t, ps in patterns.items()}
+
+
+def named_interventions(question: str, history: Sequence[Any] = ()) -> set[str]:
+    """The intervention types the conversation names: in its words, or in an earlier request."""
+    text = conversation_text(question, history)
+    named = {t for t, pattern in _intervention_cues().items() if pattern.search(text)}
+    for turn in history:
+        named |= {iv.type for s in turn.request.scenarios for iv in s.interventions}
+    return named
+
+
+def drop_unnamed_interventions(
+    request: Request, question: str, history: Sequence[Any] = ()
+) -> tuple[Request, list[str]]:
+    """`request` without the interventions the conversation never names, with one note per type dropped.
+
+    An intervention a sweep or a calibration searches over stays (it is named by that). Scenarios
+    that become copies of an earlier one go; a compare left with one scenario becomes a simulate.
+    """
+    if not any(s.interventions for s in request.scenarios):
+        return request, []
+    named = named_interventions(question, history)
+    for spec in (request.sweep, request.calibrate):
+        param = getattr(spec, "param", "") or ""
+        if "." in param:
+            named.add(param.split(".")[0])
+    dropped: list[str] = []
+    scenarios: list[dict[str, Any]] = []
+    for scenario in request.scenarios:
+        data = scenario.model_dump(mode="python", exclude_unset=False)
+        kept = []
+        for iv in scenario.interventions:
+            if iv.type in named:
+                kept.append(iv.model_dump(mode="python", include=iv.model_fields_set | {"type"}))
+            elif iv.type not in dropped:
+                dropped.append(iv.type)
+        data["interventions"] = kept
+        if any(_same_scenario(data, earlier) for earlier in scenarios):
+            continue
+        scenarios.append(data)
+    if not dropped:
+        return request, []
+    update: dict[str, Any] = {"scenarios": scenarios}
+    if request.kind == "compare" and len(scenarios) < 2:
+        update["kind"] = "simulate"
+    result = Request.model_validate({**request.model_dump(mode="python", exclude={"scenarios"}), **update})
+    notes = [
+        f"the LLM added a {iv_type} intervention the question does not name; it was dropped" for iv_type in dropped
+    ]
+    return result, notes
+
+
+def _same_scenario(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return a["model"] == b["model"] and a["params"] == b["params"] and a["interventions"] == b["interventions"]
 
 
 # ---------------------------------------------------------------------- parsing and validation
