@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.text import Text
+
 from rag.paths import simqa_home
 from sim.errors import LLMError, SimqaError
 from simqa.assistant import Assistant, TranslatorName
@@ -53,16 +55,16 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
             con.print(f"saved {len(conv.answers)} answers to {target}")
             continue
         if line.startswith("/"):
-            con.print(f"unknown command {line.split()[0]}; {HELP}")
+            con.print(Text(f"unknown command {line.split()[0]}; {HELP}"))
             continue
         try:
             with with_progress() as progress:
                 answer = conv.ask(line, progress=progress)
         except LLMError as exc:
-            con.print(f"[red]LLM error:[/red] {exc}")
+            con.print(Text.assemble(("LLM error: ", "red"), str(exc)))
             continue
         except SimqaError as exc:
-            con.print(f"[red]error:[/red] {exc}")
+            con.print(Text.assemble(("error: ", "red"), str(exc)))
             continue
         plot = None
         if answer.full_results:

@@ -49,7 +49,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -371,17 +371,30 @@ class Budget:
     """One answer's time in the LLM, and whether the endpoint has already failed within it.
 
     Every request of the answer (translation, corrections, the written answer) gets at most what
-    is left; once a request found the endpoint failing, `failure` says why and no request follows.
+    is left; the time between them (retrieval, the simulation) is not counted. Once a request
+    found the endpoint failing, `failure` says why and no request follows.
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
-        self.deadline = clock() + seconds
+        self.spent = 0.0
+        self._since: float | None = None  # the clock when the running chat call started
         self.failure: str | None = None
 
     def remaining(self) -> float:
-        return self.deadline - self._clock()
+        running = self._clock() - self._since if self._since is not None else 0.0
+        return self.seconds - self.spent - running
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        """Count the time spent inside this block against the budget."""
+        self._since = self._clock()
+        try:
+            yield
+        finally:
+            self.spent += self._clock() - self._since
+            self._since = None
 
 
 class _ReplyTooLarge(Exception):
@@ -513,13 +526,14 @@ class LLMClient:
         schema_name: str = "reply",
         budget: Budget | None = None,
         max_tokens: int | None = None,
-        prompt_schema: Mapping[str, Any] | None = None,
+        loose_schema: Mapping[str, Any] | None = None,
     ) -> ChatReply:
         """One completion. With a `schema`, the reply is asked for as JSON in the best mode the endpoint takes.
 
         budget: the answer's budget (a fresh one when None); raises EndpointError without a
           request when the endpoint already failed within it, or within the cool-down.
-        prompt_schema: what plain mode writes into the prompt in place of `schema` (a shorter one).
+        loose_schema: the schema of json_object mode and of plain mode's prompt, in place of `schema`:
+          one that may leave out what strict mode must list (shorter replies for small local models).
         """
         messages = [dict(m) for m in messages]
         key = self._cache_key(messages, schema)
@@ -532,11 +546,13 @@ class LLMClient:
         unavailable = self.unavailable()
         if unavailable is not None:
             raise EndpointError(unavailable)
+        self._checkin(self._checkout())  # import and build the SDK client off the budget's clock
         try:
-            if schema is None:
-                reply = self._complete(messages, None, "plain", budget, max_tokens)
-            else:
-                reply = self._structured(messages, schema, schema_name, budget, max_tokens, prompt_schema)
+            with budget.counting():
+                if schema is None:
+                    reply = self._complete(messages, None, "plain", budget, max_tokens)
+                else:
+                    reply = self._structured(messages, schema, schema_name, budget, max_tokens, loose_schema)
         except EndpointError as exc:
             budget.failure = str(exc)
             with self._lock:
@@ -558,15 +574,16 @@ class LLMClient:
         name: str,
         budget: Budget,
         max_tokens: int | None,
-        prompt_schema: Mapping[str, Any] | None,
+        loose_schema: Mapping[str, Any] | None,
     ) -> ChatReply:
         """The reply in the first mode, from the remembered one on, that the endpoint accepts."""
         remembered = self.mode
         refusals: list[str] = []
         for mode in MODES[MODES.index(remembered) :]:
-            sent = self._messages_for(messages, prompt_schema or schema, mode)
+            mode_schema = schema if mode == "json_schema" or loose_schema is None else loose_schema
+            sent = self._messages_for(messages, mode_schema, mode)
             try:
-                reply = self._complete(sent, (schema, name), mode, budget, max_tokens)
+                reply = self._complete(sent, (mode_schema, name), mode, budget, max_tokens)
             except _FormatRejected as exc:
                 refusals.append(f"{mode}: {str(exc)[:120]}")
                 continue
@@ -610,7 +627,7 @@ class LLMClient:
                 return self._idle.pop()
         import openai
 
-        return openai.OpenAI(
+        sdk = openai.OpenAI(
             base_url=self.config.base_url,
             # local servers need no key, but the SDK insists on one
             api_key=self.config.api_key or "not-needed",
@@ -618,6 +635,8 @@ class LLMClient:
             max_retries=0,
             http_client=_limited_http_client(self.config.max_reply_bytes),
         )
+        _ = sdk.chat.completions  # the SDK imports its resources lazily: not on the request's clock
+        return sdk
 
     def _checkin(self, sdk: Any) -> None:
         with self._lock:

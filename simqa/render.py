@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from simqa.answer import Answer
 from simqa.compose import format_metric, headline_metrics
@@ -90,28 +92,29 @@ def results_table(answer: Answer) -> Table | None:
                 lo, hi = r.ci[n]
                 cell += f"\n[dim]{format_metric(n, lo)}–{format_metric(n, hi)}[/dim]"
             cells.append(cell)
-        table.add_row(r.label, *cells)
+        table.add_row(escape(r.label), *cells)
     return table
 
 
 def render_answer(con: Console, answer: Answer, plot_path: Path | None = None) -> None:
     style = {"refuse": "red", "clarify": "yellow"}.get(answer.kind, "cyan")
     title = f"{answer.kind}" + (f" · {answer.model}" if answer.model else "") + f" · {answer.translator}"
-    con.print(Panel(answer.text, title=title, border_style=style, expand=False))
+    # The text may be the LLM's: shown as text, never read as rich markup ("[link=...]", "[/]").
+    con.print(Panel(Text(answer.text), title=Text(title), border_style=style, expand=False))
     table = results_table(answer)
     if table is not None and len(answer.results) > 1 and answer.kind != "calibrate":  # the plot shows a search
         con.print(table)
     for res in answer.full_results[:4]:
         name = key_series(res)
         if name:
-            con.print(f"[dim]{res.label:>16} {name}[/dim] {sparkline(res.series[name], 50)}")
+            con.print(Text(f"{res.label:>16} {name}", style="dim"), sparkline(res.series[name], 50))
     if plot_path is not None:
         con.print(f"[dim]plot saved: {plot_path}[/dim]")
     if answer.citations:
         sources = ", ".join(dict.fromkeys(c.source for c in answer.citations))
-        con.print(f"[dim]sources: {sources}[/dim]")
+        con.print(Text(f"sources: {sources}", style="dim"))
     for note in answer.notes:
-        con.print(f"[dim]note: {note}[/dim]")
+        con.print(Text(f"note: {note}", style="dim"))
 
 
 def runs_table(rows: list[Any]) -> Table:
@@ -120,5 +123,6 @@ def runs_table(rows: list[Any]) -> Table:
         table.add_column(col)
     for row in rows:
         get = row.get if isinstance(row, dict) else lambda k, r=row: getattr(r, k, "")
-        table.add_row(str(get("run_id")), str(get("model")), str(get("created_at")), str(get("summary"))[:80])
+        cells = (str(get("run_id")), str(get("model")), str(get("created_at")), str(get("summary"))[:80])
+        table.add_row(*(Text(cell) for cell in cells))
     return table

@@ -46,7 +46,7 @@ from simqa.translators.base import Translation, TranslationContext, Translator
 MAX_CORRECTIONS = 2  # error texts sent back before giving up
 MAX_REPLY_TOKENS = 1024  # a request is a few hundred tokens; a model that loops stops here
 MAX_ANSWER_TOKENS = 400  # the written answer: about 120 words
-MAX_DOC_CHARS = 6000  # retrieved documentation in the prompt
+MAX_DOC_CHARS = 600  # retrieved documentation in the prompt (the models' declarations carry the rest)
 MAX_EXAMPLES = 4
 KINDS = ("simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse")
 SCHEMA_NAME = "simqa_request"
@@ -91,8 +91,9 @@ class LLMTranslator(Translator):
             ) from None
 
     def _translate(self, question: str, context: TranslationContext) -> Translation:
-        models = _loadable_models()
+        models = route(question, context, _loadable_models())
         schema = request_schema(tuple(models))
+        loose = request_schema(tuple(models), strict=False)
         messages = build_messages(question, context, models)
         budget = context.budget if context.budget is not None else self.client.budget()
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
@@ -100,7 +101,12 @@ class LLMTranslator(Translator):
         error = ""
         for attempt in range(MAX_CORRECTIONS + 1):
             reply = self.client.chat(
-                messages, schema=schema, schema_name=SCHEMA_NAME, budget=budget, max_tokens=MAX_REPLY_TOKENS
+                messages,
+                schema=schema,
+                loose_schema=loose,
+                schema_name=SCHEMA_NAME,
+                budget=budget,
+                max_tokens=MAX_REPLY_TOKENS,
             )
             for key in usage:
                 usage[key] += reply.usage.get(key, 0)
@@ -491,50 +497,203 @@ def _loadable_models() -> list[str]:
     return names
 
 
+# A small local model gets about 2,000 prompt tokens in all, the reply schema included: the prompt
+# describes only the models the question routes to (a short menu when routing is unsure), from what
+# each model declares, with a few retrieved worked examples and no more documentation than this.
+MAX_MENU = 3  # models described when routing is unsure
+MAX_PROMPT_EXAMPLES = 3
+MAX_EXAMPLE_CHARS = 420
+_GENERIC_WORDS = frozenset(
+    [
+        "days",
+        "day",
+        "per",
+        "hour",
+        "hours",
+        "rate",
+        "rates",
+        "minutes",
+        "minute",
+        "size",
+        "weight",
+        "fraction",
+        "delay",
+        "mean",
+        "initial",
+        "seed",
+        "replicates",
+        "total",
+        "model",
+        "models",
+        "number",
+        "share",
+        "time",
+        "people",
+    ]
+)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z][a-z0-9]+", text.lower().replace("_", " ")) if len(w) > 2}
+
+
+@lru_cache(maxsize=32)
+def _model_cues(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(stems that name the model or its domain, stems of its parameters, metrics and interventions)."""
+    spec = get_model(name)
+    own = {name[:5]}
+    domain: set[str] = set()
+    language = getattr(spec, "language", None)
+    if language is not None:
+        for phrase in (*getattr(language, "names", ()), *getattr(language, "words", ())):
+            own |= _stems(phrase)
+        for group in ("params", "metrics", "interventions"):
+            for entry in (getattr(language, group, None) or {}).values():
+                for phrase in getattr(entry, "phrases", ()):
+                    domain |= _stems(phrase)
+    words = [*spec.params.model_fields, *spec.metrics, *spec.interventions]
+    for word in words:
+        domain |= {w[:5] for w in word.split("_") if len(w) > 3 and w not in _GENERIC_WORDS}
+    return frozenset(own), frozenset(domain - own)
+
+
+def route(question: str, context: TranslationContext, models: Sequence[str]) -> list[str]:
+    """The model the question goes to, or a short menu (best first) when the words do not decide.
+
+    Scores: a word naming the model 3, a word of its parameters, metrics, interventions or declared
+    language 1, a retrieved chunk of its card 1, the model of the conversation's last run 3.
+    """
+    words = _stems(conversation_text(question, context.history[-1:]))
+    previous = context.previous.model if context.previous is not None else None
+    scores: dict[str, float] = {}
+    for name in models:
+        own, domain = _model_cues(name)
+        score = 3.0 * len(words & own) + len(words & domain)
+        score += sum(1 for chunk in context.docs[:3] if chunk.model == name)
+        score += 3.0 if name == previous else 0.0
+        scores[name] = score
+    ranked = sorted(models, key=lambda n: (-scores[n], _rank(n), n))
+    if not ranked or scores[ranked[0]] <= 0:
+        return ranked[:MAX_MENU]
+    best = scores[ranked[0]]
+    close = [n for n in ranked if scores[n] >= best - 1 and scores[n] > 0]
+    return close[:MAX_MENU]
+
+
+def _rank(name: str) -> int:
+    language = getattr(get_model(name), "language", None)
+    return int(getattr(language, "rank", 0) or 0)
+
+
 def build_messages(question: str, context: TranslationContext, models: Sequence[str]) -> list[dict[str, str]]:
-    """System prompt (rules, parameter schema, retrieved context), the conversation so far, the question."""
+    """System prompt (rules, the routed models, worked examples), the conversation so far, the question."""
     system = load("translate").render(
         models=describe_models(models),
-        interventions=describe_interventions(),
-        docs=format_docs(context),
-        examples=format_examples(context),
+        interventions=describe_interventions(models),
+        examples=format_examples(context, models),
     )
     messages = [{"role": "system", "content": system}]
     for turn in context.history:
         messages.append({"role": "user", "content": turn.question})
-        previous = turn.request.model_dump(mode="json", exclude={"notes"})
-        messages.append({"role": "assistant", "content": json.dumps(previous)})
+        messages.append(
+            {"role": "assistant", "content": json.dumps(compact_request(turn.request.model_dump(mode="json")))}
+        )
     messages.append({"role": "user", "content": question})
     return messages
 
 
+def _bounds(cls: Any, field_name: str) -> str:
+    """`describe_allowed` without the type: ">= 1 and <= 730" -> "1..730"."""
+    text = describe_allowed(cls, field_name)
+    low = re.search(r"(>=?)\s*(-?[\d.e+]+)", text)
+    high = re.search(r"<=?\s*(-?[\d.e+]+)", text)
+    if low is None and high is None:
+        choices = re.findall(r"'([^']+)'", text)
+        return "|".join(choices) if choices else ""
+    lo = (low.group(2) if low.group(1) == ">=" else f">{low.group(2)}") if low else ""
+    return f"{lo}..{high.group(1) if high else ''}"
+
+
 def describe_models(models: Sequence[str]) -> str:
+    """One block per model: what it is, its parameters (bounds, default, unit), metrics, interventions."""
     blocks = []
     for name in models:
         spec = get_model(name)
-        lines = [f"model {name} ({spec.time_unit} steps): {spec.description}"]
-        lines.append(f"  metrics: {', '.join(spec.metrics)}")
-        lines.append(f"  interventions: {', '.join(sorted(spec.interventions)) or 'none'}")
-        lines.append("  parameters:")
+        language = getattr(spec, "language", None)
+        param_language = getattr(language, "params", None) or {}
+        description = spec.description.split(";")[0].split(". ")[0]
+        lines = [f"model {name}: {description}"]
+        params = []
         for field_name, info in spec.params.model_fields.items():
-            allowed = describe_allowed(spec.params, field_name)
-            lines.append(f"    - {field_name} ({allowed}; default {info.default!r}): {info.description or ''}")
+            unit = getattr(param_language.get(field_name), "unit", None)
+            default = (
+                info.default
+                if not isinstance(info.default, float) or not info.default.is_integer()
+                else int(info.default)
+            )
+            params.append(f"{field_name} {_bounds(spec.params, field_name)} ={default}" + (f" {unit}" if unit else ""))
+        lines.append("  params: " + "; ".join(params))
+        lines.append("  metrics: " + ", ".join(spec.metrics))
+        if spec.interventions:
+            lines.append("  interventions: " + ", ".join(sorted(spec.interventions)))
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n".join(blocks)
 
 
-def describe_interventions() -> str:
+def describe_interventions(models: Sequence[str] | None = None) -> str:
+    """The interventions the models support: what names them, and their fields (bounds, default)."""
+    supported = _supported_interventions(models)
     lines = []
-    for iv_type, cls in INTERVENTION_TYPES.items():
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        fields = []
-        for field_name, info in cls.model_fields.items():
-            if field_name == "type":
-                continue
-            allowed = describe_allowed(cls, field_name)
-            fields.append(f"{field_name} ({allowed}; default {info.default!r})")
-        lines.append(f"- {iv_type}: {doc} Fields: {', '.join(fields)}")
-    return "\n".join(lines)
+    for iv_type in supported:
+        cls = INTERVENTION_TYPES[iv_type]
+        fields = [
+            f"{f} {_bounds(cls, f)} ={info.default}"
+            for f, info in cls.model_fields.items()
+            if f not in ("type", "start_day", "duration_days")
+        ]
+        words = _intervention_words(iv_type, models)
+        lines.append(f"- {iv_type}" + (f" ({words})" if words else "") + (": " + "; ".join(fields) if fields else ""))
+    if not lines:
+        return "(none)"
+    return "every intervention has start_day (0..) and duration_days (null: to the end)\n" + "\n".join(lines)
+
+
+def _supported_interventions(models: Sequence[str] | None) -> list[str]:
+    names = list(models) if models is not None else _loadable_models()
+    supported = {t for n in names for t in get_model(n).interventions}
+    return [t for t in INTERVENTION_TYPES if t in supported]
+
+
+def _intervention_words(iv_type: str, models: Sequence[str] | None) -> str:
+    for name in models or ():
+        language = getattr(get_model(name), "language", None)
+        entry = (getattr(language, "interventions", None) or {}).get(iv_type)
+        if entry is not None and getattr(entry, "phrases", None):
+            return ", ".join(entry.phrases[:3])
+    cls = INTERVENTION_TYPES[iv_type]
+    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+    first = re.split(r"[;:]|\. ", doc)[0].strip().rstrip(".")
+    return first if len(first) <= 60 else first[:60].rsplit(" ", 1)[0]
+
+
+_REQUEST_KEYS = ("kind", "model", "scenarios", "sweep", "calibrate", "message")
+
+
+def compact_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A request without nulls, empty lists, notes and per-scenario model names: what an example shows."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None and v != [] and k != "notes"}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    out = clean({k: v for k, v in request.items() if k in _REQUEST_KEYS})
+    for scenario in out.get("scenarios", []):
+        if isinstance(scenario, dict) and scenario.get("model") == out.get("model"):
+            scenario.pop("model", None)
+    return out
 
 
 _TAG = re.compile(r"<(/?)(context|example)", re.IGNORECASE)
@@ -545,14 +704,18 @@ def wrap_text(text: str) -> str:
     return _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
 
 
-def format_docs(context: TranslationContext) -> str:
-    if not context.docs:
+def format_docs(context: TranslationContext, models: Sequence[str] | None = None) -> str:
+    """Retrieved documentation about the routed models, at most `MAX_DOC_CHARS`, wrapped as context."""
+    chunks = [c for c in context.docs if models is None or c.model in (None, *models)]
+    if not chunks:
         return "(none retrieved)"
     blocks: list[str] = []
     used = 0
-    for chunk in context.docs:
+    for chunk in chunks:
         text = wrap_text(chunk.text.strip())
-        if used + len(text) > MAX_DOC_CHARS and blocks:
+        if used + len(text) > MAX_DOC_CHARS:
+            text = text[: max(0, MAX_DOC_CHARS - used)]
+        if not text:
             break
         used += len(text)
         source = chunk.source.replace('"', "'")
@@ -560,12 +723,16 @@ def format_docs(context: TranslationContext) -> str:
     return "\n".join(blocks)
 
 
-def format_examples(context: TranslationContext) -> str:
+def format_examples(context: TranslationContext, models: Sequence[str] | None = None) -> str:
+    """A few retrieved worked examples (question, then its request), those of the routed models first."""
     if not context.examples:
         return "(none retrieved)"
+    routed = set(models or ())
+    ranked = sorted(context.examples, key=lambda e: e.request.get("model") not in routed)
     blocks = []
-    for example in context.examples[:MAX_EXAMPLES]:
-        body = wrap_text(f"Question: {example.question}\nRequest: {json.dumps(example.request)}")
+    for example in ranked[:MAX_PROMPT_EXAMPLES]:
+        request = json.dumps(compact_request(example.request), separators=(",", ":"))
+        body = wrap_text(f"Question: {example.question}\nRequest: {request}")[:MAX_EXAMPLE_CHARS]
         blocks.append(f'<context example="{example.case_id}">\n{body}\n</context>')
     return "\n".join(blocks)
 
@@ -573,99 +740,83 @@ def format_examples(context: TranslationContext) -> str:
 # ---------------------------------------------------------------------- the reply schema
 
 
-@lru_cache(maxsize=8)
-def request_schema(models: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The JSON schema of the translator's reply, accepted by OpenAI strict mode.
+@lru_cache(maxsize=32)
+def request_schema(models: tuple[str, ...] | None = None, strict: bool = True) -> dict[str, Any]:
+    """The JSON schema of the translator's reply for these models (default: every loadable one).
 
-    Every object closes (`additionalProperties: false`) and requires all its properties; what may
-    be left out is nullable instead (null = the default). Scenario parameters are one object with
-    the union of every model's parameters; `sim` rejects a parameter the chosen model lacks.
-    Bounds are in the descriptions (and enforced by validation), not in keywords some servers reject.
+    strict (OpenAI strict mode, vLLM, Ollama): every object closes (`additionalProperties: false`)
+    and requires all its properties; what may be left out is nullable (null = the default).
+    Not strict (json_object mode, the schema in the prompt): parameters and intervention fields
+    may be left out, so a small local model writes only what the question states. Scenario
+    parameters are one object with the union of the models' parameters (`sim` rejects one the
+    chosen model lacks); interventions are those the models support. The descriptions live in the
+    prompt; bounds are enforced by validation, not by keywords some servers reject.
     """
     names = list(models) if models is not None else _loadable_models()
     specs = [get_model(n) for n in names]
     metrics = sorted({m for s in specs for m in s.metrics})
+    interventions = _supported_interventions(names)
+    model_enum = {"type": "string", "enum": names}
+    iv_items: dict[str, Any] = (
+        {"anyOf": [{"$ref": f"#/$defs/{t}"} for t in interventions]} if interventions else {"type": "null"}
+    )
     defs: dict[str, Any] = {
-        "params": _params_schema(specs),
+        "params": _params_schema(specs, strict),
         "scenario": _closed(
             {
-                "label": {
-                    "type": "string",
-                    "description": "short name; the first scenario of a compare is the baseline",
-                },
-                "model": {"type": "string", "enum": names},
+                "label": {"type": "string"},
                 "params": {"$ref": "#/$defs/params"},
-                "interventions": {
-                    "type": "array",
-                    "items": {"anyOf": [{"$ref": f"#/$defs/{t}"} for t in INTERVENTION_TYPES]},
-                },
+                "interventions": {"type": "array", "items": iv_items},
             }
         ),
-        "sweep": _closed(
-            {
-                "param": {
-                    "type": "string",
-                    "description": "a model parameter (r0) or intervention_type.field (contact_reduction.effectiveness)",
-                },
-                "values": {"type": "array", "items": {"type": "number"}},
-            }
-        ),
+        "sweep": _closed({"param": {"type": "string"}, "values": {"type": "array", "items": {"type": "number"}}}),
         "calibrate": _closed(
             {
-                "param": {"type": "string", "description": "the numeric parameter to search"},
+                "param": {"type": "string"},
                 "metric": {"type": "string", "enum": metrics},
                 "target": {"type": "number"},
                 "relation": {"type": "string", "enum": ["eq", "le", "ge"]},
-                "lower": {"type": ["number", "null"], "description": "lowest value to search; null: its bound"},
-                "upper": {"type": ["number", "null"], "description": "highest value to search; null: its bound"},
-            }
+                "lower": {"type": ["number", "null"]},
+                "upper": {"type": ["number", "null"]},
+            },
+            required=None if strict else ["param", "metric", "target", "relation"],
         ),
     }
-    for iv_type, cls in INTERVENTION_TYPES.items():
+    for iv_type in interventions:
+        cls = INTERVENTION_TYPES[iv_type]
         props: dict[str, Any] = {"type": {"type": "string", "enum": [iv_type]}}
         for field_name, info in cls.model_fields.items():
-            if field_name == "type":
-                continue
-            props[field_name] = _nullable(
-                _value_schema(info.annotation),
-                f"{info.description or ''} ({describe_allowed(cls, field_name)}; null: default {info.default!r})",
-            )
-        defs[iv_type] = _closed(props, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else None)
+            if field_name != "type":
+                props[field_name] = _nullable(_value_schema(info.annotation))
+        defs[iv_type] = _closed(props, required=None if strict else ["type"])
     root = _closed(
         {
             "kind": {"type": "string", "enum": list(KINDS)},
-            "model": {"anyOf": [{"type": "string", "enum": names}, {"type": "null"}]},
+            "model": {"anyOf": [model_enum, {"type": "null"}]},
             "scenarios": {"type": "array", "items": {"$ref": "#/$defs/scenario"}},
             "sweep": {"anyOf": [{"$ref": "#/$defs/sweep"}, {"type": "null"}]},
             "calibrate": {"anyOf": [{"$ref": "#/$defs/calibrate"}, {"type": "null"}]},
-            "message": {
-                "type": ["string", "null"],
-                "description": "explain: the topic; clarify: the one question to ask; refuse: the reason",
-            },
-        }
+            "message": {"type": ["string", "null"]},
+        },
+        required=None if strict else ["kind", "model", "scenarios"],
     )
     root["$defs"] = defs
     return root
 
 
-def _params_schema(specs: Sequence[ModelSpec]) -> dict[str, Any]:
+def _params_schema(specs: Sequence[ModelSpec], strict: bool = True) -> dict[str, Any]:
     """One object with the union of the models' parameters, each nullable (null = that model's default)."""
     fragments: dict[str, list[dict[str, Any]]] = {}
-    notes: dict[str, list[str]] = {}
     for spec in specs:
         for field_name, info in spec.params.model_fields.items():
             fragment = _value_schema(info.annotation)
             if fragment not in fragments.setdefault(field_name, []):
                 fragments[field_name].append(fragment)
-            allowed = describe_allowed(spec.params, field_name)
-            if field_name not in notes and info.description:
-                notes[field_name] = [info.description]
-            notes.setdefault(field_name, []).append(f"{spec.name}: {allowed}, default {info.default!r}")
     props = {}
     for field_name, options in fragments.items():
         schema = options[0] if len(options) == 1 else {"anyOf": options}
-        props[field_name] = _nullable(schema, "; ".join(notes[field_name]))
-    return _closed(props, "parameters of the scenario's model; null = the documented default")
+        props[field_name] = _nullable(schema)
+    return _closed(props, required=None if strict else [])
 
 
 def _value_schema(annotation: Any) -> dict[str, Any]:
@@ -701,11 +852,14 @@ def _nullable(schema: Mapping[str, Any], description: str | None = None) -> dict
     return out
 
 
-def _closed(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+def _closed(
+    properties: dict[str, Any], description: str | None = None, required: list[str] | None = None
+) -> dict[str, Any]:
+    """An object schema that allows no other property; `required` None: every property (strict mode)."""
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
-        "required": list(properties),
+        "required": list(properties) if required is None else required,
         "additionalProperties": False,
     }
     if description:

@@ -504,10 +504,14 @@ def test_the_budget_bounds_the_retries_of_one_answer(tmp_path: Path) -> None:
     assert now[0] <= 10
 
 
-def test_budget_counts_down() -> None:
+def test_the_budget_counts_only_the_time_spent_in_the_llm() -> None:
     now = [5.0]
     budget = Budget(3.0, clock=lambda: now[0])
-    now[0] += 1
+    now[0] += 100  # retrieval, a simulation: not LLM time
+    with budget.counting():
+        now[0] += 1
+        assert budget.remaining() == pytest.approx(2.0)
+    now[0] += 100
     assert budget.remaining() == pytest.approx(2.0)
 
 
