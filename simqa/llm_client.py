@@ -545,6 +545,7 @@ class LLMClient:
             raise EndpointError(f"{budget.failure} (not called again for this answer)")
         unavailable = self.unavailable()
         if unavailable is not None:
+            budget.failure = unavailable
             raise EndpointError(unavailable)
         self._checkin(self._checkout())  # import and build the SDK client off the budget's clock
         try:

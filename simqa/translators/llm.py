@@ -44,7 +44,7 @@ from simqa.request import Request
 from simqa.translators.base import Translation, TranslationContext, Translator
 
 MAX_CORRECTIONS = 2  # error texts sent back before giving up
-MAX_REPLY_TOKENS = 1024  # a request is a few hundred tokens; a model that loops stops here
+MAX_REPLY_TOKENS = 400  # a request is under 200 tokens; a model that loops stops here
 MAX_ANSWER_TOKENS = 400  # the written answer: about 120 words
 MAX_DOC_CHARS = 600  # retrieved documentation in the prompt (the models' declarations carry the rest)
 MAX_EXAMPLES = 4
@@ -534,7 +534,8 @@ _GENERIC_WORDS = frozenset(
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z][a-z0-9]+", text.lower().replace("_", " ")) if len(w) > 2}
+    words = re.findall(r"[a-z][a-z0-9]+", text.lower().replace("_", " "))
+    return {w[:5] for w in words if len(w) > 2 or any(ch.isdigit() for ch in w)}
 
 
 @lru_cache(maxsize=32)
@@ -553,7 +554,9 @@ def _model_cues(name: str) -> tuple[frozenset[str], frozenset[str]]:
                     domain |= _stems(phrase)
     words = [*spec.params.model_fields, *spec.metrics, *spec.interventions]
     for word in words:
-        domain |= {w[:5] for w in word.split("_") if len(w) > 3 and w not in _GENERIC_WORDS}
+        domain |= {
+            w[:5] for w in word.split("_") if (len(w) > 3 or any(c.isdigit() for c in w)) and w not in _GENERIC_WORDS
+        }
     return frozenset(own), frozenset(domain - own)
 
 
@@ -572,7 +575,8 @@ def route(question: str, context: TranslationContext, models: Sequence[str]) -> 
         score += sum(1 for chunk in context.docs[:3] if chunk.model == name)
         score += 3.0 if name == previous else 0.0
         scores[name] = score
-    ranked = sorted(models, key=lambda n: (-scores[n], _rank(n), n))
+    # ties: the declared rank, then the simpler model (fewer parameters) first: seir before abm
+    ranked = sorted(models, key=lambda n: (-scores[n], _rank(n), len(get_model(n).params.model_fields), n))
     if not ranked or scores[ranked[0]] <= 0:
         return ranked[:MAX_MENU]
     best = scores[ranked[0]]
