@@ -439,16 +439,18 @@ def test_an_endpoint_that_refuses_every_mode_is_one_line(tmp_path: Path) -> None
 
 def test_a_hanging_server_costs_one_timeout(tmp_path: Path) -> None:
     with ScriptedOpenAIServer([hang(), reply("{}")]) as server:
-        with pytest.raises(EndpointError, match="no complete answer within 0.3 s"):
+        with pytest.raises(EndpointError, match=r"no complete answer within 0\.3 s"):
             make_client(server, tmp_path, timeout_s=0.3).chat(MESSAGES, schema=SCHEMA)
         assert len(server.chat_requests) == 1
 
 
 def test_a_dripping_server_is_cut_off_at_the_timeout_not_per_read(tmp_path: Path) -> None:
     # Each byte arrives well within the timeout; the reply as a whole would take minutes.
-    with ScriptedOpenAIServer([drip("{}", interval_s=0.05)]) as server:
-        with pytest.raises(EndpointError, match="no complete answer within 0.5 s"):
-            make_client(server, tmp_path, timeout_s=0.5).chat(MESSAGES)
+    with (
+        ScriptedOpenAIServer([drip("{}", interval_s=0.05)]) as server,
+        pytest.raises(EndpointError, match=r"no complete answer within 0\.5 s"),
+    ):
+        make_client(server, tmp_path, timeout_s=0.5).chat(MESSAGES)
 
 
 def test_once_the_endpoint_failed_the_same_budget_sends_nothing(tmp_path: Path) -> None:

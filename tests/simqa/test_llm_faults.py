@@ -198,9 +198,7 @@ def test_readings_that_differ_on_a_value_keep_the_llm_when_both_account_for_ever
 
 def test_llm_text_is_shown_as_text_not_markup(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     markup = "Unbalanced [/bold] and [link=http://example.invalid]a link[/link] and [reverse]R0[/reverse]."
-    with ScriptedOpenAIServer(
-        [reply(request_for({"r0": 3.0, "population": 10000}))], default=reply(markup)
-    ) as server:
+    with ScriptedOpenAIServer([reply(request_for({"r0": 3.0, "population": 10000}))], default=reply(markup)) as server:
         configure(monkeypatch, server.base_url)
         code = main(["ask", "--translator", "auto", "--no-cache", QUESTION])
     out = capsys.readouterr().out
