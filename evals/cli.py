@@ -83,8 +83,9 @@ def _assistant_factory(translator: str, cache_dir: str | None) -> Any:
     def build() -> Any:
         from simqa import Assistant
 
-        # store=False: eval runs must not become "similar past runs" for later questions.
-        return Assistant(translator=translator, llm_cache_dir=cache_dir, store=False)  # type: ignore[arg-type]
+        # Eval runs are stored, so `simqa runs show` finds every run an eval answer cites, but not
+        # offered to retrieval: they must not become "similar past runs" for later questions.
+        return Assistant(translator=translator, llm_cache_dir=cache_dir, index_runs=False)  # type: ignore[arg-type]
 
     return build
 

@@ -465,6 +465,11 @@ def compare_runs(
         raise ValueError(f"unknown metric {metric!r}; the logs have: {', '.join(numeric)}")
     before, after = a.metrics.get(metric), b.metrics.get(metric)
     per_a, per_b = _per_case(a, metric), _per_case(b, metric)
+    if (per_a or per_b) and not set(per_a) & set(per_b):
+        raise ValueError(
+            f"the two logs have no case in common ({len(per_a)} and {len(per_b)} cases): "
+            "compare two runs of the same case files"
+        )
     comparison = RunComparison(
         metric=metric,
         before=float(before) if before is not None else None,

@@ -2,7 +2,11 @@
 
 Each chunk carries its source with a GitHub-style heading anchor (`docs/models/seir.md#parameters`),
 the level-2 section it belongs to, the model (from the card's file name), and the heading path.
-A heading with no body of its own is merged into the next chunk rather than left an orphan.
+A heading with no body of its own is merged into the next chunk rather than left an orphan; a
+table split across chunks repeats its header row in each, so every row keeps its column names.
+
+Two kinds of doc are indexed: "doc" (the model cards and the methods page: what a model means)
+and "guide" (the user docs: how to use simqa, such as docs/llm.md or docs/cli.md).
 """
 
 from __future__ import annotations
@@ -21,11 +25,20 @@ MIN_CHUNK_CHARS = 80  # below this a piece is merged with its neighbour, not ind
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 
 
+METHODS_PAGE = "methods.md"
+GUIDE = "guide"  # the kind of a user doc's chunks
+
+
 @dataclass(frozen=True)
 class DocFile:
     path: Path
     source: str  # the path as cited: `docs/models/seir.md`
     model: str | None
+    kind: str = "doc"  # "doc": a model card or the methods page; "guide": a user doc
+
+
+def doc_kind(path: Path, model: str | None) -> str:
+    return "doc" if model is not None or path.name == METHODS_PAGE else GUIDE
 
 
 def slugify(heading: str) -> str:
@@ -54,16 +67,16 @@ def content_hash(text: str, *meta: str | None) -> str:
 
 
 def doc_files() -> list[DocFile]:
-    """The model cards (built-in and plugins') and the methods page."""
+    """The model cards (built-in and plugins'), the methods page and the user docs (docs/*.md)."""
     root = docs_dir()
     files: list[DocFile] = []
     models_dir = root / "models"
     if models_dir.is_dir():
         for path in sorted(models_dir.glob("*.md")):
             files.append(DocFile(path, f"docs/models/{path.name}", path.stem))
-    methods = root / "methods.md"
-    if methods.is_file():
-        files.append(DocFile(methods, "docs/methods.md", None))
+    if root.is_dir():
+        for path in sorted(root.glob("*.md")):
+            files.append(DocFile(path, f"docs/{path.name}", None, doc_kind(path, None)))
     files.extend(_plugin_cards({f.model for f in files if f.model}))
     return files
 
@@ -95,7 +108,36 @@ def _splitters() -> tuple[object, object]:
     return headers, chars
 
 
-def chunk_markdown(text: str, source: str, model: str | None) -> list[Chunk]:
+def _is_separator(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith("|") and set(stripped) <= set("|-: ") and "-" in stripped
+
+
+def _with_table_headers(parts: list[str], body: str) -> list[str]:
+    """Each part that opens inside a table gets the table's header and separator rows first."""
+    lines = body.splitlines()
+    headers = [
+        (lines[i].strip(), lines[i + 1].strip())
+        for i in range(len(lines) - 1)
+        if lines[i].lstrip().startswith("|") and _is_separator(lines[i + 1])
+    ]
+    if not headers:
+        return parts
+    out = [parts[0]] if parts else []
+    for part in parts[1:]:
+        first = part.lstrip().splitlines()[0].strip() if part.strip() else ""
+        if first.startswith("|") and not _is_separator(first):
+            # the nearest header above this part's first row, in the section's own order
+            start = body.find(part.strip())
+            above = [h for h in headers if 0 <= body.find(h[0]) <= max(start, 0)]
+            header, separator = (above or headers)[-1]
+            if first != header:
+                part = f"{header}\n{separator}\n{part.strip()}"
+        out.append(part)
+    return out
+
+
+def chunk_markdown(text: str, source: str, model: str | None, kind: str = "doc") -> list[Chunk]:
     headers, chars = _splitters()
     sections = headers.split_text(text)  # type: ignore[attr-defined]
     seen: dict[str, int] = {}
@@ -105,7 +147,8 @@ def chunk_markdown(text: str, source: str, model: str | None) -> list[Chunk]:
     has_body = False
 
     def flush(path: list[str]) -> None:
-        for part in chars.split_text("\n".join(lines).strip()):  # type: ignore[attr-defined]
+        body = "\n".join(lines).strip()
+        for part in _with_table_headers(chars.split_text(body), body):  # type: ignore[attr-defined]
             pieces.append((path, anchor, h2_anchor, part.strip()))
 
     for section in sections:
@@ -159,12 +202,32 @@ def chunk_markdown(text: str, source: str, model: str | None) -> list[Chunk]:
                 section=f"{source}#{h2}" if h2 else source,
                 model=model,
                 heading=heading,
-                kind="doc",
+                kind=kind,
                 content_hash=content_hash(indexed, where, model, heading),
             )
         )
     return chunks
 
 
+def section_texts(text: str, source: str) -> dict[str, str]:
+    """Each heading's own text, up to the next heading, keyed like the chunks' sources
+    (`docs/models/seir.md#parameters`): what a quote reads whole when a chunk holds only part of it."""
+    seen: dict[str, int] = {}
+    out: dict[str, list[str]] = {}
+    where = source
+    in_fence = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_fence = not in_fence
+        match = None if in_fence else re.match(r"^(#{1,4})\s+(.*?)\s*#*$", stripped)
+        if match:
+            anchor = _anchor(match.group(2), seen)
+            where = f"{source}#{anchor}" if anchor else source
+            continue
+        out.setdefault(where, []).append(line.rstrip())
+    return {k: "\n".join(v).strip("\n") for k, v in out.items() if "".join(v).strip()}
+
+
 def chunk_file(doc: DocFile) -> list[Chunk]:
-    return chunk_markdown(doc.path.read_text(encoding="utf-8"), doc.source, doc.model)
+    return chunk_markdown(doc.path.read_text(encoding="utf-8"), doc.source, doc.model, doc.kind)

@@ -137,6 +137,9 @@ class HashingEmbedding(EmbeddingBackend):
         return np.stack([self.vector(t) for t in texts])
 
 
+EMBEDDINGS_TIMEOUT_S = 30.0  # one request to an embeddings endpoint (128 texts) waits at most this long
+
+
 class OpenAIEmbedding(EmbeddingBackend):
     """Any OpenAI-compatible embeddings endpoint (OpenAI, vLLM, llama.cpp server, Ollama)."""
 
@@ -150,7 +153,13 @@ class OpenAIEmbedding(EmbeddingBackend):
                 from openai import OpenAI
             except ImportError:
                 raise MissingDependency("openai", purpose="OpenAI-compatible embeddings") from None
-            client = OpenAI(base_url=base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed")
+            # A deadline on every request: the SDK's default waits ten minutes and then retries twice.
+            client = OpenAI(
+                base_url=base_url,
+                api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
+                timeout=EMBEDDINGS_TIMEOUT_S,
+                max_retries=1,
+            )
         self._client = client
 
     def config(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Retrieval quality on labelled cases: question -> the doc section(s) that answer it.
 
 `evals/retrieval_cases.yaml` holds a list of `{id, question, expected: [docs/models/seir.md#parameters],
-model?: seir}`. A retrieved chunk answers a case when its source or its level-2 section is one of
+model?: seir, guides?: true}` (`guides`: a how-to question, searched in the user docs too). A retrieved chunk answers a case when its source or its level-2 section is one of
 `expected` (a chunk under `### r0` in `## Parameters` answers `#parameters`).
 """
 
@@ -62,7 +62,13 @@ def evaluate_retrieval(cases_path: str | Path | None = None, k: int = 5) -> Retr
         misses = []
         for case in cases:
             expected = set(case["expected"]) if isinstance(case["expected"], list) else {case["expected"]}
-            found = search_docs(case["question"], k=depth, model=case.get("model"), mode=mode)  # type: ignore[arg-type]
+            found = search_docs(
+                case["question"],
+                k=depth,
+                model=case.get("model"),
+                mode=mode,  # type: ignore[arg-type]
+                guides=bool(case.get("guides")),
+            )
             rank = next((i for i, c in enumerate(found, start=1) if _answers(c, expected)), None)
             if rank is not None and rank <= k:
                 hits += 1

@@ -12,6 +12,7 @@ not re-embedded or re-sent to Chroma.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,14 +25,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from rag.chunking import DocFile, chunk_file, doc_files
+from rag.chunking import GUIDE, DocFile, chunk_file, doc_files, doc_kind
 from rag.embeddings import EmbeddingBackend, default_backend
 from rag.hybrid import HybridIndex
 from rag.paths import index_dir, simqa_home
 from rag.types import Chunk
 from sim.errors import StoreError
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: user docs indexed (kind "guide"), split tables repeat their header
 
 
 class IndexReport(BaseModel):
@@ -71,8 +72,15 @@ def _snapshot_paths(backend: EmbeddingBackend) -> tuple[Path, Path]:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot write the docs index {path} ({exc.strerror or exc}): set SIMQA_HOME to a writable folder"
+        ) from None
 
 
 class Snapshot:
@@ -161,7 +169,7 @@ def _doc_files_from(paths: Iterable[str | Path]) -> list[DocFile]:
         for p in found:
             model = p.stem if p.parent.name == "models" else None
             source = f"docs/models/{p.name}" if model else f"docs/{p.name}"
-            out.append(DocFile(p, source, model))
+            out.append(DocFile(p, source, model, doc_kind(p, model)))
     return out
 
 
@@ -178,7 +186,7 @@ def index_docs(
     force: bool = False,
     backend: EmbeddingBackend | None = None,
 ) -> IndexReport:
-    """(Re)index the model cards and the methods page (or `paths`: files or folders of Markdown).
+    """(Re)index the model cards, the methods page and the user docs (or `paths`: files or folders of Markdown).
 
     sync_store: also bring Chroma in step (skipped when the mirror records that Chroma already holds
       exactly these chunks, unless `force`); retrieval calls this with False for a stale mirror.
@@ -230,17 +238,25 @@ def index_docs(
         store = _store_location()
         digest = snapshot.digest()
         local = not store.startswith("http")
+        if local:
+            from rag.vectorstore import local_store_problem
+
+            problem = local_store_problem(Path(store))
+            if problem is not None:
+                raise StoreError(
+                    f"the embedded Chroma store is damaged: {problem}; move {store} aside and run `simqa index` "
+                    "again to rebuild it (it holds only derived data)"
+                )
         up_to_date = not force and local and Path(store).exists() and snapshot.synced.get(store) == digest
         if not up_to_date:
             from rag.vectorstore import DOCS, VectorStore
 
             vs = VectorStore(backend)
             held = vs.hashes(DOCS)
-            if not old_hashes or force:
-                # Counts against what the store holds: a fresh store reports everything as added.
-                added = sum(1 for c in chunks if c.chunk_id not in held)
-                updated = sum(1 for c in chunks if c.chunk_id in held and held[c.chunk_id] != c.content_hash)
-                removed = sum(1 for cid in held if cid not in new_ids)
+            # Counts against what the store holds: a fresh (or rebuilt) store reports everything as added.
+            added = sum(1 for c in chunks if c.chunk_id not in held)
+            updated = sum(1 for c in chunks if c.chunk_id in held and held[c.chunk_id] != c.content_hash)
+            removed = sum(1 for cid in held if cid not in new_ids)
             send = [i for i, c in enumerate(chunks) if held.get(c.chunk_id) != c.content_hash]
             vs.upsert(
                 DOCS,
@@ -305,16 +321,41 @@ def _sync_runs(vs: Any) -> int:
 
 
 class DocIndex:
-    """The docs, searchable: chunks plus a `HybridIndex` over their text and vectors."""
+    """The docs, searchable: chunks plus a `HybridIndex` over their text and vectors.
+
+    Two indexes: one over the model cards and the methods page (what questions about a model are
+    answered from, and what a translator gets as context), one over every doc, the user docs
+    included (how-to questions). Each has its own BM25 statistics, so indexing the user docs
+    changes nothing in how the cards rank among themselves.
+    """
 
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, backend: EmbeddingBackend) -> None:
         self.chunks = chunks
         self.backend = backend
         self.hybrid = HybridIndex([c.text for c in chunks], vectors, [c.model for c in chunks], backend)
+        self.doc_positions = [i for i, c in enumerate(chunks) if c.kind != GUIDE]
+        self.cards = HybridIndex(
+            [chunks[i].text for i in self.doc_positions],
+            vectors[self.doc_positions] if len(chunks) else vectors,
+            [chunks[i].model for i in self.doc_positions],
+            backend,
+        )
 
-    def search(self, question: str, k: int = 5, model: str | None = None, mode: str = "fused") -> list[Chunk]:
-        hits = self.hybrid.search(question, k, model, mode)  # type: ignore[arg-type]
-        return [self.chunks[i].model_copy(update={"score": round(score, 6)}) for i, score in hits]
+    def search(
+        self, question: str, k: int = 5, model: str | None = None, mode: str = "fused", guides: bool = False
+    ) -> list[Chunk]:
+        """The best `k` chunks; the user docs only with `guides`."""
+        if guides:
+            hits = self.hybrid.search(question, k, model, mode)  # type: ignore[arg-type]
+            return [self.chunks[i].model_copy(update={"score": round(score, 6)}) for i, score in hits]
+        hits = self.cards.search(question, k, model, mode)  # type: ignore[arg-type]
+        return [self.chunks[self.doc_positions[i]].model_copy(update={"score": round(score, 6)}) for i, score in hits]
+
+    def bm25(self, question: str, n: int, model: str | None = None, guides: bool = False) -> list[tuple[int, float]]:
+        """Lexical hits as (position in `chunks`, score)."""
+        if guides:
+            return self.hybrid.bm25(question, n, model)
+        return [(self.doc_positions[i], s) for i, s in self.cards.bm25(question, n, model)]
 
 
 _loaded: dict[str, tuple[DocIndex, Snapshot]] = {}

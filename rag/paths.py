@@ -39,5 +39,10 @@ def cases_dir() -> Path:
 
 def index_dir() -> Path:
     path = simqa_home() / "index"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot use {path} for the docs index ({exc.strerror or exc}): set SIMQA_HOME to a writable folder"
+        ) from None
     return path

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
 
+from rag.chunking import GUIDE
 from rag.embeddings import EmbeddingBackend, default_backend
 from rag.examples import example_index
 from rag.hybrid import CANDIDATES, HybridIndex, Mode, rrf
 from rag.index import doc_index
 from rag.types import Chunk, Example, Retrieved, RunHit
+from sim.errors import StoreError
 
 RUNS_K = 3  # past runs returned with the docs
 EXAMPLES_K = 3  # worked examples returned
@@ -45,27 +48,42 @@ def search_docs(
     model: str | None = None,
     mode: Mode = "fused",
     backend: EmbeddingBackend | None = None,
+    guides: bool = False,
 ) -> list[Chunk]:
+    """The `k` best chunks of the model cards and the methods page; with `guides`, of the user
+    docs (docs/llm.md, docs/cli.md, ...) too, for questions on how to use simqa."""
     backend = backend or default_backend()
     from rag.vectorstore import chroma_url
 
     index = doc_index(backend)
     if chroma_url() and mode != "bm25":
-        return _search_docs_server(question, index, k, model, mode, backend)
-    return index.search(question, k, model, mode)
+        return _search_docs_server(question, index, k, model, mode, backend, guides)
+    return index.search(question, k, model, mode, guides=guides)
 
 
 def _search_docs_server(
-    question: str, index: Any, k: int, model: str | None, mode: Mode, backend: EmbeddingBackend
+    question: str, index: Any, k: int, model: str | None, mode: Mode, backend: EmbeddingBackend, guides: bool
 ) -> list[Chunk]:
     """Dense neighbours from the shared Chroma server, fused with local BM25."""
-    from rag.vectorstore import DOCS
+    from rag.vectorstore import DOCS, chroma_url
 
-    store = _server_store(backend)
-    where = {"model": {"$in": [model, ""]}} if model else None
+    url = chroma_url() or ""
+    failed = _server_down.get(url)
+    if failed is not None and time.monotonic() - failed[0] < SERVER_RETRY_S:
+        raise StoreError(str(failed[1]))  # it failed moments ago: do not wait for its deadline again
+    filters: list[dict[str, Any]] = [{"model": {"$in": [model, ""]}}] if model else []
+    if not guides:
+        filters.append({"kind": {"$ne": GUIDE}})
+    where = filters[0] if len(filters) == 1 else {"$and": filters} if filters else None
     depth = max(CANDIDATES, k)
-    count = store.count(DOCS)
-    hits = store.query(DOCS, backend.embed_array([question])[0].tolist(), min(depth, count), where) if count else []
+    try:
+        store = _server_store(backend)
+        count = store.count(DOCS)
+        hits = store.query(DOCS, backend.embed_array([question])[0].tolist(), min(depth, count), where) if count else []
+    except StoreError as exc:
+        _server_down[url] = (time.monotonic(), exc)
+        raise
+    _server_down.pop(url, None)
     by_id = {c.chunk_id: c for c in index.chunks}
     found: dict[str, Chunk] = {}
     dense_ranking: list[tuple[str, float]] = []
@@ -83,7 +101,7 @@ def _search_docs_server(
     if mode == "dense":
         ranking = dense_ranking[:k]
     else:
-        lexical = [(index.chunks[i].chunk_id, s) for i, s in index.hybrid.bm25(question, depth, model)]
+        lexical = [(index.chunks[i].chunk_id, s) for i, s in index.bm25(question, depth, model, guides)]
         for cid, _ in lexical:
             found.setdefault(cid, by_id[cid])
         ranking = rrf([lexical, dense_ranking], k)
@@ -91,6 +109,8 @@ def _search_docs_server(
 
 
 _stores: dict[str, Any] = {}
+SERVER_RETRY_S = 60.0  # after a Chroma server fails, calls fail at once for this long, then try it again
+_server_down: dict[str, tuple[float, Exception]] = {}
 
 
 def _server_store(backend: EmbeddingBackend) -> Any:

@@ -15,6 +15,7 @@ the series live beside it as compressed numpy files named by the hash of their c
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import io
 import json
@@ -50,6 +51,28 @@ _COLUMNS = (
 )
 
 
+_INSERT_SEARCH = (
+    "INSERT OR IGNORE INTO run_search (run_id, summary, interventions, embedding_space, embedding) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+
+class SeriesUnavailable(StoreError):
+    """A run's series file is missing or damaged. The run itself can be made again: `get` treats
+    it as a miss, and storing the new result writes the file back."""
+
+    def __init__(self, message: str, *, path: Path, detail: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.detail = detail
+
+    def set_aside(self) -> None:
+        """Move a damaged file out of the way (never deleted), so that the rerun can write it afresh."""
+        if self.path.exists():
+            with contextlib.suppress(OSError):
+                os.replace(self.path, self.path.with_name(f"{self.path.name}.damaged"))
+
+
 class RunSummary(BaseModel):
     """One line of `simqa runs list`."""
 
@@ -59,6 +82,7 @@ class RunSummary(BaseModel):
     created_at: str
     summary: str
     metrics: dict[str, Any] = Field(default_factory=dict)
+    scenario: dict[str, Any] = Field(default_factory=dict)
 
 
 class StoredRun(BaseModel):
@@ -82,17 +106,37 @@ class StoredRun(BaseModel):
 
 
 class RepairReport(BaseModel):
+    """What `simqa runs repair` found and did.
+
+    kept: runs copied into the new store; dropped: runs the damaged file named but that could not
+    be read back intact. complete: whether every run of the damaged file could be counted (False
+    for a file truncated or emptied: its lost rows cannot be listed); orphan_series: series files
+    no kept run refers to, an upper bound on the runs lost when the count is not complete.
+    """
+
     ok_before: bool
     kept: int
     dropped: int
     moved_aside: str | None = None
     problems: list[str] = Field(default_factory=list)
+    complete: bool = True
+    orphan_series: int = 0
 
     def __str__(self) -> str:
         if self.ok_before:
             return f"the run store is healthy ({self.kept} runs)"
-        moved = f"; the damaged file was moved to {self.moved_aside}" if self.moved_aside else ""
-        return f"repaired the run store: kept {self.kept} runs, dropped {self.dropped}{moved}"
+        text = f"repaired the run store: kept {self.kept} runs, dropped {self.dropped}"
+        if not self.complete:
+            text += "; the damaged file could not be read in full, so more runs may be lost" + (
+                f": {self.orphan_series} series files belong to no kept run (at most one lost run each)"
+                if self.orphan_series
+                else " (no series files are left to count them by)"
+            )
+        if self.problems:
+            text += f"; found: {self.problems[0]}"
+        if self.moved_aside:
+            text += f"; the damaged file was moved to {self.moved_aside}"
+        return text
 
 
 @dataclass
@@ -129,6 +173,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _dumps_ordered(value: Any) -> str:
+    """Results as the model wrote them: a breakdown's parts keep their order (age groups youngest
+    first), so a run read from the store prints like a fresh one."""
+    return json.dumps(value, separators=(",", ":"))
+
+
 def canonical_json(result: Result) -> str:
     """The same body as `sim.ResolvedScenario.canonical_json` (the scenario of a Result is resolved)."""
     scenario = result.scenario.model_dump(mode="json")
@@ -146,10 +196,17 @@ class RunStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else simqa_home() / DB_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder of the run store {self.path.parent} ({exc.strerror or exc}): "
+                "set SIMQA_HOME to a writable folder"
+            ) from None
         self.series_dir = self.path.parent / "series"
         self._local = threading.local()
         self._search_cache: tuple[tuple[int, int], list[RunRow]] | None = None
+        self._found_empty = False  # `check` found the file at 0 bytes: whatever it held is gone
 
     @staticmethod
     def exists(path: str | Path | None = None) -> bool:
@@ -165,8 +222,25 @@ class RunStore:
             "be re-run"
         )
 
+    def _series_error(self, path: Path, detail: str) -> SeriesUnavailable:
+        return SeriesUnavailable(str(self._corrupt(detail)), path=path, detail=detail)
+
     def _error(self, exc: sqlite3.Error) -> StoreError:
         text = str(exc)
+        if self.path.is_dir():
+            return StoreError(
+                f"the run store {self.path} is a folder, not a database file: move it out of {self.path.parent} "
+                "(a new store is created in its place), or set SIMQA_HOME to another folder"
+            )
+        if (
+            "readonly" in text
+            or "read-only" in text
+            or ("unable to open" in text and not os.access(self.path.parent, os.W_OK))
+        ):
+            return StoreError(
+                f"the run store {self.path} is read-only ({text}): make {self.path.parent} writable, "
+                "or set SIMQA_HOME to a writable folder"
+            )
         if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
             return StoreError(
                 f"the run store {self.path} stayed locked for {BUSY_TIMEOUT_S:.0f} s by another process; "
@@ -181,7 +255,12 @@ class RunStore:
         return StoreError(f"the run store {self.path} failed: {text}")
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True)
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        except OSError as exc:
+            raise StoreError(f"cannot open the run store {self.path}: {exc.strerror or exc}") from None
         try:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             for attempt in range(50):
@@ -196,8 +275,9 @@ class RunStore:
                 raise StoreError(f"the run store {self.path} could not switch to WAL mode (got {mode!r})")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            with self._transaction(db):
-                migrate(db)
+            if not _migrated(db):  # a store already up to date opens without writing (read-only copies too)
+                with self._transaction(db):
+                    migrate(db)
         except sqlite3.Error as exc:
             db.close()
             raise self._error(exc) from None
@@ -233,27 +313,42 @@ class RunStore:
 
     # -- writing --------------------------------------------------------------------------
 
+    def _series_path(self, digest: str) -> Path:
+        return self.series_dir / digest[:2] / f"{digest}.npz"
+
     def _write_series(self, series: dict[str, list[float]]) -> str | None:
         if not series:
             return None
         arrays = {name: np.asarray(values, dtype=np.float64) for name, values in series.items()}
         digest = _series_hash(arrays)
-        path = self.series_dir / digest[:2] / f"{digest}.npz"
+        path = self._series_path(digest)
         if path.exists():
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # the row that refers to it is written only after this
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(buf.getvalue())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)  # the row that refers to it is written only after this
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write a run's series under {self.series_dir} ({exc.strerror or exc}): "
+                "make it writable, or set SIMQA_HOME to a writable folder"
+            ) from None
         return digest
 
-    def put(self, result: Result) -> bool:
-        """Store `result` (and index it for retrieval). False when this run id was already stored."""
+    def put(self, result: Result, searchable: bool = True) -> bool:
+        """Store `result` (and index it for retrieval). False when this run id was already stored.
+
+        searchable=False: kept (`get`, `show`, `list` find it) but not offered to retrieval as a
+        similar past run, as for the runs of an eval; storing it again searchable makes it so.
+        """
         canonical = canonical_json(result)
         series_hash = self._write_series(result.series)
         scenario = result.scenario.model_dump(mode="json")
@@ -267,9 +362,9 @@ class RunStore:
             int(result.meta.seed),
             int(result.meta.replicates),
             result.meta.engine_version,
-            _dumps(result.metrics),
-            _dumps({k: list(v) for k, v in result.ci.items()}),
-            _dumps(result.replicate_metrics),
+            _dumps_ordered(result.metrics),
+            _dumps_ordered({k: list(v) for k, v in result.ci.items()}),
+            _dumps_ordered(result.replicate_metrics),
             _dumps(result.notes),
             result.time_unit,
             float(result.meta.wall_ms),
@@ -278,8 +373,31 @@ class RunStore:
             series_hash,
         ]
         row = [*fields, _checksum(fields)]
+        search_row = self._search_row(result)
+        db = self.db
+        try:
+            with self._transaction(db):
+                cur = db.execute(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
+                inserted = cur.rowcount == 1
+                if not inserted:
+                    stored = db.execute("SELECT series_hash FROM runs WHERE run_id = ?", (result.run_id,)).fetchone()
+                    if stored and stored[0] and stored[0] != series_hash and not self._series_path(stored[0]).exists():
+                        # The stored row's series file is gone and this run re-made it: the row follows.
+                        names = [c.strip() for c in _COLUMNS.split(",")][1:]
+                        db.execute(
+                            f"UPDATE runs SET {', '.join(f'{n} = ?' for n in names)} WHERE run_id = ?",
+                            [*row[1:], result.run_id],
+                        )
+                if searchable:
+                    db.execute(_INSERT_SEARCH, search_row)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        return inserted
+
+    @staticmethod
+    def _search_row(result: Result) -> tuple[Any, ...]:
         summary = run_summary(result)
-        interventions = " ".join(iv["type"] for iv in scenario["interventions"])
+        interventions = " ".join(iv.type for iv in result.scenario.interventions)
         from rag.embeddings import HashingEmbedding, default_backend
 
         backend = default_backend()
@@ -288,20 +406,20 @@ class RunStore:
         except StoreError:  # a remote embeddings endpoint down: the run is stored, found by BM25 only
             backend = HashingEmbedding()
             vector = backend.embed_array([summary])[0]
+        return (result.run_id, summary, interventions, backend.space_id, vector.astype(np.float32).tobytes())
+
+    def offer(self, result: Result) -> None:
+        """Offer a stored run to retrieval as a similar past run, when it is not yet (a run an eval
+        kept, asked again by a person). Writes only then."""
         db = self.db
         try:
+            if db.execute("SELECT 1 FROM run_search WHERE run_id = ?", (result.run_id,)).fetchone() is not None:
+                return
+            search_row = self._search_row(result)
             with self._transaction(db):
-                cur = db.execute(f"INSERT OR IGNORE INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
-                inserted = cur.rowcount == 1
-                if inserted:
-                    db.execute(
-                        "INSERT OR REPLACE INTO run_search (run_id, summary, interventions, embedding_space, embedding) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (result.run_id, summary, interventions, backend.space_id, vector.astype(np.float32).tobytes()),
-                    )
+                db.execute(_INSERT_SEARCH, search_row)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
-        return inserted
 
     # -- reading --------------------------------------------------------------------------
 
@@ -345,16 +463,16 @@ class RunStore:
     def _read_series(self, digest: str | None) -> dict[str, list[float]]:
         if not digest:
             return {}
-        path = self.series_dir / digest[:2] / f"{digest}.npz"
+        path = self._series_path(digest)
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: np.asarray(data[name]) for name in data.files}
         except FileNotFoundError:
-            raise self._corrupt(f"the series file {path} is missing") from None
+            raise self._series_error(path, f"the series file {path} is missing") from None
         except Exception as exc:
-            raise self._corrupt(f"the series file {path} is unreadable ({type(exc).__name__})") from None
+            raise self._series_error(path, f"the series file {path} is unreadable ({type(exc).__name__})") from None
         if _series_hash(arrays) != digest:
-            raise self._corrupt(f"the series file {path} does not match its hash")
+            raise self._series_error(path, f"the series file {path} does not match its hash")
         return {name: arr.tolist() for name, arr in arrays.items()}
 
     def _result(self, data: dict[str, Any], label: str | None = None, cached: bool = False) -> Result:
@@ -385,14 +503,22 @@ class RunStore:
         )
 
     def get(self, run_id: str, label: str | None = None) -> Result | None:
-        """The stored result of this run id (the cache lookup), or None. `label` relabels the copy."""
+        """The stored result of this run id (the cache lookup), or None. `label` relabels the copy.
+
+        A run whose series file is missing or damaged is a miss: the caller runs it again, and
+        storing the new result writes the file back (a damaged file is first moved aside).
+        """
         row = self._row(run_id)
         if row is None:
             return None
         data = self._verified(row)
         if data["engine_version"] != ENGINE_VERSION:
             return None  # cannot happen for a current run id (it hashes the version); never serve stale numbers
-        return self._result(data, label=label, cached=True)
+        try:
+            return self._result(data, label=label, cached=True)
+        except SeriesUnavailable as exc:
+            exc.set_aside()
+            return None
 
     def __contains__(self, run_id: str) -> bool:
         try:
@@ -409,7 +535,7 @@ class RunStore:
     def list(self, limit: int = 20, model: str | None = None) -> list[RunSummary]:
         """The most recent runs first."""
         sql = (
-            "SELECT r.run_id, r.model, r.label, r.created_at, s.summary, r.metrics_json FROM runs r "
+            "SELECT r.run_id, r.model, r.label, r.created_at, s.summary, r.metrics_json, r.scenario_json FROM runs r "
             "LEFT JOIN run_search s ON s.run_id = r.run_id"
         )
         args: tuple[Any, ...] = ()
@@ -422,9 +548,10 @@ class RunStore:
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         out = []
-        for run_id, model_name, label, created, summary, metrics in rows:
+        for run_id, model_name, label, created, summary, metrics, scenario in rows:
             try:
                 parsed = json.loads(metrics)
+                scenario_data = json.loads(scenario)
             except ValueError:
                 raise self._corrupt(f"run {run_id} is unreadable") from None
             out.append(
@@ -435,6 +562,7 @@ class RunStore:
                     created_at=created,
                     summary=summary or "",
                     metrics=parsed,
+                    scenario=scenario_data,
                 )
             )
         return out
@@ -460,7 +588,16 @@ class RunStore:
         if row is None:
             return None
         data = self._verified(row)
-        summary_row = self.db.execute("SELECT summary FROM run_search WHERE run_id = ?", (full,)).fetchone()
+        try:
+            summary_row = self.db.execute("SELECT summary FROM run_search WHERE run_id = ?", (full,)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        notes = list(data["notes"])
+        try:
+            series = self._read_series(data["series_hash"])
+        except SeriesUnavailable as exc:
+            series = {}
+            notes.append(f"{exc.detail}: the series are not shown; running the same scenario again restores them")
         return StoredRun(
             run_id=data["run_id"],
             model=data["model"],
@@ -475,8 +612,8 @@ class RunStore:
             canonical_json=data["canonical_json"],
             metrics=data["metrics"],
             ci=data["ci"],
-            series=self._read_series(data["series_hash"]),
-            notes=data["notes"],
+            series=series,
+            notes=notes,
         )
 
     def index_rows(self) -> builtins.list[RunRow]:
@@ -510,15 +647,26 @@ class RunStore:
     # -- checking and repair --------------------------------------------------------------
 
     def check(self) -> builtins.list[str]:
-        """Problems found: SQLite's integrity check, row checksums, series files. Empty when healthy."""
+        """Problems found: an emptied file, SQLite's integrity check, row checksums, series files.
+        Empty when healthy."""
         problems: builtins.list[str] = []
+        if getattr(self._local, "conn", None) is None and self.path.is_file() and self.path.stat().st_size == 0:
+            # SQLite writes a header with the first transaction, so a store that ever held a run is
+            # never empty. Checked before opening it: opening an empty file makes a fresh store of it.
+            self._found_empty = True
+            series = self._series_files()
+            return [
+                f"{self.path.name} is empty (0 bytes): any runs it held are lost"
+                + (f" ({len(series)} series files of past runs remain)" if series else "")
+            ]
         try:
-            result = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall()]
+            db = self.db
+            result = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
             if result != ["ok"]:
                 problems.extend(result[:10])
-            ids = [r[0] for r in self.db.execute("SELECT run_id FROM runs").fetchall()]
+            ids = [r[0] for r in db.execute("SELECT run_id FROM runs").fetchall()]
         except (sqlite3.Error, StoreError) as exc:
-            return [str(exc)]
+            return [*problems, str(exc)]
         for run_id in ids:
             try:
                 row = self._row(run_id)
@@ -528,8 +676,21 @@ class RunStore:
                 problems.append(str(exc).split(";")[0])
         return problems
 
+    def _series_files(self) -> builtins.list[Path]:
+        try:
+            return sorted(self.series_dir.glob("*/*.npz"))
+        except OSError:
+            return []
+
     def repair(self) -> RepairReport:
-        """Keep every intact run, drop the rest. A damaged file is moved aside (never deleted)."""
+        """Keep every intact run, drop the rest, and say truthfully how many of each.
+
+        The damaged file is moved aside (never deleted) and every run that can still be read from it
+        is copied into a new store. Its runs are counted from every place that lists them (the runs
+        table, its primary-key index, the search table), so a truncated file's lost rows are still
+        counted where any of these survives; when none does, the report says the count is
+        incomplete and how many series files belong to no kept run.
+        """
         try:
             problems = self.check()
         except StoreError as exc:
@@ -539,35 +700,89 @@ class RunStore:
         self.close()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(str(self.path) + suffix)
-            if src.exists():
-                shutil.move(str(src), str(aside) + suffix)
-        salvaged: builtins.list[Result] = []
-        dropped = 0
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    shutil.move(str(src), str(aside) + suffix)
+        except OSError as exc:
+            raise StoreError(
+                f"the run store {self.path} is damaged ({problems[0]}) and cannot be moved aside "
+                f"({exc.strerror or exc}): make {self.path.parent} writable and run `simqa runs repair` again"
+            ) from None
+        salvaged, searchable, dropped, complete = self._salvage(aside)
+        complete = complete and not self._found_empty
+        self._found_empty = False
+        for result in salvaged:
+            self.put(result, searchable=result.run_id in searchable)
+        kept_series = {_series_hash_of(r) for r in salvaged}
+        orphans = sum(1 for f in self._series_files() if f.stem not in kept_series)
+        return RepairReport(
+            ok_before=False,
+            kept=len(salvaged),
+            dropped=dropped,
+            moved_aside=str(aside),
+            problems=[p.split(";")[0] for p in problems[:10]],
+            complete=complete,
+            orphan_series=orphans,
+        )
+
+    def _salvage(self, aside: Path) -> tuple[builtins.list[Result], set[str], int, bool]:
+        """(intact runs, the ids of those retrieval found, runs named but unreadable, whether every
+        listing of the damaged file could be read to its end)."""
+        if not aside.is_file() or aside.stat().st_size == 0:
+            return [], set(), 0, False
         try:
             old = sqlite3.connect(f"file:{aside}?mode=ro", uri=True)
-            old.row_factory = sqlite3.Row
-            try:
-                ids = [r[0] for r in old.execute("SELECT run_id FROM runs").fetchall()]
-            except sqlite3.Error:
-                ids = []
-            reader = RunStore.__new__(RunStore)
-            reader.path, reader.series_dir = aside, self.series_dir
-            for run_id in ids:
-                try:
-                    row = old.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-                    salvaged.append(reader._result(reader._verified(row)))
-                except Exception:
-                    dropped += 1
-            old.close()
         except sqlite3.Error:
-            pass
-        for result in salvaged:
-            self.put(result)
-        return RepairReport(
-            ok_before=False, kept=len(salvaged), dropped=dropped, moved_aside=str(aside), problems=problems[:10]
+            return [], set(), 0, False
+        complete = True
+        ids: dict[str, None] = {}
+        searchable: set[str] = set()
+        listings = (
+            ("SELECT run_id FROM runs", None),
+            ("SELECT run_id FROM runs INDEXED BY sqlite_autoindex_runs_1", None),
+            ("SELECT run_id FROM run_search", searchable),
         )
+        for sql, into in listings:
+            try:
+                for (run_id,) in old.execute(sql):
+                    ids[run_id] = None
+                    if into is not None:
+                        into.add(run_id)
+            except sqlite3.Error:
+                complete = False  # read up to the damage; what came before it is counted
+        reader = RunStore.__new__(RunStore)
+        reader.path, reader.series_dir = aside, self.series_dir
+        old.row_factory = sqlite3.Row
+        salvaged: builtins.list[Result] = []
+        dropped = 0
+        for run_id in ids:
+            try:
+                row = old.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+                if row is None:
+                    raise StoreError(f"run {run_id} is listed but its row is gone")
+                salvaged.append(reader._result(reader._verified(row)))
+            except Exception:
+                dropped += 1
+        old.close()
+        return salvaged, searchable, dropped, complete
+
+
+def _migrated(db: sqlite3.Connection) -> bool:
+    from rag.migrations import MIGRATIONS
+
+    try:
+        done = {row[0] for row in db.execute("SELECT name FROM migrations")}
+    except sqlite3.OperationalError:
+        return False  # a new file: no migrations table yet
+    return all(m.__name__ in done for m in MIGRATIONS)
+
+
+def _series_hash_of(result: Result) -> str:
+    if not result.series:
+        return ""
+    return _series_hash({name: np.asarray(v, dtype=np.float64) for name, v in result.series.items()})
 
 
 def run_summary(result: Result) -> str:

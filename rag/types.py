@@ -19,7 +19,7 @@ class Chunk(BaseModel):
     source: str
     model: str | None = None
     heading: str = ""
-    kind: str = "doc"  # "doc" (model cards, methods) or "run" (a past run's summary)
+    kind: str = "doc"  # "doc" (model cards, methods), "guide" (user docs: how to use simqa) or "run"
     score: float = 0.0
     section: str = ""
     content_hash: str = ""

@@ -57,3 +57,15 @@ class MissingDependency(SimqaError):
         why = f" for {purpose}" if purpose else ""
         super().__init__(f"{package} is needed{why} but is not installed: run `pip install {target}`")
         self.package = package
+
+
+ECHO_CHARS = 60  # how much of a bad value an error message repeats
+
+
+def brief(value: Any, limit: int = ECHO_CHARS) -> str:
+    """`repr(value)`, cut to about `limit` characters: an error names a bad value, it does not echo 50 MB of it."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str | bytes | list | dict) else f"{len(text):,} characters"
+    return f"{text[:limit]}… ({size})"

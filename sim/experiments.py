@@ -25,7 +25,7 @@ from sim.errors import ScenarioError
 from sim.executors import Executor, Progress
 from sim.interventions import INTERVENTION_TYPES
 from sim.result import Result, summarise
-from sim.runner import RunCache, prepare, run_all
+from sim.runner import RunCache, cached, prepare, run_all
 from sim.scenario import ResolvedScenario, Scenario, describe_allowed, parse_scenario
 
 Relation = Literal["eq", "le", "ge"]
@@ -34,7 +34,7 @@ Relation = Literal["eq", "le", "ge"]
 class SweepSpec(BaseModel):
     """One parameter (`r0`) or one intervention field (`contact_reduction.effectiveness`) over values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     param: str
     values: list[int | float] = Field(min_length=1, max_length=MAX_SWEEP_VALUES)
@@ -43,7 +43,7 @@ class SweepSpec(BaseModel):
 class CalibrateSpec(BaseModel):
     """Find the value of `param` at which `metric` meets `target` (`eq`, or `le` / `ge` as a limit)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     param: str
     metric: str
@@ -204,12 +204,22 @@ def sweep(
     resolved = _prepare_all(variants, replicates, seed)
     model = resolved[0].spec
     if model.batch_run is not None and "." not in spec.param and all(r.params.replicates == 1 for r in resolved):
-        start = time.perf_counter()
-        outputs = model.batch_run([r.params for r in resolved], resolved[0].interventions)
-        wall_ms = (time.perf_counter() - start) * 1000 / len(resolved)
+        # One vectorised solve of the values not in the cache; each result is stored like any run,
+        # so every run id a sweep answers with can be looked up later.
+        results = [cached(r, cache) for r in resolved]
+        todo = [i for i, res in enumerate(results) if res is None]
+        if todo:
+            start = time.perf_counter()
+            outputs = model.batch_run([resolved[i].params for i in todo], resolved[0].interventions)
+            wall_ms = (time.perf_counter() - start) * 1000 / len(todo)
+            for i, output in zip(todo, outputs, strict=True):
+                result = summarise(resolved[i], output, wall_ms)
+                results[i] = result
+                if cache is not None:
+                    cache.put(result)
         if progress is not None:
             progress(len(resolved), len(resolved))
-        return [summarise(r, o, wall_ms) for r, o in zip(resolved, outputs, strict=True)]
+        return [r for r in results if r is not None]
     return run_all(resolved, executor, progress, cache, keep_series)
 
 
@@ -377,6 +387,18 @@ def _target_field(params_cls: Any, param: str, role: str) -> tuple[Any, str]:
             allowed=allowed,
         )
     return params_cls, param
+
+
+def check_target(scenario: Scenario, param: str, role: str) -> None:
+    """A `ScenarioError` unless `param` names a parameter or intervention field a sweep or calibration can vary."""
+    from sim.scenario import resolve
+
+    _target_field(resolve(scenario).spec.params, param, role)
+
+
+def with_value(scenario: Scenario, param: str, value: float) -> Scenario:
+    """The scenario with `param` (a parameter or `type.field`) set to `value`."""
+    return _with_value(scenario, param, value)
 
 
 def _is_int(annotation: Any) -> bool:

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim.language import FieldLanguage, InterventionLanguage, TimingLanguage
+
 MAX_DAY = 3650  # ten years: longer horizons are outside every built-in model's validity
 
 
@@ -114,3 +116,268 @@ INTERVENTION_TYPES: dict[str, type[_Intervention]] = {
 }
 
 InterventionBase = _Intervention
+
+
+# --------------------------------------------------------------------------- language
+# How people name each intervention and its fields (see sim.language). A model's language lists
+# the interventions it supports from here, so every model reads them the same way.
+
+TIMING_LANGUAGE = TimingLanguage(
+    start_field="start_day",
+    duration_field="duration_days",
+    start=(
+        "from",
+        "starting",
+        "starting on",
+        "starting from",
+        "starting at",
+        "start on",
+        "start at",
+        "starts on",
+        "starts",
+        "started on",
+        "beginning",
+        "beginning on",
+        "begins on",
+        "begin on",
+        "on",
+        "at",
+        "after",
+        "since",
+        "as of",
+        "as from",
+        "kicking in on",
+        "kicks in on",
+        "introduced on",
+        "in",
+    ),
+    until=("until", "till", "til", "to", "through", "up to", "up until", "ending on", "ending", "ends on", "and"),
+    length=("for", "lasting", "over", "during", "for a period of", "for the first", "for the same"),
+    to_end=(
+        "until the end",
+        "to the end",
+        "till the end",
+        "onwards",
+        "onward",
+        "for the rest",
+        "for the rest of the run",
+        "for the rest of the epidemic",
+        "indefinitely",
+        "permanently",
+        "for good",
+        "from then on",
+        "until the end of the run",
+        "until the end of the simulation",
+        "until it ends",
+        "to the end of the run",
+        "with no end",
+    ),
+)
+
+_REDUCE_VERBS = ("cut", "reduce", "lower", "decrease", "limit", "drop", "bring down", "brought down", "get down", "halve")
+
+INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
+    "contact_reduction": InterventionLanguage(
+        phrases=(
+            "lockdown",
+            "lock down",
+            "locking down",
+            "distancing",
+            "social distancing",
+            "physical distancing",
+            "contact reduction",
+            "contact reductions",
+            "reduction in contacts",
+            "reduction of contacts",
+            "fewer contacts",
+            "less contact",
+            "less mixing",
+            "contacts down",
+            "contacts ... down",
+            "contacts ... cut",
+            "contacts ... reduced",
+            "contacts ... fall",
+            "contacts ... drop",
+            *(f"{verb} ... contacts" for verb in _REDUCE_VERBS),
+            *(f"{verb} ... contact" for verb in _REDUCE_VERBS),
+            *(f"{verb} ... mixing" for verb in _REDUCE_VERBS),
+            *(f"{verb} ... transmission" for verb in _REDUCE_VERBS),
+            *(f"{verb} ... interactions" for verb in _REDUCE_VERBS),
+            "masks",
+            "mask wearing",
+            "mask mandate",
+            "face coverings",
+            "curfew",
+            "circuit breaker",
+            "stay at home order",
+            "stay home order",
+            "shelter in place",
+            "restrictions on contacts",
+        ),
+        strength="effectiveness",
+        fields={
+            "effectiveness": FieldLanguage(
+                phrases=("effective", "effectiveness", "strength", "strict", "efficacy"),
+            )
+        },
+    ),
+    "vaccination": InterventionLanguage(
+        phrases=(
+            "vaccinate",
+            "vaccinating",
+            "vaccination",
+            "vaccinations",
+            "vaccine",
+            "vaccines",
+            "vaccination campaign",
+            "vaccine rollout",
+            "immunise",
+            "immunize",
+            "immunisation",
+            "immunization",
+            "jab",
+            "jabs",
+            "inoculate",
+        ),
+        strength="daily_rate",
+        fields={
+            "daily_rate": FieldLanguage(
+                phrases=("a day", "per day", "daily", "each day", "every day", "of people a day", "of the population a day",
+                         "of people per day", "of the population per day", "of the population every day", "rate"),
+            ),
+            "efficacy": FieldLanguage(phrases=("effective", "efficacy", "protection", "protects", "protective")),
+        },
+    ),
+    "case_isolation": InterventionLanguage(
+        phrases=(
+            "case isolation",
+            "isolation of cases",
+            "isolate ... cases",
+            "isolating ... cases",
+            "isolate",
+            "isolating",
+            "isolation",
+            "self isolate",
+            "self isolation",
+            "self isolating",
+            "cases ... isolate",
+            "cases ... isolating",
+            "test and isolate",
+            "testing and isolation",
+            "quarantine ... cases",
+            "quarantine the sick",
+        ),
+        strength="compliance",
+        fields={"compliance": FieldLanguage(phrases=("compliance", "comply", "adherence", "uptake", "of cases"))},
+    ),
+    "school_closure": InterventionLanguage(
+        phrases=(
+            "school closure",
+            "school closures",
+            "schools closed",
+            "schools closing",
+            "schools shut",
+            "close ... schools",
+            "closing ... schools",
+            "closed ... schools",
+            "shut ... schools",
+            "shutting ... schools",
+            "schools ... close",
+            "schools ... closed",
+            "schools ... shut",
+            "keep ... schools closed",
+            "no school",
+            "no schools",
+            "without schools",
+            "school holidays",
+            "schools go online",
+            "remote schooling",
+        ),
+    ),
+    "workplace_closure": InterventionLanguage(
+        phrases=(
+            "workplace closure",
+            "workplace closures",
+            "workplaces closed",
+            "workplaces shut",
+            "close ... workplaces",
+            "closing ... workplaces",
+            "closed ... workplaces",
+            "shut ... workplaces",
+            "shutting ... workplaces",
+            "workplaces ... close",
+            "workplaces ... closed",
+            "workplaces ... shut",
+            "close ... offices",
+            "shut ... offices",
+            "offices ... closed",
+            "close ... businesses",
+            "shut ... businesses",
+            "businesses ... closed",
+            "work from home",
+            "working from home",
+            "remote working",
+            "home working",
+        ),
+        strength="fraction",
+        fields={
+            "fraction": FieldLanguage(
+                phrases=("of workplaces", "of all workplaces", "of the workplaces", "of offices", "of businesses", "fraction"),
+                values={"all": 1.0, "every": 1.0, "entire": 1.0, "whole": 1.0},
+            )
+        },
+    ),
+    "household_quarantine": InterventionLanguage(
+        phrases=(
+            "household quarantine",
+            "quarantine ... households",
+            "quarantining ... households",
+            "quarantine ... household",
+            "households ... quarantine",
+            "households ... quarantined",
+            "quarantine ... families",
+            "quarantine ... homes",
+            "home quarantine",
+            "family quarantine",
+            "household isolation",
+            "households ... stay home",
+            "quarantine ... contacts",
+            "quarantine ... housemates",
+        ),
+        strength="compliance",
+        fields={
+            "compliance": FieldLanguage(
+                phrases=("compliance", "comply", "adherence", "uptake", "of households", "of families")
+            )
+        },
+    ),
+    "travel_restriction": InterventionLanguage(
+        phrases=(
+            "travel restriction",
+            "travel restrictions",
+            "travel ban",
+            "travel bans",
+            "restrict ... travel",
+            "restricting ... travel",
+            "ban ... travel",
+            "banning ... travel",
+            "limit ... travel",
+            "close ... borders",
+            "closing ... borders",
+            "border closure",
+            "border closures",
+            "border controls",
+            "stop ... imports",
+            "cut ... imports",
+            "reduce ... imports",
+            "block ... imports",
+        ),
+        strength="effectiveness",
+        fields={
+            "effectiveness": FieldLanguage(
+                phrases=("effective", "effectiveness", "stop", "stops", "block", "blocks", "prevent", "prevents", "of imports",
+                         "fewer imports", "of them")
+            )
+        },
+    ),
+}

@@ -15,7 +15,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, brief
+from sim.language import ModelLanguage, complete_language
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class ModelSpec:
     finalize: optional, `finalize(params, joined_output) -> ModelOutput` adds what depends on all
       replicates together (notes such as "3 of 20 replicates died out"), from the metrics,
       breakdowns and `replicate_facts` (not the series, which a worker may have dropped).
+    language: how people talk about the model (`sim.language.ModelLanguage`): the words that route
+      a question to it, how each parameter, metric and intervention is named, what it does not
+      represent. Read by the translators, the composer and the explainer. Whatever is left out is
+      named by its field name; after construction `language` always holds every parameter and metric.
     """
 
     name: str
@@ -62,6 +67,22 @@ class ModelSpec:
     keywords: tuple[str, ...] = field(default=())
     run_replicates: ReplicatesFunction | None = None
     finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
+    language: ModelLanguage | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            complete = complete_language(self.language, self.params, self.metrics, self.interventions)
+            if self.keywords:  # the older way for a plugin to name its routing words
+                complete = complete.model_copy(update={"words": (*complete.words, *self.keywords)})
+        except ValueError as exc:
+            raise ScenarioError(f"model {self.name!r}: its language declaration is invalid: {exc}") from None
+        object.__setattr__(self, "language", complete)
+
+    @property
+    def words(self) -> ModelLanguage:
+        """The complete language (never None once the spec is built)."""
+        assert self.language is not None
+        return self.language
 
     def work_units(self, params: ModelParams) -> float:
         return float(self.work(params)) if self.work else float(params.replicates)
@@ -142,7 +163,7 @@ def get_model(name: str) -> ModelSpec:
         return _models[name]
     hint = f" (plugin failed to load: {_plugin_errors[name]})" if name in _plugin_errors else ""
     raise ScenarioError(
-        f"unknown model {name!r}{hint}; known models: {', '.join(model_names())}",
+        f"unknown model {brief(name)}{hint}; known models: {', '.join(model_names())}",
         field="model",
         value=name,
         allowed=", ".join(model_names()),

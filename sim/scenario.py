@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, brief
 from sim.interventions import INTERVENTION_TYPES, Intervention, InterventionBase
 from sim.params import ModelParams
 from sim.registry import ModelSpec, get_model
@@ -80,7 +80,7 @@ def describe_allowed(params_cls: type[BaseModel], name: str) -> str:
 
 def _first_error(exc: ValidationError, prefix: str, cls: type[BaseModel] | None) -> ScenarioError:
     err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
+    loc = [_loc_part(p) for p in err["loc"]]
     if not loc and err["type"] == "value_error":
         # A check across fields (or of the whole input): its message names what is wrong.
         message = str(err["msg"]).removeprefix("Value error, ")
@@ -96,7 +96,7 @@ def _first_error(exc: ValidationError, prefix: str, cls: type[BaseModel] | None)
     allowed = describe_allowed(cls, field_name) if cls is not None else ""
     hint = f" (allowed: {allowed})" if allowed else ""
     return ScenarioError(
-        f"{where} = {value!r} is invalid: {err['msg']}{hint}", field=where, value=value, allowed=allowed or None
+        f"{where} = {brief(value)} is invalid: {err['msg']}{hint}", field=where, value=value, allowed=allowed or None
     )
 
 
@@ -141,9 +141,15 @@ def resolve(scenario: Scenario | dict[str, Any]) -> ResolvedScenario:
     return ResolvedScenario(spec=spec, label=scenario.label, params=params, interventions=tuple(scenario.interventions))
 
 
+def _loc_part(part: Any) -> str:
+    """One step of an error's location; a key a user wrote can be any length, the message is not."""
+    text = str(part)
+    return text if len(text) <= 40 else f"{text[:40]}…"
+
+
 def _scenario_error(exc: ValidationError) -> ScenarioError:
     err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
+    loc = [_loc_part(p) for p in err["loc"]]
     if loc and loc[0] == "interventions" and len(loc) >= 3 and err["type"] not in ("union_tag_invalid",):
         iv_type = loc[2]
         cls = INTERVENTION_TYPES.get(iv_type)
@@ -152,7 +158,7 @@ def _scenario_error(exc: ValidationError) -> ScenarioError:
         allowed = ", ".join(INTERVENTION_TYPES)
         tag = (err.get("ctx") or {}).get("tag", err.get("input"))
         return ScenarioError(
-            f"unknown intervention type {tag!r}; allowed: {allowed}",
+            f"unknown intervention type {brief(tag)}; allowed: {allowed}",
             field="interventions.type",
             value=tag,
             allowed=allowed,
@@ -170,5 +176,5 @@ def _first_error_at(err: Any, where: str, rest: list[str], cls: type[BaseModel] 
     allowed = describe_allowed(cls, field_name) if cls is not None else ""
     hint = f" (allowed: {allowed})" if allowed else ""
     return ScenarioError(
-        f"{full} = {value!r} is invalid: {err['msg']}{hint}", field=full, value=value, allowed=allowed or None
+        f"{full} = {brief(value)} is invalid: {err['msg']}{hint}", field=full, value=value, allowed=allowed or None
     )

@@ -7,6 +7,7 @@ scenario. Both are thread-safe: an Assistant holds only lazily built, shared, re
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,9 @@ class Assistant:
       "offline" force one.
     retrieval: look up model cards, past runs and worked examples (off: faster, no citations).
     cache: reuse stored runs of identical scenarios (same scenario + seed + engine version).
+    store: keep every run the answer cites in the run store, so `simqa runs show ID` finds it.
+    index_runs: offer the stored runs to later questions' retrieval as similar past runs (an eval
+      keeps its runs, so that its answers can be checked, but does not offer them).
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class Assistant:
         retrieval: bool = True,
         cache: bool = True,
         store: bool = True,
+        index_runs: bool = True,
         llm_cache_dir: str | Path | None = None,
     ) -> None:
         if translator not in TRANSLATOR_NAMES:
@@ -50,6 +55,7 @@ class Assistant:
         self.retrieval = retrieval
         self.cache = cache
         self.store = store
+        self.index_runs = index_runs
         self.llm_cache_dir = llm_cache_dir
         self._lock = threading.Lock()
         self._offline: Translator | None = None
@@ -111,6 +117,7 @@ class Assistant:
         *,
         exclude_case: str | None = None,
         progress: Progress | None = None,
+        previous: Answer | None = None,
     ) -> tuple[Answer, Request]:
         question = question.strip()
         if not question:
@@ -121,18 +128,20 @@ class Assistant:
         start = time.perf_counter()
         context = TranslationContext(history=list(history), budget=self._llm_budget())
         if self.retrieval:
-            try:
-                from rag import retrieve
-
-                found = retrieve(question, k=5, exclude_case=exclude_case)
-                context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
-            except StoreError as exc:
-                notes.append(f"retrieval unavailable: {exc}")
+            self._retrieve(question, context, exclude_case, notes)
         timings["retrieve"] = _ms(start)
 
         start = time.perf_counter()
         translation, readings = self._translate(question, context, notes)
         request = translation.request
+        # Until the translator tells these apart itself: "why?" about the run just made, and how to use simqa.
+        from simqa.explain import is_usage_question, is_why_about_last_run
+
+        why_last_run = previous is not None and is_why_about_last_run(question, previous)
+        if why_last_run and previous is not None:
+            request = Request(kind="explain", model=previous.model, message=question[:2000])
+        elif request.kind in ("refuse", "clarify") and request.model is None and is_usage_question(question):
+            request = Request(kind="explain", message=question[:2000])
         timings["translate"] = _ms(start)
 
         start = time.perf_counter()
@@ -146,10 +155,17 @@ class Assistant:
         timings["simulate"] = _ms(start)
 
         start = time.perf_counter()
-        if request.kind == "explain":
+        if request.kind == "explain" and why_last_run and previous is not None:
+            from simqa.explain import explain_run
+
+            text, citations = explain_run(question, history[-1].request if history else None, previous, notes)
+        elif request.kind == "explain":
             from simqa.explain import explain
 
-            text, citations = explain(question, request, context.docs)
+            text, citations = explain(question, request, context.docs, notes)
+        elif request.kind == "refuse":
+            text = compose_template(question, request, outcome)
+            citations = []  # a refusal uses no doc: it cites none
         else:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
@@ -184,11 +200,32 @@ class Assistant:
                 if outcome.calibration
                 else None
             ),
-            notes=list(dict.fromkeys([*request.notes, *translation.notes, *_default_field_notes(request), *notes])),
+            notes=_notes_for(request, [*request.notes, *translation.notes, *_default_field_notes(request), *notes]),
         )
         answer._full_results = outcome.results
         answer._readings = readings
         return answer, request
+
+    @staticmethod
+    def _retrieve(question: str, context: TranslationContext, exclude_case: str | None, notes: list[str]) -> None:
+        """Docs, past runs and examples into `context`; without the vector store (a Chroma server
+        down or silent) by keywords alone, and without any store with a note: the answer goes on."""
+        from rag import retrieve
+        from rag.vectorstore import chroma_url
+
+        try:
+            found = retrieve(question, k=5, exclude_case=exclude_case)
+        except StoreError as exc:
+            if not chroma_url():
+                notes.append(f"retrieval unavailable: {exc}")
+                return
+            try:
+                found = retrieve(question, k=5, exclude_case=exclude_case, mode="bm25")
+            except StoreError as again:
+                notes.append(f"retrieval unavailable: {again}")
+                return
+            notes.append(f"the vector store failed ({exc}); the model cards were searched by keywords alone")
+        context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
 
     def _llm_budget(self) -> Any:
         """A fresh LLM budget for one answer, or None when no LLM is used."""
@@ -256,7 +293,7 @@ class Assistant:
         store = self._store()
         if store is None:
             return None
-        return _StoreCache(store, read=self.cache, write=self.store)
+        return _StoreCache(store, read=self.cache, write=self.store, searchable=self.index_runs)
 
     def _maybe_llm_text(
         self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str], budget: Any = None
@@ -293,15 +330,19 @@ class Assistant:
 class _StoreCache:
     """The run store seen as the engine's run cache, with reading and writing switchable."""
 
-    def __init__(self, store: Any, read: bool, write: bool) -> None:
-        self.store, self.read, self.write = store, read, write
+    def __init__(self, store: Any, read: bool, write: bool, searchable: bool = True) -> None:
+        self.store, self.read, self.write, self.searchable = store, read, write, searchable
 
     def get(self, run_id: str) -> Result | None:
-        return self.store.get(run_id) if self.read else None
+        hit = self.store.get(run_id) if self.read else None
+        if hit is not None and self.write and self.searchable:
+            with contextlib.suppress(StoreError):  # a read-only store still serves its runs
+                self.store.offer(hit)  # a run an eval kept unoffered is now one a person asked
+        return hit
 
     def put(self, result: Result) -> None:
         if self.write:
-            self.store.put(result)
+            self.store.put(result, searchable=self.searchable)
 
 
 class Conversation:
@@ -315,7 +356,13 @@ class Conversation:
 
     def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
         with self._lock:
-            answer, request = self.assistant._answer(question, self.turns, exclude_case=exclude_case, progress=progress)
+            answer, request = self.assistant._answer(
+                question,
+                self.turns,
+                exclude_case=exclude_case,
+                progress=progress,
+                previous=self.answers[-1] if self.answers else None,
+            )
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer
@@ -327,6 +374,13 @@ class Conversation:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+def _notes_for(request: Request, notes: list[str]) -> list[str]:
+    """The answer's notes, once each; an answer that ran nothing used no default, so it says none."""
+    if request.kind not in RUN_KINDS:
+        notes = [n for n in notes if "used the default" not in n]
+    return list(dict.fromkeys(notes))
 
 
 def _default_field_notes(request: Request) -> list[str]:

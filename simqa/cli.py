@@ -1,30 +1,72 @@
 """The `simqa` command line: ask, chat, run, eval, index, runs.
 
 Exit codes: 0 success; 2 a user mistake (bad scenario, bad JSON, unknown option) with one line
-saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint, store).
+saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint, store), one line;
+1 a bug in simqa, one line (`SIMQA_DEBUG=1` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
+from simqa.json_input import MAX_DEPTH, MAX_INPUT_BYTES, MAX_NUMBER_DIGITS
 
+EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_SERVICE = 3
+RUN_FILE_RULES = (
+    'The file is strict JSON, each value of the type its field declares: "2.5" is a string, not a '
+    'number, and 1 or "yes" is not true; numbers are finite (no NaN or Infinity) with at most '
+    f"{MAX_NUMBER_DIGITS} digits; nesting at most {MAX_DEPTH} deep; at most {MAX_INPUT_BYTES:,} bytes; "
+    "UTF-8, with or without a byte-order mark; a regular file or standard input (a named pipe or a "
+    "device is refused). Any mistake is one line on stderr, exit 2, and nothing runs."
+)
+REQUEST_FIELDS = """\
+A request JSON runs one experiment. Its fields are those of the Answer JSON:
+  kind        simulate | compare | sweep | calibrate
+  model       the model's name (optional: every scenario names its own)
+  scenarios   scenario objects {model, params, interventions, label}; compare: two or more, the first
+              the baseline; sweep and calibrate: one, the base scenario
+  sweep       {"param": P, "values": [...]}: P a parameter or an intervention field (TYPE.FIELD)
+  calibrate   {"param": P, "metric": M, "target": X, "relation": R, "lower": L, "upper": U}: the value
+              of P at which M meets X; relation "eq" (within 1%, the default), "le" (at most X) or
+              "ge" (at least X); lower / upper (optional) narrow the search within P's bounds
+The results JSON has kind and results (one per run), plus differences (compare), sweep, or
+calibration (value, achieved, met, note). Examples: docs/requests.md."""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line reported in one line (not usage, then the error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (`{self.prog} --help` says what is allowed)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from simqa import __version__
+
+    parser = _ArgumentParser(
         prog="simqa",
         description="Ask simulation models questions in plain language, offline or with any OpenAI-compatible LLM.",
+        epilog=(
+            "exit codes: 0 done; 2 a mistake in what was given (a bad scenario, value or option): one line "
+            "saying what is wrong and what is allowed; 3 a service failed (the LLM endpoint, the run store, "
+            "the Chroma server, the Dask cluster): one line saying what to do; 1 a bug in simqa: one line "
+            "(SIMQA_DEBUG=1 shows the traceback). When retrieval or the LLM fails, `ask` and `chat` answer "
+            "without it and say so in the answer's notes. Every call to a service has a deadline "
+            "(SIMQA_CHROMA_TIMEOUT_S, default 15 s, for a Chroma server)."
+        ),
     )
+    parser.add_argument("--version", action="version", version=f"simqa {__version__}")
     parser.add_argument(
         "--dask",
         metavar="ADDRESS",
@@ -39,7 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the Answer JSON instead of text")
     ask.add_argument("--translator", choices=["auto", "llm", "offline"], default="auto", help="default: auto")
     ask.add_argument("--no-cache", action="store_true", help="run even when an identical run is stored")
-    ask.add_argument("--no-plot", action="store_true", help="do not save a plot of the key series")
+    plot = ask.add_mutually_exclusive_group()
+    plot.add_argument(
+        "--plot",
+        metavar="PATH",
+        default=None,
+        help="save the plot (PNG) to PATH, with --json too (default without --json: $SIMQA_HOME/plots/RUN_ID.png)",
+    )
+    plot.add_argument("--no-plot", action="store_true", help="do not save a plot of the key series")
 
     chat = sub.add_parser("chat", help="multi-turn conversation", description="Multi-turn conversation.")
     chat.add_argument("--translator", choices=["auto", "llm", "offline"], default="auto", help="default: auto")
@@ -47,10 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run a scenario JSON without any LLM",
-        description=(
+        description=textwrap.fill(
             "Run a scenario JSON ({model, params, interventions}) or a request JSON "
-            "({kind, scenarios, sweep, calibrate}) with no LLM and no retrieval; print results JSON."
+            "({kind, scenarios, sweep, calibrate}) with no LLM and no retrieval; print results JSON.",
+            100,
         ),
+        epilog=textwrap.fill(RUN_FILE_RULES, 100) + "\n\n" + REQUEST_FIELDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("file", help="path to the JSON file, or - for standard input")
     run.add_argument("--replicates", type=int, default=None, help="override the scenario's replicates")
@@ -67,12 +119,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = sub.add_parser("runs", help="past runs: list | show ID", description="Past runs in the run store.")
     runs_sub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
-    runs_list = runs_sub.add_parser("list", help="list recent runs")
+    runs_list = runs_sub.add_parser(
+        "list", help="list recent runs", description="List recent runs, the newest first, one line each."
+    )
     runs_list.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
-    runs_list.add_argument("--model", default=None)
-    runs_show = runs_sub.add_parser("show", help="show one run")
+    runs_list.add_argument("--model", default=None, metavar="NAME", help="only the runs of this model")
+    runs_show = runs_sub.add_parser(
+        "show",
+        help="show one run",
+        description="Show one stored run: its scenario, metrics, intervals and notes (the series with --series).",
+    )
     runs_show.add_argument("run_id", help="a run id or a unique prefix of one")
-    runs_sub.add_parser("repair", help="check the run store and repair it (damaged files are moved aside)")
+    runs_show.add_argument("--series", action="store_true", help="print everything stored, the series too, as JSON")
+    runs_show.add_argument("--json", action="store_true", help="print the summary as JSON")
+    runs_sub.add_parser(
+        "repair",
+        help="check the run store and repair it (damaged files are moved aside)",
+        description=(
+            "Check the run store and repair it: every intact run is kept, the damaged file is moved aside "
+            "(never deleted), and the report says how many runs were kept and dropped, and when the damage "
+            "hides how many were lost (a truncated or emptied file), how many series files belong to no kept run."
+        ),
+    )
     return parser
 
 
@@ -108,6 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`simqa run f.json | head`): nothing left to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug, not a user mistake: still one line, the traceback on request
+        if os.environ.get("SIMQA_DEBUG"):
+            raise
+        _error(
+            f"unexpected {type(exc).__name__}: {exc}; this is a bug in simqa: rerun with SIMQA_DEBUG=1 "
+            "for the traceback and report it"
+        )
+        return EXIT_BUG
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 
@@ -122,8 +202,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+MAX_ERROR_CHARS = 2000
+
+
 def _error(message: str) -> None:
-    print(f"simqa: error: {message}", file=sys.stderr)
+    """One line on stderr, however long or many-lined the message it reports."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[:MAX_ERROR_CHARS] + f"… ({len(line):,} characters)"
+    print(f"simqa: error: {line}", file=sys.stderr)
 
 
 def _eval(argv: list[str]) -> int:
@@ -142,6 +229,8 @@ def _ask(args: argparse.Namespace) -> int:
     assistant = Assistant(translator=args.translator, cache=not args.no_cache)
     if args.json:
         answer = assistant.ask(args.question)
+        if args.plot:
+            answer.plot = _save_plot(answer, Path(args.plot))
         print(answer.model_dump_json(indent=2))
         return 0
     from simqa.render import console, render_answer, with_progress
@@ -150,36 +239,37 @@ def _ask(args: argparse.Namespace) -> int:
         answer = assistant.ask(args.question, progress=progress)
     plot_path = None
     if not args.no_plot and answer.full_results:
-        from simqa.plot import save_plot
+        if args.plot:
+            saved = _save_plot(answer, Path(args.plot))  # the path asked for: a path that cannot be written is an error
+            plot_path = Path(saved) if saved else None
+        else:
+            from simqa.plot import save_plot
 
-        plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+            try:
+                plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+            except (OSError, StoreError) as exc:  # the answer stands without its picture
+                answer.notes.append(f"the plot could not be saved ({getattr(exc, 'strerror', None) or exc})")
     render_answer(console(), answer, plot_path)
     return 0
 
 
-def _read_json(path: str) -> Any:
-    where = "standard input" if path == "-" else path
+def _save_plot(answer: Any, path: Path) -> str | None:
+    """The plot of the answer saved at `path` (None when it ran nothing); a path that cannot be written is a user error."""
+    from simqa.plot import save_plot
+
+    if path.suffix.lower() not in ("", ".png"):
+        raise SimqaError(f"--plot saves a PNG: give a path ending in .png, not {path.name!r}")
     try:
-        if path == "-":
-            raw = sys.stdin.read()
-        else:
-            p = Path(path)
-            if p.is_dir():
-                raise SimqaError(f"{path} is a folder: give a scenario JSON file, or - for standard input")
-            if not p.is_file():
-                raise SimqaError(f"no such file: {path}")
-            raw = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SimqaError(f"{where} is not UTF-8 text: give a scenario JSON file") from None
+        saved = save_plot(answer, path.with_suffix(".png"))
     except OSError as exc:
-        raise SimqaError(f"cannot read {where}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SimqaError(
-            f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            'expected a scenario like {"model": "seir", "params": {"r0": 2.5}}'
-        ) from None
+        raise SimqaError(f"cannot save the plot to {path}: {exc.strerror or exc}") from None
+    return str(saved) if saved else None
+
+
+def _read_json(path: str) -> Any:
+    from simqa.json_input import read_json
+
+    return read_json(path)
 
 
 def run_payload(data: Any, replicates: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -187,9 +277,11 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
     from sim import experiments
     from sim.runner import run
     from sim.scenario import parse_scenario
+    from simqa.json_input import check_payload
 
     if not isinstance(data, dict):
         raise SimqaError(f"expected a JSON object (a scenario or a request), got {type(data).__name__}")
+    check_payload(data)
     if "kind" not in data:
         result = run(parse_scenario(data), replicates=replicates, seed=seed)
         return {"kind": "simulate", "results": [result.model_dump(mode="json")]}
@@ -230,8 +322,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.no_series:
         for r in payload["results"]:
             r.pop("series", None)
-    print(json.dumps(payload, indent=2))
+    print(json.dumps(_finite(payload), indent=2, allow_nan=False))
     return 0
+
+
+def _finite(value: Any) -> Any:
+    """The results with a non-finite float (a metric of zero orders, say) as null: the output is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _index(force: bool) -> int:
@@ -260,7 +363,17 @@ def _runs(args: argparse.Namespace) -> int:
     shown = store.show(args.run_id)
     if shown is None:
         raise SimqaError(f"no run with id {args.run_id!r}; `simqa runs list` shows the stored ones")
-    print(json.dumps(shown if isinstance(shown, dict) else shown.model_dump(mode="json"), indent=2, default=str))
+    data = shown.model_dump(mode="json")
+    if args.series:
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    if args.json:
+        data.pop("series", None)
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    from simqa.render import console, run_summary
+
+    console().print(run_summary(shown))
     return 0
 
 
@@ -288,18 +401,29 @@ def _cli_reference() -> str:
         parser.format_help().rstrip(),
         "```",
     ]
-    sub_action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name, sub in sub_action.choices.items():
+    for name, sub in _subparsers(parser).items():
         if name == "eval":
             continue
         parts += ["", f"## simqa {name}", "", "```", sub.format_help().rstrip(), "```"]
+        for action, nested in _subparsers(sub).items():
+            parts += ["", f"### simqa {name} {action}", "", "```", nested.format_help().rstrip(), "```"]
     try:
+        from evals.cli import build_compare_parser, build_relabel_parser
         from evals.cli import build_parser as eval_parser
 
         parts += ["", "## simqa eval", "", "```", eval_parser().format_help().rstrip(), "```"]
+        for action, build in (("relabel", build_relabel_parser), ("compare", build_compare_parser)):
+            parts += ["", f"### simqa eval {action}", "", "```", build().format_help().rstrip(), "```"]
     except ImportError:
         pass
     return "\n".join(parts) + "\n"
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 if __name__ == "__main__":

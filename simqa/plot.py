@@ -1,8 +1,9 @@
 """Plots of what people would rather see than read: a PNG per answer, and a terminal sparkline.
 
 simulate / compare: the key series over time, one line per scenario. sweep: the same, beside the
-headline metric against the swept value. calibrate: the metric at every value the search tried,
-the target, and the answer.
+headline metric against the swept value. calibrate: the key series of the run at the answer, beside
+the search (the metric at every value tried, the target, and the answer). Terminal sparklines of
+one answer share one scale.
 """
 
 from __future__ import annotations
@@ -28,16 +29,28 @@ def key_series(result: Result) -> str | None:
     return next(iter(result.series), None)
 
 
-def sparkline(values: Sequence[float], width: int = 60) -> str:
-    """A one-line chart of `values` resampled to `width` characters."""
+def value_range(series: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """The lowest and highest value over several series: the one scale of a table of sparklines."""
+    values = [v for s in series for v in s]
+    return (min(values), max(values)) if values else (0.0, 1.0)
+
+
+def sparkline(values: Sequence[float], width: int = 60, lo: float | None = None, hi: float | None = None) -> str:
+    """A one-line chart of `values` resampled to `width` characters (the maximum of each bin).
+
+    lo / hi: the scale, shared by the rows of one table so that their heights compare (default:
+    the series' own range).
+    """
     if not values:
         return ""
     n = len(values)
     step = max(1, -(-n // width))
     points = [max(values[i : i + step]) for i in range(0, n, step)]
-    lo, hi = min(points), max(points)
+    lo = min(points) if lo is None else lo
+    hi = max(points) if hi is None else hi
     span = hi - lo or 1.0
-    return "".join(_BLOCKS[min(len(_BLOCKS) - 1, int((v - lo) / span * (len(_BLOCKS) - 1) + 0.5))] for v in points)
+    top = len(_BLOCKS) - 1
+    return "".join(_BLOCKS[max(0, min(top, int((v - lo) / span * top + 0.5)))] for v in points)
 
 
 def _series_axis(ax: Any, results: Sequence[Result]) -> None:
@@ -55,8 +68,8 @@ def _series_axis(ax: Any, results: Sequence[Result]) -> None:
         ax.legend(fontsize=8)
 
 
-def _param_value(result: Result, param: str) -> float:
-    """The value of a model parameter, or of an intervention field (`contact_reduction.effectiveness`)."""
+def param_value(result: Result, param: str) -> float:
+    """The value of a model parameter, or of an intervention field (`type.field`)."""
     if "." in param:
         iv_type, _, field = param.partition(".")
         iv = next(iv for iv in result.scenario.interventions if iv.type == iv_type)
@@ -79,8 +92,12 @@ def save_plot(answer: Answer, path: Path) -> Path | None:
     model = answer.model or results[0].scenario.model
     if answer.kind == "calibrate" and answer.calibrate is not None and answer.calibration is not None:
         cal = answer.calibrate
-        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-        points = sorted((_param_value(r, cal.param), r.scalar(cal.metric)) for r in results)
+        fig, (left, ax) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=110)
+        value = answer.calibration.value
+        at_answer = min(results, key=lambda r: abs(param_value(r, cal.param) - value))
+        _series_axis(left, [at_answer])
+        left.set_title(f"the answer: {at_answer.label}", fontsize=10)
+        points = sorted((param_value(r, cal.param), r.scalar(cal.metric)) for r in results)
         ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color="0.5", label="runs of the search")
         ax.axhline(cal.target, color="tab:red", linestyle="--", label=f"target ({cal.relation} {cal.target:g})")
         ax.plot([answer.calibration.value], [answer.calibration.achieved], "o", color="tab:blue", ms=10, label="answer")
@@ -91,7 +108,8 @@ def save_plot(answer: Answer, path: Path) -> Path | None:
         ax.set_ylabel(cal.metric.replace("_", " "))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        ax.set_title(f"{model}: calibrating {cal.param}")
+        ax.set_title("the search", fontsize=10)
+        fig.suptitle(f"{model}: calibrating {cal.param}")
     elif answer.kind == "sweep" and answer.sweep is not None:
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=110)
         _series_axis(left, results)

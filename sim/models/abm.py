@@ -42,6 +42,7 @@ from sim.interventions import (
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
+from sim.models.abm_language import LANGUAGE
 from sim.registry import ModelSpec
 
 SETTINGS = ("household", "school", "workplace", "community")
@@ -773,20 +774,5 @@ SPEC = ModelSpec(
     work=lambda p: float(p.population) * p.days * p.replicates,
     run_replicates=run_replicates,
     finalize=finalize,
-    keywords=(
-        "agent",
-        "agent-based",
-        "abm",
-        "school",
-        "schools",
-        "workplace",
-        "workplaces",
-        "household",
-        "households",
-        "quarantine",
-        "travel",
-        "imported",
-        "age",
-        "setting",
-    ),
+    language=LANGUAGE,
 )

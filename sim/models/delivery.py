@@ -35,6 +35,7 @@ from pydantic import Field
 
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
+from sim.models.delivery_language import LANGUAGE
 from sim.registry import ModelSpec
 
 # Shape of the gamma distribution of preparation times: coefficient of variation 1/sqrt(3.5) = 0.53,
@@ -465,24 +466,5 @@ SPEC = ModelSpec(
     work=_work,
     run_replicates=run_replicates,
     finalize=finalize,
-    keywords=(
-        "delivery",
-        "deliveries",
-        "courier",
-        "couriers",
-        "rider",
-        "riders",
-        "order",
-        "orders",
-        "restaurant",
-        "restaurants",
-        "food",
-        "meal",
-        "last-mile",
-        "dispatch",
-        "batch",
-        "batching",
-        "late",
-        "sla",
-    ),
+    language=LANGUAGE,
 )

@@ -25,6 +25,7 @@ from scipy.integrate import solve_ivp
 from sim.interventions import CaseIsolation, ContactReduction, InterventionBase, Vaccination
 from sim.output import ModelOutput
 from sim.params import ModelParams
+from sim.models.seir_language import LANGUAGE
 from sim.registry import ModelSpec
 
 MAX_POPULATION = 10_000_000_000  # more than the world's population: larger means a mistyped number
@@ -395,23 +396,5 @@ SPEC = ModelSpec(
     time_unit="day",
     work=work_units,
     batch_run=batch_run,
-    keywords=(
-        "epidemic",
-        "outbreak",
-        "seir",
-        "sir",
-        "compartmental",
-        "r0",
-        "reproduction number",
-        "attack rate",
-        "peak",
-        "infections",
-        "incubation",
-        "lockdown",
-        "distancing",
-        "vaccination",
-        "isolation",
-        "flu",
-        "covid",
-    ),
+    language=LANGUAGE,
 )

@@ -240,28 +240,38 @@ def _type_words(iv_type: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _intervention_cues() -> dict[str, re.Pattern[str]]:
-    """For each intervention type, the words that name it in a question.
-
-    The words the offline translator's vocabulary knows, when it loads, and in any case the
-    stems of the type's own name (a question that says "vaccinate" names `vaccination`).
-    """
-    patterns: dict[str, list[str]] = {t: [_type_words(t)] for t in INTERVENTION_TYPES}
+def _intervention_cues() -> dict[str, tuple[re.Pattern[str], tuple[frozenset[str], ...]]]:
+    """For each intervention type: the stems of its own name's distinctive words, and the word
+    stems of each phrase the models declare for it (`ModelSpec.language`, `sim.interventions`)."""
+    phrases: dict[str, list[str]] = {t: [] for t in INTERVENTION_TYPES}
     try:
-        from simqa.translators.offline_vocab import INTERVENTIONS
+        from sim.interventions import INTERVENTION_LANGUAGE
 
-        for cue in INTERVENTIONS:
-            if cue.type in patterns:
-                patterns[cue.type].append(cue.names)
-    except Exception:  # the vocabulary is optional here: the type's own words remain
+        for iv_type, entry in INTERVENTION_LANGUAGE.items():
+            phrases.setdefault(iv_type, []).extend(entry.phrases)
+    except ImportError:  # an engine without declared intervention language: the type's own words remain
         pass
-    return {t: re.compile("|".join(f"(?:{p})" for p in ps if p), re.IGNORECASE) for t, ps in patterns.items()}
+    for name in _loadable_models():
+        language = getattr(get_model(name), "language", None)
+        for iv_type, entry in (getattr(language, "interventions", None) or {}).items():
+            phrases.setdefault(iv_type, []).extend(getattr(entry, "phrases", ()))
+    cues = {}
+    for iv_type in INTERVENTION_TYPES:
+        own = re.compile(_type_words(iv_type) or r"(?!)", re.IGNORECASE)
+        cues[iv_type] = (own, tuple(frozenset(_stems(p)) for p in phrases.get(iv_type, ()) if _stems(p)))
+    return cues
 
 
 def named_interventions(question: str, history: Sequence[Any] = ()) -> set[str]:
-    """The intervention types the conversation names: in its words, or in an earlier request."""
+    """The intervention types the conversation names: in its words, or in an earlier request.
+
+    A declared phrase names its intervention when each of its words (by stem) is in the text.
+    """
     text = conversation_text(question, history)
-    named = {t for t, pattern in _intervention_cues().items() if pattern.search(text)}
+    words = _stems(text)
+    named = {
+        t for t, (own, phrases) in _intervention_cues().items() if own.search(text) or any(p <= words for p in phrases)
+    }
     for turn in history:
         named |= {iv.type for s in turn.request.scenarios for iv in s.interventions}
     return named

@@ -198,3 +198,16 @@ def test_cli_runs_an_eval_with_a_min_correct_gate(tmp_path: Path, monkeypatch: p
         == 1
     )
     assert cli.main(["--tags", "no-such-tag", "--out", str(tmp_path / "t"), "--no-progress", "--no-retrieval"]) == 2
+
+
+def test_cli_compare_of_logs_with_no_case_in_common_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = [c for c in SAMPLE if c.id in ("seir-sim-001", "seir-cmp-002")]
+    other = [c for c in SAMPLE if c.id in ("del-swp-001", "exp-001")]
+    write_log(run(OracleAssistant(ALL), cases=first), tmp_path / "a")
+    write_log(run(OracleAssistant(ALL), cases=other), tmp_path / "b")
+    assert cli.main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "no case in common" in err[0] and "REGRESSION" not in captured.out

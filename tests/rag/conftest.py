@@ -115,6 +115,7 @@ def reset_caches() -> None:
     rag.retrieval._runs_cache.clear()
     rag.retrieval._store_obj.clear()
     rag.retrieval._stores.clear()
+    rag.retrieval._server_down.clear()
     rag.embeddings._default = None
 
 

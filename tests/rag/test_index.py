@@ -75,3 +75,17 @@ def test_a_damaged_mirror_is_rebuilt_not_trusted(docs: Path) -> None:
     assert Snapshot.load(default_backend()) is None
     report = rag.index_docs()
     assert report.chunks > 0 and Snapshot.load(default_backend()) is not None
+
+
+def test_user_docs_are_indexed_and_searched_for_how_to_questions(docs: Path) -> None:
+    (docs / "llm.md").write_text(
+        "# Using an LLM\n\n## Local servers\n\nTo connect simqa to a local Ollama server, set "
+        "`SIMQA_LLM_BASE_URL` to `http://127.0.0.1:11434/v1` and `SIMQA_LLM_MODEL` to a pulled model.\n"
+    )
+    question = "how do I connect to a local Ollama server?"
+    top = rag.search_docs(question, guides=True)[0]
+    assert top.source == "docs/llm.md#local-servers" and top.kind == "guide" and top.model is None
+    # questions about a model, and a translator's context, see the cards and the methods page only
+    assert all(c.kind == "doc" for c in rag.search_docs(question, k=10))
+    assert all(c.kind == "doc" for c in rag.retrieve(question, k=10).docs)
+    assert rag.index_docs().files == 4  # two cards, the methods page, the user doc

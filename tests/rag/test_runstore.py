@@ -183,18 +183,25 @@ def test_tampered_row_is_never_served() -> None:
     assert repaired.get(bad.run_id) is None and repaired.get(good.run_id) is not None
 
 
-def test_missing_or_damaged_series_file_is_a_store_error() -> None:
+def test_missing_or_damaged_series_file_is_a_cache_miss_and_the_rerun_restores_it() -> None:
     store = RunStore()
     result = make_result(1)
     store.put(result)
     (series_file,) = list(store.series_dir.rglob("*.npz"))
-    series_file.write_bytes(series_file.read_bytes()[:40])  # half-written
-    with pytest.raises(StoreError, match="series file"):
-        store.get(result.run_id)
-    series_file.unlink()
-    with pytest.raises(StoreError, match="missing"):
-        store.get(result.run_id)
+    original = series_file.read_bytes()
+    series_file.write_bytes(original[:40])  # half-written
     assert store.check()
+    assert store.get(result.run_id) is None  # never served; the damaged file is moved aside
+    assert series_file.with_name(series_file.name + ".damaged").exists()
+    assert store.put(result) is False  # the run is made again: same id, its series written back
+    assert series_file.read_bytes() == original
+    assert store.get(result.run_id) is not None and store.check() == []
+    series_file.unlink()
+    assert store.get(result.run_id) is None
+    shown = store.show(result.run_id)
+    assert shown is not None and shown.series == {} and "missing" in shown.notes[-1]
+    store.put(result)
+    assert store.get(result.run_id).series == result.series  # type: ignore[union-attr]
 
 
 def test_truncated_database_is_detected() -> None:

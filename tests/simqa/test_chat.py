@@ -57,3 +57,24 @@ def tmp_path_home() -> str:
     import os
 
     return os.environ["SIMQA_HOME"]
+
+
+def test_help_is_listed_and_lists_every_command(capsys):
+    from simqa.chat import COMMANDS
+
+    assert run_chat("offline", input_fn=_script(["/help", "/quit"])) == 0
+    out = capsys.readouterr().out
+    banner = out.splitlines()[0]
+    assert "/help" in banner and "/save [PATH]" in banner  # a "[PATH]" is text, not console markup
+    for name, what in COMMANDS:
+        assert name in out and what in out
+
+
+def test_scenario_after_an_explain_turn_shows_what_the_next_turn_refines(capsys):
+    lines = ["What if R0 is 2.8 in a town of 40,000?", "what does R0 mean?", "/scenario", "/quit"]
+    assert run_chat("offline", input_fn=_script(lines)) == 0
+    out = capsys.readouterr().out
+    assert "explain · seir" in out
+    shown = out.split("the scenario the next question refines (from turn 1):", 1)
+    assert len(shown) == 2, "no scenario shown after the explain turn"
+    assert '"population": 40000' in shown[1] and '"r0": 2.8' in shown[1]

@@ -3,7 +3,8 @@
 simqa discovers it through the entry point `bikeshare = "simqa_bikeshare:SPEC"` in the group
 `simqa.models`; from then on `bikeshare` is validated, run, cached, retrieved and evaluated like
 the built-in models. Everything a model needs is here: strict parameters (`BikeshareParams`), a
-run function, and the `ModelSpec` that ties them to the model card shipped beside this file.
+run function, the language people use about it (`LANGUAGE`), and the `ModelSpec` that ties them
+to the model card shipped beside this file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim import ModelSpec
+from simqa_bikeshare.language import LANGUAGE
 from simqa_bikeshare.model import METRICS, BikeshareParams, expected_daily_trips, run, work
 
 SPEC = ModelSpec(
@@ -28,7 +30,7 @@ SPEC = ModelSpec(
     breakdowns=(),
     time_unit="day",
     work=work,
-    keywords=("bike", "bikes", "bike-share", "bikeshare", "cycling", "trips", "riders", "docks"),
+    language=LANGUAGE,
 )
 
 __all__ = ["SPEC", "BikeshareParams", "expected_daily_trips", "run"]

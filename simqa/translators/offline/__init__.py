@@ -1,0 +1,321 @@
+"""The offline translator: a deterministic, no-network reading of a question into a validated `Request`.
+
+One module per step, each reading only the models' declared language (`ModelSpec.language`) and
+the language of questions (cues.py); no step names a model, a parameter or a metric:
+
+1. text.py        normalise, drop instructions aimed at the assistant, tokens with stems, spelling
+2. quantities.py  every stated value by dimension (numbers, shares, durations, rates, speeds, ...)
+3. lexicon.py     the declared phrases found in the question; routing.py: which model it is about
+4. reading.py     what each value is: a parameter, a change, an intervention's strength or timing, a target
+5. building.py    the kind of answer and the request; followups.py: refining the previous turn
+6. simqa.check    bounds, caps and shape, shared with the LLM translator
+
+Limits (a question over them is a user mistake, answered with one line): MAX_QUESTION_CHARS
+characters; a question stating more than MAX_VALUES values is asked to state fewer.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import sim
+from sim.errors import ScenarioError
+from sim.language import ModelLanguage
+from simqa.check import finish
+from simqa.request import Request
+from simqa.translators.base import Translation, TranslationContext, Translator
+from simqa.translators.offline import building, cues, followups, lexicon, routing
+from simqa.translators.offline.quantities import find_quantities, find_runs
+from simqa.translators.offline.reading import Reading, read
+from simqa.translators.offline.text import Speller, drop_injections, is_harmful, normalise, tokenize
+
+MAX_QUESTION_CHARS = 20_000
+MAX_VALUES = 60
+
+
+@dataclass
+class _Languages:
+    names: tuple[str, ...]
+    languages: dict[str, ModelLanguage]
+    lexicon: lexicon.Lexicon
+    speller: Speller
+
+
+_cache_lock = threading.Lock()
+_cache: _Languages | None = None
+
+
+def languages() -> _Languages:
+    """The registered models' languages and the lexicon built from them (rebuilt when models change)."""
+    global _cache
+    names = tuple(sim.model_names())
+    with _cache_lock:
+        if _cache is not None and _cache.names == names:
+            return _cache
+        langs: dict[str, ModelLanguage] = {}
+        for name in names:
+            try:
+                langs[name] = sim.get_model(name).words
+            except ScenarioError:
+                continue
+        lex = lexicon.build(langs)
+        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary
+        _cache = _Languages(names, langs, lex, Speller(vocabulary))
+        return _cache
+
+
+@dataclass
+class Parsed:
+    """The question as read before a model is chosen: tokens, values and every phrase found."""
+
+    text: str
+    tokens: list[Any]
+    quantities: list[Any]
+    runs: list[Any]
+    mentions: list[Any]
+    cues: list[Any]
+    relations: list[Any]
+    changes: list[Any]
+    timing: list[Any]
+    injected: bool
+    fixes: list[tuple[str, str]]
+
+
+def parse(question: str) -> Parsed:
+    """Steps 1 to 3 for one question (no model chosen yet)."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ScenarioError(
+            f"the question is {len(question):,} characters long; questions are limited to "
+            f"{MAX_QUESTION_CHARS:,} characters: ask about one situation at a time",
+            field="question",
+            value=len(question),
+            allowed=f"<= {MAX_QUESTION_CHARS:,} characters",
+        )
+    langs = languages()
+    text, injected = drop_injections(normalise(question))
+    tokens, fixes = langs.speller.fix(tokenize(text))
+    lex = langs.lexicon
+    literal = lex.match(tokens, lexicon.MODEL, set(), literal=True)
+    reserved = {a for m in literal for a in m.anchors}
+    quantities = find_quantities(tokens, text, reserved)
+    runs = find_runs(tokens, quantities)
+    blocked = reserved | {k for q in quantities for k in range(q.first, q.last)} | {
+        k for q in quantities for k in q.per_tokens
+    }
+    mentions = sorted(literal + lex.match(tokens, lexicon.MODEL, blocked, literal=False), key=lambda m: m.first)
+    return Parsed(
+        text=text,
+        tokens=tokens,
+        quantities=quantities,
+        runs=runs,
+        mentions=mentions,
+        cues=lex.match(tokens, lexicon.CUE, set(), max_gap=12),
+        relations=lex.match(tokens, lexicon.RELATION, blocked),
+        changes=lex.match(tokens, lexicon.CHANGE, blocked),
+        timing=lex.match(tokens, lexicon.TIMING, blocked),
+        injected=injected,
+        fixes=fixes,
+    )
+
+
+def reading_for(
+    parsed: Parsed, model: str, previous_items: list[str] | None = None, previous_metrics: list[str] | None = None
+) -> Reading:
+    """Step 4 for a chosen model: the phrases of that model only, every value given its role."""
+    lang = languages().languages[model]
+
+    def own(mentions: list[Any]) -> list[Any]:
+        return [m for m in mentions if any(s.model in (None, model) for s in m.senses)]
+
+    r = Reading(
+        model=model,
+        language=lang,
+        tokens=parsed.tokens,
+        mentions=own(parsed.mentions),
+        cues=parsed.cues,
+        relations=parsed.relations,
+        changes_layer=own(parsed.changes),
+        timing=own(parsed.timing),
+        quantities=parsed.quantities,
+        runs=parsed.runs,
+    )
+    return read(r, previous_items, previous_metrics)
+
+
+class OfflineTranslator(Translator):
+    """Reads a question with the models' declared language; no network, same question same request."""
+
+    name = "offline"
+
+    def translate(self, question: str, context: TranslationContext | None = None) -> Translation:
+        context = context or TranslationContext()
+        notes: list[str] = []
+        draft = self._draft(question, context, notes)
+        draft.setdefault("notes", [])
+        draft["notes"] = list(dict.fromkeys([*draft["notes"], *notes]))
+        return Translation(request=finish(draft), translator="offline", notes=[])
+
+    def _draft(self, question: str, context: TranslationContext, notes: list[str]) -> dict[str, Any]:
+        parsed = parse(question)
+        if parsed.injected:
+            notes.append("ignored text that tried to instruct the assistant; only the question is translated")
+        if parsed.fixes:
+            notes.append("read misspelt words as: " + ", ".join(f"{a} -> {b}" for a, b in parsed.fixes)[:200])
+        if is_harmful(parsed.text) or cues.OFF_TASK.search(parsed.text):
+            return _refuse(None, "I only answer questions about what the simulation models represent; I can't help "
+                                 "with that request.")
+        words = [t for t in parsed.tokens if t.is_word]
+        if not words:
+            return _refuse(None, "There is no question left to answer once the instructions aimed at the assistant "
+                                 "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'")
+        if len(parsed.quantities) > MAX_VALUES:
+            return {"kind": "clarify", "message": (
+                f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
+                "question. Which few values should I use?")}
+        langs = languages()
+        history = context.history
+        previous_turn = history[-1] if history else None
+        prior = previous_turn.request.model if previous_turn else None
+        follow = previous_turn is not None and (
+            followups.looks_like_follow_up(question)
+            or followups.refers_back(parsed.tokens)
+            or _no_own_model(parsed, langs)
+        )
+        route = routing.choose(parsed.mentions, parsed.tokens, langs.languages, prior if follow else None)
+        if route.model is None:
+            if _explain_cue(parsed) and not parsed.quantities:
+                return {"kind": "explain", "model": None, "message": question.strip()[:2000]}
+            return _no_model(parsed, langs)
+        previous_items: list[str] = []
+        previous_metrics: list[str] = []
+        if previous_turn is not None:
+            before = parse(previous_turn.question)
+            r_prev = reading_for(before, route.model) if route.model in langs.languages else None
+            if r_prev is not None:
+                previous_items = [i.type for i in r_prev.items]
+                previous_metrics = r_prev.metrics
+        r = reading_for(parsed, route.model, previous_items if follow else None,
+                        previous_metrics if follow else None)
+        notes.extend(r.notes)
+        explain = building.is_explain(r)
+        if explain:
+            return {"kind": "explain", "model": _explained_model(r, route), "message": question.strip()[:2000]}
+        if r.excluded:
+            return _refuse_excluded(r)
+        if not follow and _weakly_routed(parsed, route, langs):
+            return _refuse(None, (
+                f"That is outside what the simulation models represent (it is about "
+                f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
+                f"{', '.join(langs.names)}; ask about one of them."
+            ))
+        unknown = building.asks_unknown(r, parsed.mentions)
+        if unknown is not None:
+            return _refuse_unknown(r, unknown)
+        if follow and previous_turn is not None:
+            previous = context.previous
+            if previous is not None and previous.model == r.model:
+                refined = followups.refine(r, previous, previous_metrics)
+                if refined is not None:
+                    return refined
+        draft = building.build(r, question)
+        if draft["kind"] == "simulate" and not _states_anything(r) and not (r.metrics or r.breakdowns):
+            return {"kind": "clarify", "model": r.model, "message": (
+                f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
+                f"result: it reports {_reports(r.language)}.")}
+        return draft
+
+
+def _explain_cue(parsed: Parsed) -> bool:
+    return any(m.has("cue", "explain") for m in parsed.cues)
+
+
+def _states_anything(r: Reading) -> bool:
+    return bool(r.statements or r.changes or r.items or r.targets)
+
+
+def _no_own_model(parsed: Parsed, langs: _Languages) -> bool:
+    route = routing.choose(parsed.mentions, parsed.tokens, langs.languages)
+    return route.model is None or max(route.scores.values(), default=0) < 2.0
+
+
+def _explained_model(r: Reading, route: routing.Route) -> str | None:
+    own = [m for m in r.mentions if m.of("name", r.model) or m.of("param", r.model) or m.of("metric", r.model)
+           or m.of("intervention", r.model) or m.of("breakdown", r.model) or m.of("word", r.model)]
+    return r.model if own else None
+
+
+def _refuse(model: str | None, message: str) -> dict[str, Any]:
+    return {"kind": "refuse", "model": model, "message": message}
+
+
+def _reports(lang: ModelLanguage) -> str:
+    return ", ".join(name.replace("_", " ") for name in lang.metrics)
+
+
+def _refuse_excluded(r: Reading) -> dict[str, Any]:
+    names = " or ".join(r.excluded[:2])
+    return _refuse(None, (
+        f"The {r.model} model does not represent {names}, so it cannot answer that; I won't run it on something "
+        f"it leaves out. It reports: {_reports(r.language)}."
+    ))
+
+
+def _refuse_unknown(r: Reading, thing: str) -> dict[str, Any]:
+    return _refuse(None, (
+        f"None of the models reports '{thing}'. The {r.model} model reports: {_reports(r.language)}."
+    ))
+
+
+def _content_words(parsed: Parsed, langs: _Languages) -> list[str]:
+    """Words that name something (not question words, not the models' own words): "bank", "tellers"."""
+    known = langs.lexicon.vocabulary
+    cue_words = {w for phrases in cues.PHRASES.values() for p in phrases for w in p.split()}
+    out = []
+    for t in parsed.tokens:
+        if t.kind != "word" or len(t.text) < 4 or t.text in known or t.stem in langs.lexicon.stems:
+            continue
+        if t.text in cues.VAGUE_WORDS or t.text in cues.ASK_FILLERS or t.text in cues.CONNECTORS:
+            continue
+        if t.text in cue_words or _common(t.text):
+            continue
+        out.append(t.text)
+    return out
+
+
+def _common(word: str) -> bool:
+    from simqa.translators.offline.text import common_rank
+
+    rank = common_rank(word)
+    return rank is not None and rank < 800
+
+
+def _weakly_routed(parsed: Parsed, route: routing.Route, langs: _Languages) -> bool:
+    """A model chosen on one or two weak words while the question names other things ("a rumour
+    spreads among 10k users", "a bank with 5 tellers"): not a question about that model."""
+    if route.named or route.model is None:
+        return False
+    if route.scores.get(route.model, 0.0) >= 1.5:
+        return False
+    return len(_content_words(parsed, langs)) >= 1
+
+
+def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
+    """Nothing routes: out of scope (refuse) when the question has content, too vague (clarify) otherwise."""
+    excluded = [s.key for m in parsed.mentions for s in m.senses if s.category == "exclude"]
+    content = _content_words(parsed, langs)
+    models = ", ".join(langs.names)
+    if excluded:
+        return _refuse(None, f"None of the models represents {excluded[0]}; they cover: {models}.")
+    if not content:
+        return {"kind": "clarify", "message": (
+            f"Which system do you mean, and what would you like to know? The models are: {models}.")}
+    return _refuse(None, (
+        f"That is outside what the simulation models represent ({', '.join(repr(w) for w in content[:3])}). "
+        f"They are: {models}; ask about one of them."
+    ))
+
+
+__all__ = ["MAX_QUESTION_CHARS", "MAX_VALUES", "OfflineTranslator", "parse", "reading_for"]
+

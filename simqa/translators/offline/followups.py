@@ -1,0 +1,204 @@
+"""Step 6, follow-ups: a question that refines the previous turn of a conversation.
+
+The architecture's rules: a changed value compares the old scenario with the new one; an added
+intervention keeps the earlier scenarios and adds one with both; a new target repeats the
+calibration; new values of the situation apply to the repeated sweep or calibration. A bare value
+("what about 52?") goes to what the previous turn varied, or to the stated value it is most like.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.scenario import Scenario
+from simqa.request import Request
+from simqa.translators.offline.building import _changed, _default, _intervention, compare_draft
+from simqa.translators.offline.reading import Item, Reading, Target, Unit, _metric_fit, fit
+
+FOLLOW_WORDS = ("and", "what about", "how about", "also", "now", "ok", "okay", "so", "then", "same", "instead",
+                "but", "plus", "too", "back to", "what if we also", "on top of that", "in addition")
+
+
+def looks_like_follow_up(text: str) -> bool:
+    start = text.strip().lstrip("'\"(").lower()
+    return any(start == w or start.startswith(w + " ") or start.startswith(w + ",") for w in FOLLOW_WORDS)
+
+
+def as_draft(scenario: Scenario) -> dict[str, Any]:
+    """A scenario as plain data, with only the intervention fields that were stated."""
+    return {
+        "label": scenario.label,
+        "model": scenario.model,
+        "params": dict(scenario.params),
+        "interventions": [{**iv.model_dump(mode="json", exclude_unset=True), "type": iv.type}
+                          for iv in scenario.interventions],
+    }
+
+
+_BACK = frozenset({"that", "it", "this", "them", "those", "these", "there"})
+_NOT_BACK_BEFORE = frozenset({"so", "such", "than", "is", "now", "and"})
+
+
+def refers_back(tokens: list[Any]) -> bool:
+    """The question points at the previous turn ("get that under 35 minutes", "what is it with 45 couriers")."""
+    for i, t in enumerate(tokens):
+        if t.text in _BACK and (i == 0 or tokens[i - 1].text not in _NOT_BACK_BEFORE):
+            nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
+            if t.text == "that" and nxt in ("keeps", "keep", "gives", "give", "holds", "brings", "puts", "makes",
+                                           "would", "will", "can", "could", "is", "are", "has"):
+                continue
+            return True
+    return False
+
+
+def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[str, Any] | None:
+    """The refined request draft, or None when the question does not refine `previous` (read it on its own)."""
+    if not previous.scenarios or previous.model != r.model:
+        return None
+    scenarios = [as_draft(s) for s in previous.scenarios]
+    base = scenarios[0]
+    last = scenarios[-1]
+    new_params = {s.param: s.values[0] for s in r.statements if len(s.values) == 1}
+    lists = [s for s in r.statements if len(s.values) >= 2]
+    new_items = [i for i in r.items if not i.negated and (i.fields or i.start is not None or i.mention is not None)]
+    instead = r.has_cue("instead")
+    back = any(r.tokens[m.first].text == "back" for m in r.cue("follow_up"))
+    unplaced = list(r.unplaced)
+    # a bare value: the previous target, what the previous turn varied, or the value it is most like
+    for unit in list(unplaced):
+        placed = _place_bare(r, unit, previous, previous_metrics, new_params)
+        if placed:
+            unplaced.remove(unit)
+    if unplaced:
+        return None
+    if previous.kind == "calibrate" and previous.calibrate is not None:
+        calibrate = previous.calibrate.model_dump(exclude_none=True)
+        if r.targets:
+            t = r.targets[0]
+            if t.metric == previous.calibrate.metric or not previous_metrics:
+                calibrate.update(metric=t.metric, target=t.value, relation=t.relation)
+        params = {**base["params"], **new_params}
+        params.pop(str(calibrate["param"]), None)
+        return {"kind": "calibrate", "model": r.model, "scenarios": [{**base, "params": params}],
+                "calibrate": calibrate}
+    if previous.kind == "sweep" and previous.sweep is not None and not lists:
+        params = {**base["params"], **new_params}
+        params.pop(previous.sweep.param, None)
+        return {"kind": "sweep", "model": r.model, "scenarios": [{**base, "params": params}],
+                "sweep": previous.sweep.model_dump()}
+    if r.asked is not None and r.targets:
+        # a new calibration in the previous situation: the question's own values over the previous ones
+        from simqa.translators.offline.building import build
+
+        draft = build(r, "")
+        if draft.get("kind") == "calibrate":
+            params = {**base["params"], **draft["scenarios"][0]["params"]}
+            params.pop(r.asked.target, None)
+            draft["scenarios"][0]["params"] = params
+            return draft
+        return None
+    if back:
+        params = {**base["params"], **new_params}
+        return {"kind": "simulate", "model": r.model, "scenarios": [{**base, "params": params, "label": "baseline"}]}
+    if new_items and not new_params and not r.changes:
+        if instead:
+            replaced = _replace_items(last, new_items)
+            kept = scenarios[:-1] if len(scenarios) > 1 else [base]
+            return compare_draft(r.model, [*kept, replaced])
+        label = " + ".join(i.type.replace("_", " ") for i in new_items)
+        added = {**last, "label": (f"{last['label']} + {label}" if previous.kind == "compare" else f"+ {label}")[:80],
+                 "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]]}
+        first = scenarios if previous.kind == "compare" else [{**base, "label": "previous"}]
+        return compare_draft(r.model, [*first, added])
+    if new_params or r.changes:
+        changed = dict(last["params"])
+        changed.update(new_params)
+        for c in r.changes:
+            start = changed.get(c.param, _default(r, c.param))
+            changed[c.param] = _changed(r, c, start)
+        if changed == last["params"] and not new_items:
+            return None
+        label = ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in changed.items()
+                          if last["params"].get(k) != v)
+        new = {**last, "label": label[:80] or "changed", "params": changed,
+               "interventions": [*last["interventions"], *[_intervention(i) for i in new_items]]}
+        old_label = ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in last["params"].items()
+                              if k in changed and changed[k] != v)
+        old = {**last, "label": (old_label or "previous")[:80]}
+        first = [*scenarios[:-1], old] if previous.kind == "compare" else [old]
+        return compare_draft(r.model, [*first, new])
+    return None
+
+
+def _place_bare(r: Reading, unit: Unit, previous: Request, metrics: list[str], params: dict[str, Any]) -> bool:
+    q = unit.head
+    lang = r.language
+    if previous.kind == "calibrate" and previous.calibrate is not None:
+        ok, value, _ = _metric_fit(q, lang, previous.calibrate.metric)
+        if ok and not r.targets:
+            relation = previous.calibrate.relation
+            r.targets.append(Target(previous.calibrate.metric, value, relation, q.first, q.last, q.text))
+            return True
+    for metric in metrics:
+        if r.asked is not None and not r.targets:
+            ok, value, _ = _metric_fit(q, lang, metric)
+            if ok:
+                from simqa.translators.offline.reading import _relation
+
+                r.targets.append(Target(metric, value, _relation(r, q), q.first, q.last, q.text))
+                return True
+    # the parameter the previous turn varied, else the stated value most like this one
+    stated = previous.scenarios[-1].params
+    varied = [k for k in stated if len({str(s.params.get(k)) for s in previous.scenarios}) > 1]
+    options = varied or [k for k in stated if k not in params]
+    best, best_distance = None, math.inf
+    for name in options:
+        p = lang.params.get(name)
+        if p is None:
+            continue
+        ok, value, _ = fit(q, p.dimension, p.unit)
+        old = stated.get(name)
+        if not ok or not isinstance(old, int | float) or old <= 0 or value <= 0:
+            continue
+        distance = abs(math.log(value / old))
+        if distance < best_distance:
+            best, best_distance = (name, value), distance
+    if best is None:
+        for item_type in {iv.type for s in previous.scenarios for iv in s.interventions}:
+            strength = lang.interventions[item_type].strength if item_type in lang.interventions else None
+            if strength is None:
+                continue
+            f = lang.interventions[item_type].fields[strength]
+            ok, value, _ = fit(q, f.dimension, f.unit)
+            if ok:
+                r.items.append(Item(type=item_type, mention=None, fields={strength: value}, implicit=True))
+                r.items[-1].same = True
+                return True
+        return False
+    name, value = best
+    if lang.params[name].dimension == "count" and float(value).is_integer():
+        value = int(value)
+    from simqa.translators.offline.reading import Statement
+
+    r.statements.append(Statement(name, [value], q.first, q.last, q.text))
+    params[name] = value
+    return True
+
+
+def _replace_items(scenario: dict[str, Any], items: list[Item]) -> dict[str, Any]:
+    """"a 50% contact cut instead": the same intervention with the new strength, its timing kept."""
+    new = {i.type: _intervention(i) for i in items}
+    interventions = []
+    for iv in scenario["interventions"]:
+        fresh = new.pop(iv["type"], None)
+        interventions.append({**iv, **fresh} if fresh else iv)
+    interventions.extend(new.values())
+    return {**scenario, "interventions": interventions, "label": "instead"}
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+__all__ = ["as_draft", "looks_like_follow_up", "refine"]

@@ -1,0 +1,255 @@
+"""Phrases of every model's declared language and of questions in general, matched in a question.
+
+A `Lexicon` is built once from the registered models' `ModelSpec.language` (sim.language) and the
+question cues (cues.py). Matching is on word stems; "..." in a phrase lets up to a few words stand
+between its parts ("close ... schools" matches "close all the primary schools"). Where phrases
+overlap, the longest wins; phrases that match the same words keep all their senses (the reader
+decides between "infected" as the initial cases and "infected" as a metric).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from sim.language import ModelLanguage
+from simqa.translators.offline import cues
+from simqa.translators.offline.quantities import FACTORS, FRACTIONS, SCALES, SMALL_NUMBERS, TENS
+from simqa.translators.offline.text import Token, stem
+
+GAP = "..."
+MAX_GAP = 7  # tokens a "..." may stand for
+_HARD_BREAKS = frozenset({".", "?", "!", ";", ":"})
+_NUMBER_WORDS = frozenset({*SMALL_NUMBERS, *TENS, *SCALES, *FRACTIONS, *FACTORS, "hundred", "dozen", "single"})
+
+# Between phrases of equal length, the one that names more wins: "close ... workplaces" over "of workplaces".
+_PRIORITY = {"name": 0, "intervention": 1, "value": 1, "exclude": 1, "param": 2, "metric": 2, "breakdown": 2,
+             "field": 3, "field_value": 4, "noun": 4, "word": 5}
+
+# Layers are matched independently: a cue ("how many") never hides a model's phrase ("how many get infected").
+MODEL, TIMING, CUE, RELATION, CHANGE = "model", "timing", "cue", "relation", "change"
+
+
+@dataclass(frozen=True)
+class Sense:
+    """What a matched phrase may mean.
+
+    category: "name", "word", "param", "value", "metric", "intervention", "field", "field_value",
+      "breakdown", "exclude", "start", "until", "length", "to_end", "cue", "relation", "up", "down".
+    key: the parameter, metric, intervention, breakdown, exclusion, cue or relation it names.
+    """
+
+    category: str
+    key: str
+    model: str | None = None
+    field: str | None = None
+    value: Any = None
+    phrase: str = dataclass_field(default="", compare=False)
+
+
+@dataclass
+class Mention:
+    """A phrase found in the question: its token range, its anchor tokens, and what it may mean."""
+
+    first: int
+    last: int
+    anchors: tuple[int, ...]
+    senses: list[Sense]
+    text: str = ""
+    gap: int = 0
+
+    def of(self, category: str, model: str | None = None) -> list[Sense]:
+        return [s for s in self.senses if s.category == category and (model is None or s.model in (None, model))]
+
+    def has(self, category: str, key: str | None = None, model: str | None = None) -> bool:
+        return any(key is None or s.key == key for s in self.of(category, model))
+
+    def keys(self, category: str, model: str | None = None) -> set[str]:
+        return {s.key for s in self.of(category, model)}
+
+
+@dataclass
+class _Phrase:
+    parts: list[list[str]]  # anchor word stems, split at the gaps
+    sense: Sense
+    layer: str
+    literal: bool  # contains numbers: matched before quantities are read
+
+
+@dataclass
+class Lexicon:
+    phrases: dict[str, list[_Phrase]] = field(default_factory=lambda: defaultdict(list))
+    vocabulary: set[str] = field(default_factory=set)
+    stems: set[str] = field(default_factory=set)
+
+    def add(self, text: str, sense: Sense, layer: str = MODEL) -> None:
+        words = _phrase_words(text)
+        if not words:
+            return
+        parts: list[list[str]] = [[]]
+        for w in words:
+            if w == GAP:
+                parts.append([])
+            else:
+                parts[-1].append(w)
+        parts = [p for p in parts if p]
+        if not parts:
+            return
+        literal = any(any(ch.isdigit() for ch in w) or w in _NUMBER_WORDS for p in parts for w in p)
+        stems = [[_stem_of(w) for w in p] for p in parts]
+        self.phrases[stems[0][0]].append(_Phrase(stems, sense, layer, literal))
+        self.vocabulary.update(w for w in words if w.isalpha())
+        self.stems.update(st for part in stems for st in part)
+
+    # -- matching ----------------------------------------------------------------------------------
+
+    def match(
+        self, tokens: list[Token], layer: str, blocked: set[int], literal: bool | None = None, max_gap: int = MAX_GAP
+    ) -> list[Mention]:
+        """Mentions of `layer` phrases in the tokens, longest first, not overlapping, avoiding `blocked` tokens."""
+        found: list[tuple[int, int, tuple[int, ...], int, _Phrase]] = []
+        for i, tok in enumerate(tokens):
+            if i in blocked or not (tok.is_word or tok.kind == "num" or tok.text in ("%", "/", "=", "'")):
+                continue
+            for phrase in self.phrases.get(tok.stem, ()):
+                if phrase.layer != layer or (literal is not None and phrase.literal != literal):
+                    continue
+                hit = _match_at(tokens, i, phrase.parts, blocked, max_gap)
+                if hit is not None:
+                    anchors, gap = hit
+                    found.append((i, anchors[-1] + 1, anchors, gap, phrase))
+        found.sort(key=lambda f: (-len(f[2]), _PRIORITY.get(f[4].sense.category, 5), f[3], f[0]))
+        taken: set[int] = set()
+        mentions: dict[tuple[int, int, tuple[int, ...]], Mention] = {}
+        for first, last, anchors, gap, phrase in found:
+            key = (first, last, anchors)
+            if key in mentions:
+                if phrase.sense not in mentions[key].senses:
+                    mentions[key].senses.append(phrase.sense)
+                continue
+            if taken & set(anchors):
+                continue
+            taken.update(anchors)
+            text = " ".join(tokens[a].text for a in anchors)
+            mentions[key] = Mention(first, last, anchors, [phrase.sense], text, gap)
+        return sorted(mentions.values(), key=lambda m: m.first)
+
+
+def _match_at(
+    tokens: list[Token], i: int, parts: list[list[str]], blocked: set[int], max_gap: int
+) -> tuple[tuple[int, ...], int] | None:
+    anchors: list[int] = []
+    j = i
+    gap_total = 0
+    for n, part in enumerate(parts):
+        if n > 0:
+            # find the next part within MAX_GAP tokens, not across a sentence break
+            k, skipped = j, 0
+            while skipped <= max_gap:
+                if k >= len(tokens) or tokens[k].text in _HARD_BREAKS:
+                    return None
+                if _match_part(tokens, k, part, blocked):
+                    break
+                if k in blocked:  # a value counts as one word of the gap, however it is written
+                    while k + 1 < len(tokens) and k + 1 in blocked:
+                        k += 1
+                k += 1
+                skipped += 1
+            else:
+                return None
+            gap_total += skipped
+            j = k
+        if not _match_part(tokens, j, part, blocked):
+            return None
+        anchors.extend(range(j, j + len(part)))
+        j += len(part)
+    return tuple(anchors), gap_total
+
+
+def _match_part(tokens: list[Token], j: int, part: list[str], blocked: set[int]) -> bool:
+    if j + len(part) > len(tokens):
+        return False
+    for k, word in enumerate(part):
+        tok = tokens[j + k]
+        if j + k in blocked or tok.stem != word:
+            return False
+    return True
+
+
+def _phrase_words(text: str) -> list[str]:
+    """A phrase as its words: lower case, hyphens as spaces, '...' kept as a gap, symbols as words."""
+    text = text.lower().replace("-", " ")
+    return re.findall(r"\.\.\.|\d+(?:st|nd|rd|th)\b|[a-z]+\d+[a-z\d]*|\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[%/=°']", text)
+
+
+def _stem_of(word: str) -> str:
+    return stem(word) if word.isalpha() else word
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build(languages: dict[str, ModelLanguage]) -> Lexicon:
+    """The lexicon of every registered model's language plus the question cues."""
+    lex = Lexicon()
+    for model, lang in languages.items():
+        for phrase in lang.names:
+            lex.add(phrase, Sense("name", model, model, phrase=phrase))
+        for phrase in lang.words:
+            lex.add(phrase, Sense("word", model, model, phrase=phrase))
+        for name, p in lang.params.items():
+            for phrase in p.phrases:
+                lex.add(phrase, Sense("param", name, model, phrase=phrase))
+            for phrase, value in p.values.items():
+                lex.add(phrase, Sense("value", name, model, value=value, phrase=phrase))
+            for phrase in p.nouns:
+                lex.add(phrase, Sense("noun", name, model, phrase=phrase))
+            for phrase in p.more:
+                lex.add(phrase, Sense("up", name, model, phrase=phrase), CHANGE)
+            for phrase in p.less:
+                lex.add(phrase, Sense("down", name, model, phrase=phrase), CHANGE)
+        for name, m in lang.metrics.items():
+            for phrase in m.phrases:
+                lex.add(phrase, Sense("metric", name, model, phrase=phrase))
+        for name, iv in lang.interventions.items():
+            for phrase in iv.phrases:
+                lex.add(phrase, Sense("intervention", name, model, phrase=phrase))
+            for field_name, f in iv.fields.items():
+                for phrase in f.phrases:
+                    lex.add(phrase, Sense("field", name, model, field=field_name, phrase=phrase))
+                for phrase, value in f.values.items():
+                    lex.add(phrase, Sense("field_value", name, model, field=field_name, value=value, phrase=phrase))
+        for name, b in lang.breakdowns.items():
+            for phrase in b.phrases:
+                lex.add(phrase, Sense("breakdown", name, model, phrase=phrase))
+        for exclusion in lang.excludes:
+            for phrase in exclusion.phrases:
+                lex.add(phrase, Sense("exclude", exclusion.name, model, phrase=phrase))
+        if lang.timing is not None:
+            t = lang.timing
+            for category, phrases in (("start", t.start), ("until", t.until), ("length", t.length),
+                                      ("to_end", t.to_end)):
+                for phrase in phrases:
+                    lex.add(phrase, Sense(category, category, model, phrase=phrase), TIMING)
+    for name, phrases in cues.PHRASES.items():
+        for phrase in phrases:
+            lex.add(phrase, Sense("cue", name, phrase=phrase), CUE)
+    for relation, phrases in cues.RELATIONS.items():
+        for phrase in phrases:
+            lex.add(phrase, Sense("relation", relation, phrase=phrase), RELATION)
+    for phrase in cues.CHANGE_UP:
+        lex.add(phrase, Sense("up", "*", phrase=phrase), CHANGE)
+    for phrase in cues.CHANGE_DOWN:
+        lex.add(phrase, Sense("down", "*", phrase=phrase), CHANGE)
+    return lex
+
+
+def words_of(languages: Iterable[ModelLanguage]) -> Iterator[str]:
+    """Every word of the given languages (what the speller may read a misspelling as)."""
+    for lang in languages:
+        for phrase in lang.all_phrases():
+            yield from (w for w in _phrase_words(phrase) if w.isalpha())

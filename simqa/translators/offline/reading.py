@@ -1,0 +1,1183 @@
+"""Step 4, reading: what each stated value is, in the language the chosen model declares.
+
+Every value (a quantity, or a run of them) gets at most one role: a parameter's value, a change to a
+parameter ("15 more couriers", "20% more transmissible"), an intervention's strength or timing, a
+calibration target, the bounds of a search. Candidate roles are scored by where the value stands
+relative to the phrases that name them (a name right before a value, a noun right after it, nothing
+in between that belongs elsewhere) and by whether the value's dimension fits; the best-scored roles
+are taken first. What is left is reported, never dropped: the building step asks about it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.language import Dimension, ModelLanguage
+from simqa.translators.offline import cues
+from simqa.translators.offline.lexicon import Mention, Sense
+from simqa.translators.offline.quantities import Quantity, Run, expand, same_dimension
+from simqa.translators.offline.text import Token
+
+# Phrases ending in these words introduce the value after them ("starting from 40", "a fleet of 90").
+_INTRODUCERS = frozenset({"from", "with", "of", "for", "after", "in", "at", "to", "by", "within", "than", "on"})
+_DEBUG = bool(os.environ.get("SIMQA_DEBUG_READING"))
+_SITUATION = frozenset({"in", "for", "with", "at", "when", "while", "given", "we", "our", "currently", "now"})
+
+
+@dataclass
+class Unit:
+    """What a role takes: one quantity, or a run of them."""
+
+    quantity: Quantity | None = None
+    run: Run | None = None
+
+    @property
+    def members(self) -> list[Quantity]:
+        return self.run.members if self.run else [self.quantity] if self.quantity else []
+
+    @property
+    def first(self) -> int:
+        return self.run.first if self.run else self.quantity.first if self.quantity else 0
+
+    @property
+    def last(self) -> int:
+        return self.run.last if self.run else self.quantity.last if self.quantity else 0
+
+    @property
+    def head(self) -> Quantity:
+        return self.members[0]
+
+    @property
+    def text(self) -> str:
+        return ", ".join(m.text for m in self.members)
+
+
+@dataclass
+class Item:
+    """An intervention the question names, with what it states about it."""
+
+    type: str
+    mention: Mention | None
+    fields: dict[str, Any] = field(default_factory=dict)
+    sweeps: dict[str, list[float]] = field(default_factory=dict)
+    start: float | None = None
+    duration: float | None = None
+    until: float | None = None
+    to_end: bool = False
+    same: bool = False
+    negated: bool = False
+    implicit: bool = False
+    timing_at: int | None = None
+    same_timing: bool = False
+    alternative_to: int | None = None
+    at: int | None = None
+
+    @property
+    def first(self) -> int:
+        return self.mention.first if self.mention else 10**9
+
+    @property
+    def position(self) -> int:
+        return self.at if self.at is not None else self.first
+
+
+@dataclass
+class Statement:
+    """A parameter's value as the question states it (`values` holds several for a list or a range)."""
+
+    param: str
+    values: list[Any]
+    first: int
+    last: int
+    text: str
+    run: Run | None = None
+    mention: Mention | None = None
+    positions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Change:
+    """A parameter changed from its stated or default value: x `factor`, + `delta`, or `to` a value."""
+
+    param: str
+    first: int
+    last: int
+    text: str
+    factor: float | None = None
+    delta: float | None = None
+    to: float | None = None
+
+
+@dataclass
+class Target:
+    """A value a metric should reach (a calibration target)."""
+
+    metric: str
+    value: float
+    relation: str
+    first: int
+    last: int
+    text: str
+    mention: Mention | None = None
+
+
+@dataclass
+class Asked:
+    """What a calibration searches: a parameter or an intervention field, with the question's bounds."""
+
+    param: str | None = None
+    intervention: str | None = None
+    field: str | None = None
+    lower: float | None = None
+    upper: float | None = None
+    first: int = 0
+    superlative: str | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.intervention}.{self.field}" if self.intervention else str(self.param)
+
+
+@dataclass
+class Reading:
+    model: str
+    language: ModelLanguage
+    tokens: list[Token]
+    mentions: list[Mention]
+    cues: list[Mention]
+    relations: list[Mention]
+    changes_layer: list[Mention]
+    timing: list[Mention]
+    quantities: list[Quantity]
+    runs: list[Run]
+    statements: list[Statement] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    asked: Asked | None = None
+    unplaced: list[Unit] = field(default_factory=list)
+    vague: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    breakdowns: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def cue(self, name: str) -> list[Mention]:
+        return [m for m in self.cues if m.has("cue", name)]
+
+    def has_cue(self, name: str) -> bool:
+        return bool(self.cue(name))
+
+    def text_of(self, first: int, last: int) -> str:
+        return " ".join(t.text for t in self.tokens[first:last])
+
+
+# --------------------------------------------------------------------------- fitting values to declarations
+
+
+def fit(q: Quantity, dimension: Dimension, unit: str | None) -> tuple[bool, float, float]:
+    """(fits, value in the declared unit, bonus) for a quantity offered to a declared dimension."""
+    d = q.dimension
+    v = q.value
+    if d == "money" or d == "clock":
+        return False, v, 0.0
+    if dimension == "count":
+        if d != "number" or q.per:
+            return False, v, 0.0
+        if math.isfinite(v) and not float(v).is_integer():
+            return False, v, 0.0
+        return True, v, 0.0
+    if dimension == "number":
+        return (d == "number" and not q.per), v, 0.0
+    if dimension == "share":
+        if d == "share":
+            return True, v, 1.0
+        if d == "number" and 0 <= v <= 1 and not q.per:
+            return True, v, -1.0
+        return False, v, 0.0
+    if dimension == "rate":
+        if d != "number":
+            return False, v, 0.0
+        if q.per and unit:
+            return True, q.per_to(unit), 2.0
+        return True, v, -1.0
+    if dimension == "day":
+        if d == "day":
+            return True, v, 2.0
+        return (d == "number" and v >= 0), v, -1.0
+    if dimension in ("duration", "speed", "length", "temperature"):
+        if d == dimension and unit and q.unit:
+            try:
+                return True, q.to(unit), 1.5
+            except Exception:
+                return False, v, 0.0
+        if d == "number" and not q.per:
+            return True, v, -2.5
+        return False, v, 0.0
+    return False, v, 0.0
+
+
+def _metric_fit(q: Quantity, language: ModelLanguage, metric: str) -> tuple[bool, float, float]:
+    m = language.metrics[metric]
+    if m.share:
+        return fit(q, "share", None)
+    if m.dimension == "day":
+        return fit(q, "day", "day")
+    if m.dimension == "duration":
+        return fit(q, "duration", m.unit or "minute")
+    ok, value, bonus = fit(q, "count", None)
+    if not ok and q.dimension == "number" and not q.per:
+        return True, q.value, -0.5  # "5.5 trips per day on average"
+    return ok, value, bonus
+
+
+# --------------------------------------------------------------------------- proximity
+
+
+def _cost(tokens: list[Token], first: int, last: int, busy: dict[int, int], mention_tokens: dict[int, int]) -> float:
+    """The cost of the tokens between a value and a phrase: other values and phrases, clause breaks."""
+    cost = 0.0
+    seen_mentions: set[int] = set()
+    seen_units: set[int] = set()
+    for k in range(first, last):
+        t = tokens[k]
+        if k in busy:
+            if busy[k] not in seen_units:
+                seen_units.add(busy[k])
+                cost += 3.0
+            continue
+        if k in mention_tokens:
+            if mention_tokens[k] not in seen_mentions:
+                seen_mentions.add(mention_tokens[k])
+                cost += 2.0
+            continue
+        w = t.text
+        if w in (".", "?", "!", ";"):
+            cost += 6.0
+        elif w == ",":
+            cost += 2.5
+        elif w == ":":
+            cost += 1.5
+        elif w in ("(", ")"):
+            cost += 0.5
+        elif w in cues.SOFT_BREAKS:
+            cost += 1.5
+        elif w in cues.ARTICLES:
+            cost += 0.2
+        elif w in cues.CONNECTORS:
+            cost += 0.3
+        else:
+            cost += 0.8
+    return cost
+
+
+def proximity(r: _Linker, unit: Unit, mention: Mention) -> float:
+    """How strongly a value and a phrase belong together: 12 inside, 10 name-then-value, 9 value-then-noun."""
+    if mention.first <= unit.first and unit.last <= mention.last and unit.first > mention.anchors[0]:
+        return 12.0  # "isolating seven in ten cases": the value sits in the phrase's gap
+    if unit.first <= mention.first and mention.last <= unit.last:
+        return 9.0  # "two million people vs two hundred thousand": the noun sits inside the run
+    busy = {k: v for k, v in r.busy.items() if not unit.first <= k < unit.last}
+    if mention.last <= unit.first:
+        base = 10.0
+        return base - _cost(r.tokens, mention.last, unit.first, busy, r.mention_tokens_except(mention))
+    if unit.last <= mention.first:
+        last_word = r.tokens[mention.anchors[-1]].text
+        base = 3.0 if last_word in _INTRODUCERS else 9.0
+        return base - _cost(r.tokens, unit.last, mention.first, busy, r.mention_tokens_except(mention))
+    return -100.0
+
+
+# --------------------------------------------------------------------------- the linker
+
+
+@dataclass
+class _Candidate:
+    score: float
+    unit: Unit
+    slot: tuple[Any, ...]
+    apply: Any  # a callable taking the Reading
+
+
+class _Linker:
+    def __init__(self, reading: Reading) -> None:
+        self.r = reading
+        self.tokens = reading.tokens
+        in_runs = {(q.first, q.last) for run in reading.runs for q in run.members}
+        in_runs |= {(run.step.first, run.step.last) for run in reading.runs if run.step is not None}
+        self.units = [Unit(run=run) for run in reading.runs] + [
+            Unit(quantity=q) for q in reading.quantities if (q.first, q.last) not in in_runs
+        ]
+        self.units.sort(key=lambda u: u.first)
+        self.busy: dict[int, int] = {}
+        for n, u in enumerate(self.units):
+            for k in range(u.first, u.last):
+                self.busy[k] = n
+            for q in u.members:
+                for k in q.per_tokens:
+                    self.busy[k] = n
+        self._mention_tokens: dict[int, int] = {}
+        for n, m in enumerate(reading.mentions):
+            for a in m.anchors:
+                self._mention_tokens[a] = n
+
+    def mention_tokens_except(self, mention: Mention) -> dict[int, int]:
+        own = set(mention.anchors)
+        return {k: v for k, v in self._mention_tokens.items() if k not in own}
+
+
+def read(
+    reading: Reading, previous_items: list[str] | None = None, previous_metrics: list[str] | None = None
+) -> Reading:
+    """Fill `reading` with what every stated value is (see the module docstring).
+
+    previous_items, previous_metrics: what the previous turn of a conversation named, for a
+    follow-up that refers to it ("60% compliance" after a question about case isolation, "to get
+    that under 35 minutes" after a question about the p90).
+    """
+    r = reading
+    lang = r.language
+    model = r.model
+    linker = _Linker(r)
+    r.items = _items(r, previous_items or [])
+    r.metrics = list(dict.fromkeys(k for m in r.mentions for k in m.keys("metric", model)))
+    r.breakdowns = list(dict.fromkeys(k for m in r.mentions for k in m.keys("breakdown", model)))
+    r.excluded = list(dict.fromkeys(k for m in r.mentions for k in m.keys("exclude", model)))
+    asked = _asked(r)
+    candidates: list[_Candidate] = []
+    for unit in linker.units:
+        candidates += _param_candidates(r, linker, unit, asked)
+        candidates += _change_candidates(r, linker, unit)
+        candidates += _item_candidates(r, linker, unit)
+        if asked or previous_metrics:
+            candidates += _target_candidates(r, linker, unit, asked)
+        candidates += _rate_candidates(r, linker, unit)
+        if previous_metrics and asked and not r.metrics:
+            candidates += _previous_target_candidates(r, unit, previous_metrics)
+    candidates.sort(key=lambda c: -c.score)
+    if _DEBUG:
+        for c in candidates:
+            print(f"  cand {c.score:6.2f} {c.unit.text!r:20} {c.slot}")
+    taken_units: set[int] = set()
+    taken_slots: dict[tuple[Any, ...], _Candidate] = {}
+    seen_units: set[int] = set()
+    for c in candidates:
+        if c.score < 0.5 or id(c.unit) in taken_units:
+            continue
+        best_for_unit = id(c.unit) not in seen_units
+        seen_units.add(id(c.unit))
+        if c.slot in taken_slots:
+            # a second value for a role already taken, at the unit's best: an alternative ("20 km/h vs
+            # 25 km/h", "from day 10 versus from day 40") or the same value again ("3 km by 3 km")
+            first = taken_slots[c.slot]
+            if best_for_unit and _same_value(first.unit, c.unit):
+                taken_units.add(id(c.unit))
+            elif best_for_unit and _alternative(r, first.unit, c.unit) and _add_alternative(r, first, c):
+                taken_units.add(id(c.unit))
+            continue
+        taken_units.add(id(c.unit))
+        taken_slots[c.slot] = c
+        c.apply(r)
+    r.unplaced = [u for u in linker.units if id(u) not in taken_units]
+    _value_phrases(r)
+    merge_items(r, offers_choice(r))
+    _share_timing(r)
+    r.asked = _finish_asked(r, asked)
+    r.vague = _vague(r)
+    return r
+
+
+# -- alternatives ------------------------------------------------------------------------------
+
+_ALTERNATIVE_WORDS = frozenset({"vs", "versus", "or", "instead", "rather", "compared", "against", "than", "one",
+                                "ones"})
+
+
+def _same_value(a: Unit, b: Unit) -> bool:
+    if a.run is not None or b.run is not None:
+        return False
+    qa, qb = a.head, b.head
+    return qa.dimension == qb.dimension and qa.unit == qb.unit and qa.value == qb.value
+
+
+def _alternative(r: Reading, a: Unit, b: Unit) -> bool:
+    """Two values of one role offered as alternatives: joined by "vs", "or", "instead of", "one of"..."""
+    lo, hi = (a, b) if a.first < b.first else (b, a)
+    between = {t.text for t in r.tokens[lo.last : hi.first]}
+    if between & _ALTERNATIVE_WORDS:
+        return True
+    compares = any(r.tokens[m.first].text in ("compare", "comparing", "difference", "between", "versus", "vs")
+                   for m in [*r.cue("options"), *r.cue("explain"), *r.cue("what_if")])
+    before = {t.text for t in r.tokens[max(0, lo.first - 6) : lo.first]}
+    return "and" in between and (compares or "between" in before)
+
+
+def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
+    slot = first.slot
+    if slot[0] == "param":
+        statement = next((s for s in r.statements if s.first == first.unit.first), None)
+        if statement is None or len(other.unit.members) != 1:
+            return False
+        before = len(r.statements)
+        other.apply(r)
+        added = r.statements[before:]
+        if not added:
+            return False
+        r.statements = r.statements[:before]
+        statement.values.extend(added[0].values)
+        statement.positions.extend([other.unit.first])
+        return True
+    if slot[0] in ("start", "duration", "until", "field", "timing"):
+        n = slot[1]
+        original = r.items[n]
+        copy = Item(type=original.type, mention=original.mention, fields=dict(original.fields),
+                    sweeps=dict(original.sweeps), start=original.start, duration=original.duration,
+                    until=original.until, to_end=original.to_end, alternative_to=n, at=other.unit.first)
+        r.items.append(copy)
+        index = len(r.items) - 1
+        remapped = _Candidate(other.score, other.unit, (slot[0], index, *slot[2:]), None)
+        _apply_to_item(r, remapped, other, index)
+        return True
+    return False
+
+
+def _apply_to_item(r: Reading, remapped: _Candidate, other: _Candidate, index: int) -> None:
+    slot = remapped.slot
+    q = other.unit.head
+    if slot[0] == "start":
+        _set_start(index, q)(r)
+    elif slot[0] == "until":
+        _set_until(index, q)(r)
+    elif slot[0] == "duration":
+        _set_duration(index, q)(r)
+    elif slot[0] == "timing":
+        _set_span(index, other.unit)(r)
+    elif slot[0] == "field":
+        _set_field(index, slot[2], other.unit)(r)
+
+
+# -- interventions -----------------------------------------------------------------------------
+
+
+def _items(r: Reading, previous_items: list[str]) -> list[Item]:
+    items: list[Item] = []
+    for m in r.mentions:
+        types = [k for k in m.keys("intervention", r.model)]
+        if not types:
+            continue
+        negated = _before_words(r.tokens, m.first, 3) & {"no", "without", "not"} != set()
+        same = "same" in _before_words(r.tokens, m.first, 3)
+        previous = next((i for i in reversed(items) if i.type == types[0]), None)
+        if previous is not None and previous.mention is not None and not same and not negated:
+            between = {t.text for t in r.tokens[previous.mention.last : m.first]}
+            if m.first - previous.mention.last <= 3 and not between & {",", "or", "vs", "versus", ";", "("}:
+                previous.mention = _joined_mention(previous.mention, m)  # "a lockdown cutting contacts by 50%"
+                continue
+        items.append(Item(type=types[0], mention=m, negated=negated, same=same))
+    # a field named without its intervention ("60% compliance"): the only intervention that has it
+    for m in r.mentions:
+        if any(i.type == s.key for s in m.of("field", r.model) for i in items):
+            continue  # "a vaccine that's 95% effective": the field of the intervention named
+        for s in m.of("field", r.model):
+            if any(i.type == s.key for i in items):
+                continue
+            owners = [k for k, iv in r.language.interventions.items() if s.field in iv.fields]
+            if previous_items:
+                owners = [k for k in owners if k in previous_items] or owners
+            if len(owners) == 1 and not any(i.type == owners[0] for i in items):
+                items.append(Item(type=owners[0], mention=None, implicit=True))
+    return items
+
+
+def _joined_mention(a: Mention, b: Mention) -> Mention:
+    return Mention(a.first, b.last, (*a.anchors, *b.anchors), a.senses, f"{a.text} {b.text}", a.gap + b.first - a.last)
+
+
+def offers_choice(r: Reading) -> bool:
+    """The question asks to choose between options ("which helps most", "A or B", "versus")."""
+    strong = [m for m in r.cue("options") if r.tokens[m.first].text not in ("each", "most", "either")]
+    if [m for m in strong if r.tokens[m.first].text != "or"]:
+        return True
+    return bool(strong) and (len([i for i in r.items if not i.negated]) + len(r.changes)) >= 2
+
+
+def merge_items(r: Reading, choice: bool) -> None:
+    """Mentions of one intervention in a question without options are one intervention."""
+    if choice:
+        return
+    merged: list[Item] = []
+    originals = {i for i, item in enumerate(r.items) if any(o.alternative_to == i for o in r.items)}
+    for n, item in enumerate(r.items):
+        if item.alternative_to is not None or n in originals:
+            merged.append(item)  # alternatives stay apart; what the others state reaches them below
+            continue
+        same = next((m for m in merged if m.type == item.type and m.negated == item.negated
+                     and m.alternative_to is None and r.items.index(m) not in originals), None)
+        if same is None:
+            merged.append(item)
+            continue
+        for name, value in item.fields.items():
+            same.fields.setdefault(name, value)
+        for name, values in item.sweeps.items():
+            same.sweeps.setdefault(name, values)
+        for attr in ("start", "duration", "until", "timing_at"):
+            if getattr(same, attr) is None:
+                setattr(same, attr, getattr(item, attr))
+        same.to_end = same.to_end or item.to_end
+    r.items = merged
+
+
+def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    q = unit.head
+    for n, item in enumerate(r.items):
+        iv = r.language.interventions[item.type]
+        anchor = item.mention
+        # strength and named fields
+        for field_name, flang in iv.fields.items():
+            ok = all(fit(m, flang.dimension, flang.unit)[0] for m in unit.members)
+            if not ok:
+                continue
+            bonus = fit(q, flang.dimension, flang.unit)[2]
+            if field_name != iv.strength:
+                bonus -= 1.0
+            best = -100.0
+            if anchor is not None:
+                best = proximity(linker, unit, anchor) + bonus
+            for fm in r.mentions:
+                if any(s.key == item.type and s.field == field_name for s in fm.of("field", r.model)):
+                    best = max(best, proximity(linker, unit, fm) + bonus + 2.5)
+            if best > -50:
+                out.append(_Candidate(best, unit, ("field", n, field_name), _set_field(n, field_name, unit)))
+        if anchor is None:
+            continue
+        if all(m.dimension == "day" for m in unit.members):
+            until = _timing_word_before(r, unit.first, "until")
+            score = proximity(linker, unit, anchor) + (1.0 if _timing_word_before(r, unit.first, "start") else 0)
+            if unit.run is not None and unit.run.kind == "range" and len(unit.members) == 2:
+                out.append(_Candidate(score + 1, unit, ("timing", n), _set_span(n, unit)))
+            elif unit.run is not None:  # "from day 10 versus from day 40": one option per start
+                out.append(_Candidate(score + 0.5, unit, ("start", n), _set_starts(n, unit)))
+            elif until:
+                out.append(_Candidate(score + 1, unit, ("until", n), _set_until(n, unit.head)))
+            else:
+                out.append(_Candidate(score + 0.5, unit, ("start", n), _set_start(n, unit.head)))
+        elif all(m.dimension == "duration" for m in unit.members) and unit.run is None:
+            score = proximity(linker, unit, anchor)
+            if _timing_word_before(r, unit.first, "length"):
+                score += 1.5
+            elif unit.last <= anchor.first and anchor.first - unit.last <= 1:
+                score += 1.5  # "a 6-week lockdown"
+            out.append(_Candidate(score, unit, ("duration", n), _set_duration(n, unit.head)))
+    return out
+
+
+def _set_field(n: int, field_name: str, unit: Unit) -> Any:
+    def apply(r: Reading) -> None:
+        item = r.items[n]
+        flang = r.language.interventions[item.type].fields[field_name]
+        values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
+        if unit.run is not None:
+            expanded = expand(unit.run) or values
+            item.sweeps[field_name] = expanded
+        else:
+            item.fields[field_name] = values[0]
+
+    return apply
+
+
+def _set_start(n: int, q: Quantity) -> Any:
+    def apply(r: Reading) -> None:
+        r.items[n].start = q.value
+        r.items[n].timing_at = q.first
+
+    return apply
+
+
+def _set_starts(n: int, unit: Unit) -> Any:
+    def apply(r: Reading) -> None:
+        first, *others = unit.members
+        _set_start(n, first)(r)
+        for q in others:
+            original = r.items[n]
+            r.items.append(Item(type=original.type, mention=original.mention, fields=dict(original.fields),
+                                start=q.value, duration=original.duration, to_end=original.to_end,
+                                alternative_to=n, at=q.first, timing_at=q.first))
+
+    return apply
+
+
+def _set_until(n: int, q: Quantity) -> Any:
+    def apply(r: Reading) -> None:
+        r.items[n].until = q.value
+        r.items[n].timing_at = q.first
+
+    return apply
+
+
+def _set_span(n: int, unit: Unit) -> Any:
+    def apply(r: Reading) -> None:
+        a, b = unit.members[0].value, unit.members[1].value
+        r.items[n].start, r.items[n].until = min(a, b), max(a, b)
+        r.items[n].timing_at = unit.first
+
+    return apply
+
+
+def _set_duration(n: int, q: Quantity) -> Any:
+    def apply(r: Reading) -> None:
+        r.items[n].duration = q.to("day")
+        if r.items[n].timing_at is None:
+            r.items[n].timing_at = q.first
+        if "same" in _before_words(r.tokens, q.first, 2):
+            r.items[n].same_timing = True  # "for the same 6 weeks": and from the same day
+
+    return apply
+
+
+def _timing_word_before(r: Reading, first: int, category: str) -> bool:
+    for m in r.timing:
+        if m.last in (first, first - 1) and m.has(category):
+            return True
+    return False
+
+
+def _share_timing(r: Reading) -> None:
+    """Timing stated once for several interventions ("Starting on day 20, which cuts ...: A, B or C?",
+    "both from day 20 for 4 weeks"), "the same 6 weeks", and "until day 60" as a duration."""
+    for item in r.items:  # an alternative keeps what the original states besides its own difference
+        if item.alternative_to is not None and item.alternative_to < len(r.items):
+            original = r.items[item.alternative_to]
+            for name, value in original.fields.items():
+                item.fields.setdefault(name, value)
+            if item.duration is None and item.until is None and not item.to_end:
+                item.duration, item.to_end = original.duration, original.to_end
+            if item.start is None:
+                item.start = original.start
+    for item in r.items:
+        if item.until is not None:
+            start = item.start if item.start is not None else 0.0
+            if item.until > start:
+                item.duration = item.until - start
+    for m in r.timing:
+        if m.has("to_end"):
+            nearest = _nearest_item(r, m.first)
+            if nearest is not None:
+                nearest.to_end = True
+                nearest.duration = None
+    explicit = [i for i in r.items if i.mention is not None]
+    if len(explicit) >= 2:
+        first_at = min(i.first for i in explicit)
+        last_at = max(i.mention.last for i in explicit if i.mention is not None)
+        for source in list(explicit):
+            if source.timing_at is None:
+                continue
+            before_all = source.timing_at < first_at
+            words = _before_words(r.tokens, source.timing_at, 3)
+            after_all = source.timing_at >= last_at and bool(words & {"both", "each", "all", "every"})
+            if before_all or after_all:
+                for item in explicit:
+                    if item is source or item.timing_at is not None:
+                        continue
+                    item.start, item.duration, item.to_end = source.start, source.duration, source.to_end
+                    item.timing_at = source.timing_at
+    for item in list(r.items):
+        if item.mention is None or item.start is not None or item.duration is not None or not item.fields:
+            continue
+        around = {t.text for t in r.tokens[item.mention.last : item.mention.last + 2]}
+        around |= _before_words(r.tokens, item.mention.first, 2)
+        others = [i for i in r.items if i is not item and i.type == item.type]
+        if around & {"each", "both", "all"} and others:
+            for other in others:  # "... versus one of 8 weeks, 40% contact reduction each"
+                for name, value in item.fields.items():
+                    other.fields.setdefault(name, value)
+            r.items.remove(item)
+    stated = [i for i in r.items if i.start is not None or i.duration is not None or i.fields]
+    for item in r.items:
+        if item.same_timing and item.start is None:
+            source = next((s for s in reversed(stated) if s.first < item.first and s.start is not None), None)
+            if source is not None:
+                item.start = source.start
+        if item.same:
+            source = next((s for s in reversed(stated) if s.first < item.first and s.type == item.type), None)
+            source = source or next((s for s in reversed(stated) if s.first < item.first), None)
+            if source is not None:
+                if source.type == item.type:
+                    item.fields = {**source.fields, **item.fields}
+                if item.duration is None:
+                    item.duration = source.duration
+                if item.start is None:
+                    item.start = source.start
+
+
+def _nearest_item(r: Reading, at: int) -> Item | None:
+    explicit = [i for i in r.items if i.mention is not None]
+    before = [i for i in explicit if i.first <= at]
+    if before:
+        return max(before, key=lambda i: i.first)
+    return min(explicit, key=lambda i: i.first) if explicit else None
+
+
+# -- parameters --------------------------------------------------------------------------------
+
+
+def _param_senses(r: Reading) -> list[tuple[Mention, Sense]]:
+    return [(m, s) for m in r.mentions for s in m.of("param", r.model)]
+
+
+def _noun_senses(r: Reading) -> list[tuple[Mention, Sense]]:
+    return [(m, s) for m in r.mentions for s in m.of("noun", r.model)]
+
+
+def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked]) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    lang = r.language
+    for mention, sense in _param_senses(r):
+        p = lang.params[sense.key]
+        fits = [fit(m, p.dimension, p.unit) for m in unit.members]
+        if not all(f[0] for f in fits):
+            continue
+        score = proximity(linker, unit, mention) + fits[0][2] - _out_of_bounds(r, sense.key, fits[0][1])
+        is_range = unit.run is not None and unit.run.kind == "range"
+        if is_range and any(a.param == sense.key for a in asked):
+            score += 2.0  # "R0 between 1.1 and 2": the bounds of the search
+        elif any(a.param == sense.key and a.first == mention.first for a in asked):
+            score -= 4.0  # "what R0 would leave 30k infected": the R0 is asked for, 30k is the target
+        out.append(_Candidate(score, unit, _param_slot(sense.key, unit), _set_param(sense.key, unit, mention)))
+    for mention, sense in _noun_senses(r):  # "200 runs": only right after the value
+        p = lang.params[sense.key]
+        if unit.last > mention.first or not all(fit(m, p.dimension, p.unit)[0] for m in unit.members):
+            continue
+        score = proximity(linker, unit, mention)
+        out.append(_Candidate(score, unit, _param_slot(sense.key, unit), _set_param(sense.key, unit, mention)))
+    # a value whose unit names its parameter ("15 km/h", "50 °F"), or a duration that is the run's length
+    for name, p in lang.params.items():
+        if p.dimension not in ("speed", "length", "temperature", "duration", "rate") or not p.unit:
+            continue
+        if not all(m.dimension == p.dimension or (p.dimension == "rate" and m.per) for m in unit.members):
+            continue
+        if p.dimension == "rate" and not all(m.per for m in unit.members):
+            continue
+        same_kind = [n for n, other in lang.params.items() if other.dimension == p.dimension]
+        if p.dimension == "duration":
+            if not p.horizon:
+                continue
+            score = 2.5
+        else:
+            score = 5.0 if len(same_kind) == 1 else 2.0
+        out.append(_Candidate(score, unit, _param_slot(name, unit), _set_param(name, unit, None)))
+    return out
+
+
+def _param_slot(name: str, unit: Unit) -> tuple[str, ...]:
+    """A parameter takes one value and one list of values ("Against 25 °C, how do 5 °C and 32 °C compare")."""
+    return ("param_run", name) if unit.run is not None else ("param", name)
+
+
+def _out_of_bounds(r: Reading, name: str, value: float) -> float:
+    """A penalty for a value the parameter cannot take: it is more likely meant for something else."""
+    from sim.registry import get_model
+    from sim.scenario import describe_allowed
+
+    info = get_model(r.model).params.model_fields.get(name)
+    if info is None or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0.0
+    for meta in info.metadata:
+        for attr, ok in (("gt", lambda b: value > b), ("ge", lambda b: value >= b), ("lt", lambda b: value < b),
+                         ("le", lambda b: value <= b)):
+            bound = getattr(meta, attr, None)
+            if bound is not None and not ok(bound):
+                return 1.5
+    _ = describe_allowed
+    return 0.0
+
+
+def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
+    def apply(r: Reading) -> None:
+        p = r.language.params[name]
+        values = [fit(m, p.dimension, p.unit)[1] for m in unit.members]
+        if unit.run is not None and unit.run.kind == "range" and unit.run.step is None and len(values) == 2:
+            whole = p.dimension == "count" and "through" in unit.run.separators
+            values = expand(unit.run, whole=whole) or values
+        elif unit.run is not None:
+            values = expand(unit.run) or values
+        if p.dimension == "count":
+            values = [int(v) if math.isfinite(v) and float(v).is_integer() else v for v in values]
+        r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention,
+                                      [unit.first] * len(values)))
+
+    return apply
+
+
+def _rate_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
+    """"1,000 orders over a 5-hour shift": a count of what a rate counts, over a stated duration."""
+    out: list[_Candidate] = []
+    if unit.run is not None or unit.quantity is None or unit.quantity.dimension != "number" or unit.quantity.per:
+        return out
+    q = unit.quantity
+    for name, p in r.language.params.items():
+        if p.dimension != "rate" or not p.counted or not p.unit:
+            continue
+        after = r.tokens[q.last : q.last + 2]
+        if not after or after[0].stem not in {t for w in p.counted for t in [_stem(w)]}:
+            continue
+        duration = next((d for d in r.quantities if d.dimension == "duration" and 0 < d.first - q.last <= 6), None)
+        if duration is None:
+            continue
+        between = {t.text for t in r.tokens[q.last : duration.first]}
+        if not between & {"over", "in", "during", "across", "per", "within", "a", "each"}:
+            continue
+        per = duration.to(p.unit)
+        if per <= 0:
+            continue
+        rate = Quantity(q.value / per, "number", None, q.first, q.last, q.start, q.end, q.text, per=p.unit)
+        derived = Unit(quantity=rate)
+
+        def apply(r: Reading, name: str = name, derived: Unit = derived, duration: Quantity = duration,
+                  per_unit: str = p.unit) -> None:
+            _set_param(name, derived, None)(r)
+            r.notes.append(f"read {q.text} over {duration.text} as a rate of {derived.head.value:g} per {per_unit}")
+
+        out.append(_Candidate(11.0, unit, ("param", name), apply))
+    return out
+
+
+def _stem(word: str) -> str:
+    from simqa.translators.offline.text import stem
+
+    return stem(word)
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+
+_BEFORE_AMOUNT = frozenset({"by", "about", "around", "roughly", "some", "another", "nearly", "almost", "to", "into",
+                            "a", "an", "the", "up", "down", "in"})
+_AFTER_AMOUNT = frozenset({"as", "a", "an", "the", "of", "our", "their", "its", "more", "times", "all"})
+
+
+def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
+    """A value that moves a parameter: "up 40 percent", "15 more couriers", "twice as long", "to 8 hours"."""
+    out: list[_Candidate] = []
+    if unit.run is not None:
+        return out
+    q = unit.head
+    tokens = r.tokens
+    relation_tokens = _relation_and_intervention_tokens(r)
+    param_tokens = {a for m, _ in _param_senses(r) for a in m.anchors}
+    near: list[Mention] = []
+    for c in r.changes_layer:
+        if set(c.anchors) & relation_tokens:
+            continue  # "more than 50" is a target, "cut contacts" an intervention: not a change
+        if c.last <= q.first:
+            between = tokens[c.last : q.first]
+            if len(between) <= 4 and all(t.text in _BEFORE_AMOUNT or t.index in param_tokens for t in between):
+                near.append(c)
+        elif c.first >= q.last:
+            between = tokens[q.last : c.first]
+            if len(between) <= 4 and all(t.text in _AFTER_AMOUNT or t.index in param_tokens for t in between):
+                near.append(c)
+    to_word = q.first > 0 and tokens[q.first - 1].text in ("to", "into") and any(c.last <= q.first for c in near)
+    direction: str | None = None
+    declared: list[str] = []
+    for c in near:
+        for s in c.senses:
+            if s.category not in ("up", "down") or s.model not in (None, r.model):
+                continue
+            if s.key != "*":
+                declared.append(s.key)
+                direction = direction or s.category
+        if direction is None:
+            generic = [s for s in c.senses if s.category in ("up", "down") and s.key == "*"]
+            if generic:
+                direction = generic[0].category
+    if q.dimension == "factor" and q.last + 1 < len(tokens) and tokens[q.last].text == "as":
+        adjective = tokens[q.last + 1]
+        for c in r.changes_layer:
+            if c.first == q.last + 1:
+                declared += [s.key for s in c.senses if s.key != "*" and s.model == r.model]
+                specific = [s for s in c.senses if s.key != "*" and s.model == r.model]
+                if specific:
+                    direction = specific[0].category
+        direction = direction or cues.AS_ADJECTIVES.get(adjective.text)
+    if not near and q.dimension != "factor":
+        return out
+    change_by_param: dict[str, float] = {}
+    for mention, sense in _param_senses(r):
+        if declared and sense.key not in declared:
+            continue
+        p = r.language.params[sense.key]
+        change = _amount(q, p.dimension, p.unit, direction, to_word)
+        if change is None:
+            continue
+        score = max([proximity(linker, unit, mention)] + [_cue_proximity(r, c, mention) for c in near])
+        score += 2.5 + (1.0 if sense.key in declared else 0.0)
+        if score > change_by_param.get(sense.key, -100):
+            change_by_param[sense.key] = score
+            out.append(_Candidate(score, unit, ("change", sense.key), _add_change(sense.key, q, change, r)))
+    for name in dict.fromkeys(declared):
+        if name in change_by_param or name not in r.language.params:
+            continue
+        p = r.language.params[name]
+        change = _amount(q, p.dimension, p.unit, direction, to_word)
+        if change is not None and len(set(declared)) == 1:
+            out.append(_Candidate(9.0, unit, ("change", name), _add_change(name, q, change, r)))
+    return out
+
+
+def _relation_and_intervention_tokens(r: Reading) -> set[int]:
+    """Tokens a change word cannot belong to: relations ("more than"), interventions ("cut contacts"),
+    and words followed by a metric ("cut our late rate": the metric changes, not an input)."""
+    tokens = {a for m in r.relations for a in m.anchors}
+    tokens |= {a for m in r.mentions if m.of("intervention", r.model) for a in m.anchors}
+    metric_starts = {m.first for m in r.mentions if m.of("metric", r.model)}
+    for c in r.changes_layer:
+        if any(c.last <= k <= c.last + 2 for k in metric_starts):
+            tokens |= set(c.anchors)
+    return tokens
+
+
+def _cue_proximity(r: Reading, cue: Mention, mention: Mention) -> float:
+    if mention.last <= cue.first:
+        gap = r.tokens[mention.last : cue.first]
+    elif cue.last <= mention.first:
+        gap = r.tokens[cue.last : mention.first]
+    else:
+        return 10.0
+    cost = sum(0.3 if t.text in cues.CONNECTORS or t.text in cues.ARTICLES else 2.5 if t.text in cues.CLAUSE_MARKS
+               else 0.8 for t in gap)
+    return 10.0 - cost
+
+
+def _amount(q: Quantity, dimension: str, unit: str | None, direction: str | None,
+            to_word: bool) -> dict[str, float] | None:
+    if q.dimension == "factor":
+        k = q.value
+        if direction == "down" and k > 1:
+            return {"factor": 1 / k}
+        return {"factor": k}
+    if to_word and direction is not None:
+        ok, value, _ = fit(q, dimension, unit)  # type: ignore[arg-type]
+        return {"to": value} if ok else None
+    if direction is None:
+        return None
+    sign = 1.0 if direction == "up" else -1.0
+    if q.dimension == "share" and q.points:
+        return {"delta": sign * q.value} if dimension == "share" else None
+    if q.dimension == "share":
+        return {"factor": 1 + sign * q.value}
+    ok, value, _ = fit(q, dimension, unit)  # type: ignore[arg-type]
+    if not ok:
+        return None
+    return {"delta": sign * value}
+
+
+def _add_change(name: str, q: Quantity, change: dict[str, float], r: Reading) -> Any:
+    def apply(reading: Reading) -> None:
+        reading.changes.append(Change(name, q.first, q.last, q.text, **change))
+
+    return apply
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked]) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    if unit.run is not None:
+        return out
+    q = unit.head
+    relation = _relation(r, q)
+    for n, m in enumerate(r.mentions):
+        for s in m.of("metric", r.model):
+            ok, value, bonus = _metric_fit(q, r.language, s.key)
+            if not ok:
+                continue
+            score = proximity(linker, unit, m) + bonus
+            if relation != "eq":
+                score += 1.5
+            if asked:
+                score += 1.0
+            out.append(_Candidate(score, unit, ("target",), _add_target(s.key, value, relation, q, m)))
+    return out
+
+
+def _previous_target_candidates(r: Reading, unit: Unit, metrics: list[str]) -> list[_Candidate]:
+    """"how many couriers to get that under 35 minutes": the metric the previous turn asked about."""
+    out: list[_Candidate] = []
+    if unit.run is not None:
+        return out
+    q = unit.head
+    for metric in metrics:
+        ok, value, bonus = _metric_fit(q, r.language, metric)
+        if ok:
+            relation = _relation(r, q)
+            out.append(_Candidate(5.0 + bonus, unit, ("target",), _add_target_plain(metric, value, relation, q)))
+    return out
+
+
+def _add_target_plain(metric: str, value: float, relation: str, q: Quantity) -> Any:
+    def apply(r: Reading) -> None:
+        r.targets.append(Target(metric, value, relation, q.first, q.last, q.text))
+
+    return apply
+
+
+def _add_target(metric: str, value: float, relation: str, q: Quantity, m: Mention) -> Any:
+    def apply(r: Reading) -> None:
+        r.targets.append(Target(metric, value, relation, q.first, q.last, q.text, m))
+
+    return apply
+
+
+def _relation_near(r: Reading, q: Quantity) -> bool:
+    return any(q.first - 4 <= m.last <= q.first or q.last <= m.first <= q.last + 1 for m in r.relations)
+
+
+def _relation(r: Reading, q: Quantity) -> str:
+    """le / ge / eq for a target value, from the words around it ("under 35", "25% or less", "at least")."""
+    relation = "eq"
+    best = 99
+    for m in r.relations:
+        rel = next(iter(m.keys("relation")), "eq")
+        if m.last <= q.first and q.first - m.last <= 3:
+            d = q.first - m.last
+        elif q.last <= m.first and m.first - q.last <= 1 and rel != "eq":
+            d = m.first - q.last
+        else:
+            continue
+        if d < best or (d == best and rel != "eq"):
+            relation, best = rel, d
+    if relation in ("le", "ge"):
+        window = " ".join(t.text for t in r.tokens[max(0, q.first - 8) : q.first])
+        if any(f" {w} " in f" {window} " for w in cues.RELATION_INVERTERS):
+            relation = "ge" if relation == "le" else "le"
+    return relation
+
+
+# -- value phrases -----------------------------------------------------------------------------
+
+
+def _value_phrases(r: Reading) -> None:
+    """Values stated by a phrase ("overcast", "single orders", "SIR"), and field values ("all workplaces")."""
+    for m in r.mentions:
+        for s in m.of("value", r.model):
+            if s.key in r.language.params:
+                r.statements.append(Statement(s.key, [s.value], m.first, m.last, m.text, None, m, [m.first]))
+                break
+    for item in r.items:
+        if item.mention is None:
+            continue
+        iv = r.language.interventions[item.type]
+        for m in r.mentions:
+            for s in m.of("field_value", r.model):
+                if s.key != item.type or s.field in item.fields or s.field in item.sweeps:
+                    continue
+                inside = item.mention.first <= m.first and m.last <= item.mention.last
+                adjacent = 0 <= item.mention.first - m.last <= 2
+                if inside or adjacent:
+                    item.fields[str(s.field)] = s.value
+        _ = iv
+
+
+# -- calibration -------------------------------------------------------------------------------
+
+
+def _asked(r: Reading) -> list[Asked]:
+    """What a calibration would search: an input right after "what", "which", "how many", "fewest"..."""
+    found: list[Asked] = []
+    for c in r.cue("calibrate"):
+        superlative = r.tokens[c.first].text if c.last - c.first == 1 and r.tokens[c.first].text not in (
+            "what", "which", "search", "fit", "fits", "calibrate") else None
+        for m in r.mentions:
+            if not (c.last <= m.first <= c.last + 3):
+                continue
+            between = r.tokens[c.last : m.first]
+            if any(t.kind == "num" or t.text in (",", ".", "?", ";", ":") for t in between):
+                continue
+            params = m.keys("param", r.model)
+            ivs = m.keys("intervention", r.model)
+            fields = [s for s in m.of("field", r.model)]
+            if params:
+                found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first,
+                                   superlative=superlative))
+            elif ivs:
+                iv_type = sorted(ivs)[0]
+                strength = r.language.interventions[iv_type].strength
+                named_field = _field_after(r, m, iv_type) or strength
+                if named_field:
+                    found.append(Asked(intervention=iv_type, field=named_field, first=m.first,
+                                       superlative=superlative))
+            elif fields:
+                s = fields[0]
+                found.append(Asked(intervention=s.key, field=s.field, first=m.first, superlative=superlative))
+    return found
+
+
+def _param_order(r: Reading, name: str) -> int:
+    return list(r.language.params).index(name)
+
+
+def _field_after(r: Reading, m: Mention, iv_type: str) -> str | None:
+    for other in r.mentions:
+        if 0 <= other.first - m.last <= 1 or 0 <= m.first - other.last <= 1:
+            for s in other.of("field", r.model):
+                if s.key == iv_type:
+                    return s.field
+    return None
+
+
+def _finish_asked(r: Reading, asked: list[Asked]) -> Asked | None:
+    """The searched input: one the question names without a value (a range is its bounds)."""
+    for a in asked:
+        if a.param is not None:
+            stated = [s for s in r.statements if s.param == a.param]
+            ranges = [s for s in stated if s.run is not None and s.run.kind == "range"]
+            if stated and not ranges:
+                continue
+            if ranges:
+                lo, hi = ranges[0].run.members[0], ranges[0].run.members[-1]  # type: ignore[union-attr]
+                p = r.language.params[a.param]
+                a.lower, a.upper = sorted((fit(lo, p.dimension, p.unit)[1], fit(hi, p.dimension, p.unit)[1]))
+                r.statements = [s for s in r.statements if s is not ranges[0]]
+            return a
+        item = next((i for i in r.items if i.type == a.intervention), None)
+        if item is not None and a.field in item.fields:
+            continue
+        return a
+    return None
+
+
+# -- vague changes -----------------------------------------------------------------------------
+
+
+def _vague(r: Reading) -> list[str]:
+    """Parameters a question changes without saying by how much ("add more couriers", "change R0")."""
+    out: list[str] = []
+    stated = {s.param for s in r.statements} | {c.param for c in r.changes}
+    relation_tokens = _relation_and_intervention_tokens(r)
+    change_cues = [c for c in r.changes_layer if not set(c.anchors) & relation_tokens]
+    change_cues += r.cue("change_verb")
+    for c in change_cues:
+        for mention, sense in _param_senses(r):
+            if sense.key in stated or sense.key in out:
+                continue
+            specific = any(s.key == sense.key for s in c.senses if s.category in ("up", "down"))
+            near = 0 <= mention.first - c.last <= 2 or 0 <= c.first - mention.last <= 1
+            if specific or near:
+                busy = any(q.first >= min(c.first, mention.first) - 1 and q.last <= max(c.last, mention.last) + 3
+                           for q in r.quantities)
+                if not busy:
+                    out.append(sense.key)
+    return out
+
+
+def _before_words(tokens: list[Token], first: int, n: int) -> set[str]:
+    return {t.text for t in tokens[max(0, first - n) : first]}
+
+
+def same_unit(a: str, b: str) -> bool:
+    return same_dimension(a, b)
