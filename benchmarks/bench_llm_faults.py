@@ -18,7 +18,7 @@ import socket
 import tempfile
 import time
 
-QUESTION = "What if R0 is 3 in a town of 10k?"
+QUESTION = "What is the peak with R0 3 in a town of 10k?"
 
 
 def timed(translator: str, repeats: int) -> tuple[float, str]:

@@ -541,11 +541,62 @@ _GENERIC_WORDS = frozenset(
         "people",
     ]
 )
+# Stems of words that name nothing (a declared phrase such as "the seir one" holds some).
+_STOP_STEMS = frozenset(
+    {
+        *[
+            "the",
+            "and",
+            "with",
+            "how",
+            "many",
+            "get",
+            "are",
+            "will",
+            "run",
+            "what",
+            "for",
+            "from",
+            "per",
+            "day",
+            "days",
+            "after",
+            "start",
+            "when",
+            "who",
+            "which",
+        ],
+        *[
+            "this",
+            "that",
+            "one",
+            "all",
+            "any",
+            "its",
+            "our",
+            "was",
+            "were",
+            "has",
+            "have",
+            "had",
+            "can",
+            "could",
+            "would",
+            "should",
+            "not",
+            "out",
+            "into",
+            "over",
+        ],
+        *["under", "more", "less", "much", "some", "than", "then", "them", "they", "there", "simul", "model"],
+    }
+)
 
 
 def _stems(text: str) -> set[str]:
     words = re.findall(r"[a-z][a-z0-9]+", text.lower().replace("_", " "))
-    return {w[:5] for w in words if len(w) > 2 or any(ch.isdigit() for ch in w)}
+    stems = {w[:5] for w in words if len(w) > 2 or any(ch.isdigit() for ch in w)}
+    return stems - _STOP_STEMS
 
 
 @lru_cache(maxsize=32)
@@ -556,8 +607,10 @@ def _model_cues(name: str) -> tuple[frozenset[str], frozenset[str]]:
     domain: set[str] = set()
     language = getattr(spec, "language", None)
     if language is not None:
-        for phrase in (*getattr(language, "names", ()), *getattr(language, "words", ())):
+        for phrase in getattr(language, "names", ()):
             own |= _stems(phrase)
+        for phrase in getattr(language, "words", ()):
+            domain |= _stems(phrase)
         for group in ("params", "metrics", "interventions"):
             for entry in (getattr(language, group, None) or {}).values():
                 for phrase in getattr(entry, "phrases", ()):
@@ -573,16 +626,17 @@ def _model_cues(name: str) -> tuple[frozenset[str], frozenset[str]]:
 def route(question: str, context: TranslationContext, models: Sequence[str]) -> list[str]:
     """The model the question goes to, or a short menu (best first) when the words do not decide.
 
-    Scores: a word naming the model 3, a word of its parameters, metrics, interventions or declared
-    language 1, a retrieved chunk of its card 1, the model of the conversation's last run 3.
+    Scores: a word naming the model 3, a word of its domain, parameters, metrics or interventions
+    1, the model of the conversation's last run 3; ties go to the model its family ranks first.
     """
     words = _stems(conversation_text(question, context.history[-1:]))
     previous = context.previous.model if context.previous is not None else None
+    shared = frozenset().union(*(_model_cues(n)[1] for n in models)) if models else frozenset()
     scores: dict[str, float] = {}
     for name in models:
         own, domain = _model_cues(name)
+        own = own - shared  # a name's word that is also some model's parameter word ("population") routes less
         score = 3.0 * len(words & own) + len(words & domain)
-        score += sum(1 for chunk in context.docs[:3] if chunk.model == name)
         score += 3.0 if name == previous else 0.0
         scores[name] = score
     # ties: the declared rank, then the simpler model (fewer parameters) first: seir before abm

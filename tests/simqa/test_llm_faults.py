@@ -30,7 +30,7 @@ from simqa.testing import (
     server_error,
 )
 
-QUESTION = "What if R0 is 3 in a town of 10k?"
+QUESTION = "What is the peak with R0 3 in a town of 10k?"
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, base_url: str, **extra: str) -> None:
@@ -128,7 +128,7 @@ def test_an_intervention_the_question_does_not_name_is_dropped_with_a_note(monke
 
 
 def test_a_named_intervention_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    question = "What if R0 is 3 in a town of 10k with a lockdown from day 20?"
+    question = "What is the peak with R0 3 in a town of 10k with a lockdown from day 20?"
     named = request_for({"r0": 3.0, "population": 10000}, [{"type": "contact_reduction", "start_day": 20}])
     with ScriptedOpenAIServer([reply(named)], default=reply("The results are in the table.")) as server:
         configure(monkeypatch, server.base_url)
@@ -183,7 +183,7 @@ def test_the_reading_that_accounts_for_every_stated_value_is_kept(monkeypatch: p
 def test_readings_that_differ_on_a_value_keep_the_llm_when_both_account_for_everything(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    question = "What if R0 is 3 or 2.5 in a town of 10k?"
+    question = "What is the peak with R0 3 or 2.5 in a town of 10k?"
     with ScriptedOpenAIServer(
         [reply(request_for({"r0": 2.5, "population": 10000}))], default=reply("The results.")
     ) as server:

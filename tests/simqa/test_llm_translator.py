@@ -126,8 +126,8 @@ def test_the_prompt_carries_the_parameters_and_examples_not_the_docs(tmp_path: P
         translation = translator(server, tmp_path).translate("What does R0 mean?", context)
         system = server.chat_requests[0]["messages"][0]["content"]
     assert translation.request.kind == "explain"
-    # no word routes this question: a short menu of models, with their parameters and defaults
-    assert "infectious_days" in system and "orders_per_hour" in system
+    # "R0" names a parameter of both epidemic models: a short menu of those two, not the delivery model
+    assert "model seir" in system and "model abm" in system and "orders_per_hour" not in system
     assert "r0 >0..20 =2.5" in system
     assert "R0 is the basic reproduction number." not in system  # the declarations carry what docs would
     assert '<context example="e1">' in system and "R0 of 3?" in system
