@@ -244,6 +244,7 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
             "daily_rate": FieldLanguage(
                 phrases=("a day", "per day", "daily", "each day", "every day", "of people a day", "of the population a day",
                          "of people per day", "of the population per day", "of the population every day", "rate"),
+                share_of="population",
             ),
             "efficacy": FieldLanguage(phrases=("effective", "efficacy", "protection", "protects", "protective")),
         },
@@ -375,8 +376,8 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         strength="effectiveness",
         fields={
             "effectiveness": FieldLanguage(
-                phrases=("effective", "effectiveness", "stop", "stops", "block", "blocks", "prevent", "prevents", "of imports",
-                         "fewer imports", "of them")
+                phrases=("effective", "effectiveness", "stop", "stops", "block", "blocks", "of imports", "fewer imports",
+                         "of them")
             )
         },
     ),

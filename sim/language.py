@@ -46,6 +46,8 @@ class ParamLanguage(_Declaration):
     values: phrases that state a value on their own ("overcast" -> 1.0, "single orders" -> 1).
     more / less: words that move it up or down ("longer", "slower"); "twice as slow" divides by 2.
       Generic words ("more", "increase", "fewer") need no declaration.
+    subjects: what the more/less words describe when they stand for this parameter ("riders" for a
+      speed: "riders twice as slow" is the speed, "kitchens twice as slow" the preparation time).
     nouns: nouns written right after a count and only there ("200 runs", "50 times"): words that
       would mean something else before a value ("run the model").
     counted: for a rate, the things counted ("orders"): "1,000 orders over 5 hours" is 200 per hour.
@@ -58,6 +60,7 @@ class ParamLanguage(_Declaration):
     values: dict[str, Any] = Field(default_factory=dict)
     more: tuple[str, ...] = ()
     less: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
     nouns: tuple[str, ...] = ()
     counted: tuple[str, ...] = ()
     horizon: bool = False
@@ -73,6 +76,8 @@ class MetricLanguage(_Declaration):
     """How people name one metric.
 
     share: the metric is a fraction 0..1 (a target "50%" means 0.5).
+    share_of: for a count, the parameter it may be stated as a share of ("10% of the population
+      infectious at once" is 10% of `population`).
     better: which direction is an improvement, or None when neither is.
     headline: the metric an answer leads with when the question names none.
     """
@@ -81,17 +86,23 @@ class MetricLanguage(_Declaration):
     dimension: Dimension = "number"
     unit: str | None = None
     share: bool = False
+    share_of: str | None = None
     better: Literal["lower", "higher"] | None = None
     headline: bool = False
 
 
 class FieldLanguage(_Declaration):
-    """How people name one field of an intervention ("compliance", "95% effective")."""
+    """How people name one field of an intervention ("compliance", "95% effective").
+
+    share_of: for a share, the parameter a stated count is a share of ("vaccinate 2,000 people a day"
+      is 2,000 / `population` a day).
+    """
 
     phrases: tuple[str, ...] = ()
     dimension: Dimension = "share"
     unit: str | None = None
     values: dict[str, Any] = Field(default_factory=dict)
+    share_of: str | None = None
 
 
 class InterventionLanguage(_Declaration):
@@ -172,6 +183,7 @@ class ModelLanguage(_Declaration):
             yield from p.less
             yield from p.counted
             yield from p.nouns
+            yield from p.subjects
         for m in self.metrics.values():
             yield from m.phrases
         for iv in self.interventions.values():

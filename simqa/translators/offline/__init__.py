@@ -79,6 +79,7 @@ class Parsed:
     relations: list[Any]
     changes: list[Any]
     timing: list[Any]
+    subjects: list[Any]
     injected: bool
     fixes: list[tuple[str, str]]
 
@@ -115,6 +116,7 @@ def parse(question: str) -> Parsed:
         relations=lex.match(tokens, lexicon.RELATION, blocked),
         changes=lex.match(tokens, lexicon.CHANGE, blocked),
         timing=lex.match(tokens, lexicon.TIMING, blocked),
+        subjects=lex.match(tokens, lexicon.SUBJECT, blocked),
         injected=injected,
         fixes=fixes,
     )
@@ -138,6 +140,7 @@ def reading_for(
         relations=parsed.relations,
         changes_layer=own(parsed.changes),
         timing=own(parsed.timing),
+        subjects=own(parsed.subjects),
         quantities=parsed.quantities,
         runs=parsed.runs,
     )
@@ -198,12 +201,16 @@ class OfflineTranslator(Translator):
                 previous_metrics = r_prev.metrics
         r = reading_for(parsed, route.model, previous_items if follow else None,
                         previous_metrics if follow else None)
+        r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
         notes.extend(r.notes)
         explain = building.is_explain(r)
         if explain:
             return {"kind": "explain", "model": _explained_model(r, route), "message": question.strip()[:2000]}
-        if r.excluded:
+        if r.excluded and not _exclusion_in_passing(r):
             return _refuse_excluded(r)
+        if r.excluded:
+            notes.append(f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the "
+                         "question was not used")
         if not follow and _weakly_routed(parsed, route, langs):
             return _refuse(None, (
                 f"That is outside what the simulation models represent (it is about "
@@ -225,6 +232,36 @@ class OfflineTranslator(Translator):
                 f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
                 f"result: it reports {_reports(r.language)}.")}
         return draft
+
+
+def _family_exclusions(parsed: Parsed, r: Reading, langs: _Languages) -> list[str]:
+    """What another model of the same family leaves out and this one does not even name ("teachers")."""
+    family = r.language.family
+    if family is None:
+        return []
+    members = {name for name, lang in langs.languages.items() if lang.family == family}
+    out = []
+    for m in parsed.mentions:
+        senses = [s for s in m.senses if s.category == "exclude" and s.model in members]
+        own = [s for s in m.senses if s.model == r.model and s.category != "exclude"]
+        if senses and not own:
+            out.append(senses[0].key)
+            r.mentions.append(m)  # so that the check of where it stands sees it
+    return list(dict.fromkeys(out))
+
+
+def _exclusion_in_passing(r: Reading) -> bool:
+    """"Flu season: R0 1.4 ... when's the peak?": what the model leaves out is named, but the question asks
+    for a result the model has, in another sentence. Otherwise the question is about what it leaves out."""
+    metrics = [m for m in r.mentions if m.of("metric", r.model) or m.of("breakdown", r.model)]
+    excluded = [m for m in r.mentions if any(s.category == "exclude" for s in m.senses)]
+    if not metrics:
+        return False
+
+    def sentence(k: int) -> int:
+        return sum(1 for t in r.tokens[:k] if t.text in (".", "?", "!", ";", ":"))
+
+    return all(sentence(e.first) != sentence(m.first) for e in excluded for m in metrics)
 
 
 def _explain_cue(parsed: Parsed) -> bool:
@@ -308,7 +345,7 @@ def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
     models = ", ".join(langs.names)
     if excluded:
         return _refuse(None, f"None of the models represents {excluded[0]}; they cover: {models}.")
-    if not content:
+    if not content or followups.refers_back(parsed.tokens):
         return {"kind": "clarify", "message": (
             f"Which system do you mean, and what would you like to know? The models are: {models}.")}
     return _refuse(None, (

@@ -269,21 +269,33 @@ def _options_zone(r: Reading) -> tuple[int, int] | None:
 
 
 def _effect_clause(r: Reading) -> tuple[int, int] | None:
-    """The part of a what-if or effect question that states the change ("if demand doubled")."""
-    for m in r.cue("what_if"):
-        if m.gap:  # "does ... help": the clause is between the words
-            return m.first, m.last
-        end = next((k for k in range(m.last, len(r.tokens)) if r.tokens[k].text in (".", "?", "!", ";")),
-                   len(r.tokens))
-        return m.first, end
-    return None
+    """The part of a what-if or effect question that states the change: the "if ..." clause of a
+    what-if question ("if riders could take 4 orders per trip, what would happen"), or the words
+    between an effect question's verbs ("does letting riders carry 2 orders help")."""
+    cues_found = r.cue("what_if")
+    if not cues_found:
+        return None
+    for k, t in enumerate(r.tokens):
+        if t.text == "if":
+            end = next((j for j in range(k + 1, len(r.tokens)) if r.tokens[j].text in (",", ".", "?", "!", ";")),
+                       len(r.tokens))
+            return k, end
+    m = cues_found[0]
+    if m.gap:
+        return m.first, m.last
+    end = next((k for k in range(m.last, len(r.tokens)) if r.tokens[k].text in (".", "?", "!", ";")), len(r.tokens))
+    return m.first, end
 
 
 def _situational(r: Reading, s: Statement) -> bool:
-    before = {t.text for t in r.tokens[max(0, s.first - 3) : s.first]}
-    if s.mention is not None:
-        before |= {t.text for t in r.tokens[max(0, s.mention.first - 3) : s.mention.first]}
-    return bool(before & {"in", "for", "with", "when", "while", "given", "currently", "now", "of"})
+    """A value that describes the situation ("with 30 riders and 140 orders an hour", "in a town of 50k")."""
+    first = min(s.first, s.mention.first if s.mention is not None else s.first)
+    k = first - 1
+    while k >= 0 and first - k <= 6 and r.tokens[k].text not in (",", ".", "?", "!", ";", ":", "if"):
+        if r.tokens[k].text in ("in", "for", "with", "when", "while", "given", "currently", "now", "of", "at"):
+            return True
+        k -= 1
+    return False
 
 
 def _against(r: Reading) -> int | None:

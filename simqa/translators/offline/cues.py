@@ -168,9 +168,6 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "what happens to",
         "what would happen to",
         "what would it look like if",
-        "suppose",
-        "supposing",
-        "imagine",
         "what if we",
         "how much lower",
         "how much higher",
@@ -489,6 +486,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "highest",
         "most",
         "maximum",
+        "max",
+        "min",
         "longest",
         "shortest",
         "weakest",
@@ -584,6 +583,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "it",
         "there",
     ),
+    # a follow-up that corrects the situation rather than asking what changes: the new value replaces the old
+    "update": ("assume", "let's say", "lets say", "set", "make it", "use", "actually", "correction", "i meant",
+               "it should be", "change it to", "take", "suppose that"),
     "also": ("also", "too", "on top of that", "in addition", "as well", "plus", "and also", "additionally", "both"),
     "instead": ("instead", "rather", "replace"),
     "same": ("the same", "same"),
@@ -668,7 +670,8 @@ CHANGE_UP = (
     "increased",
     "increases",
     "increasing",
-    "up",
+    "up by",
+    "is up",
     "rise",
     "rises",
     "rose",
@@ -706,7 +709,8 @@ CHANGE_DOWN = (
     "decrease",
     "decreased",
     "decreases",
-    "down",
+    "down by",
+    "is down",
     "fall",
     "falls",
     "fell",
@@ -737,6 +741,9 @@ CHANGE_DOWN = (
 # Adjectives after a factor and "as" ("twice as long", "half as many"): up or down.
 AS_ADJECTIVES = {"long": "up", "big": "up", "large": "up", "many": "up", "much": "up", "high": "up", "short": "down",
                  "small": "down", "few": "down", "little": "down", "low": "down"}
+# Verbs before "from X to Y" that make the two ends a change to compare, not a range to sweep.
+CHANGE_FROM_VERBS = frozenset({"go", "goes", "going", "went", "move", "moving", "moved", "switch", "switching",
+                               "change", "changing", "changed", "shift", "shifting", "jump", "jumps", "get", "got"})
 # Words in a change that say "to this value", not "by this much": "stretching to 8 hours".
 CHANGE_TO = ("to", "down to", "up to", "into")
 CHANGE_BY = ("by",)
@@ -798,7 +805,8 @@ VAGUE_WORDS = frozenset(
     """is it going to be bad good worse better ok okay fine what will happen how does look like the a
     an we our us they them that this those these close open change changes do does did something things
     anything everything any some if and or so then now next soon really very much more less what's
-    how's whats hows gonna get gets got be being been happen happens happened happening going""".split()
+    how's whats hows gonna get gets got be being been happen happens happened happening going sooner later
+    earlier quicker faster slower enough bigger smaller again""".split()
 )
 PRONOUNS = frozenset({"them", "it", "those", "these", "they", "that", "this"})
 # Words that negate a model name after them: "not the agent-based one".

@@ -72,6 +72,10 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
             unplaced.remove(unit)
     if unplaced:
         return None
+    nothing_new = not (new_params or lists or new_items or r.changes or r.targets or r.asked)
+    if nothing_new:
+        return _repeat(previous, scenarios)  # "what's the peak day?": the same runs, another result
+    update = r.has_cue("update") and not r.has_cue("what_if")
     if previous.kind == "calibrate" and previous.calibrate is not None:
         calibrate = previous.calibrate.model_dump(exclude_none=True)
         if r.targets:
@@ -85,8 +89,19 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
     if previous.kind == "sweep" and previous.sweep is not None and not lists:
         params = {**base["params"], **new_params}
         params.pop(previous.sweep.param, None)
-        return {"kind": "sweep", "model": r.model, "scenarios": [{**base, "params": params}],
+        interventions = [*base["interventions"], *[_intervention(i) for i in new_items]]
+        return {"kind": "sweep", "model": r.model,
+                "scenarios": [{**base, "params": params, "interventions": interventions}],
                 "sweep": previous.sweep.model_dump()}
+    if update and (new_params or r.changes):
+        # "assume R0 is 1.4": the situation corrected; every earlier scenario runs with it
+        updated = []
+        for sc in scenarios:
+            params = {**sc["params"], **new_params}
+            for c in r.changes:
+                params[c.param] = _changed(r, c, params.get(c.param, _default(r, c.param)))
+            updated.append({**sc, "params": params})
+        return {"kind": previous.kind, "model": r.model, "scenarios": updated}
     if r.asked is not None and r.targets:
         # a new calibration in the previous situation: the question's own values over the previous ones
         from simqa.translators.offline.building import build
@@ -129,6 +144,15 @@ def refine(r: Reading, previous: Request, previous_metrics: list[str]) -> dict[s
         first = [*scenarios[:-1], old] if previous.kind == "compare" else [old]
         return compare_draft(r.model, [*first, new])
     return None
+
+
+def _repeat(previous: Request, scenarios: list[dict[str, Any]]) -> dict[str, Any]:
+    draft: dict[str, Any] = {"kind": previous.kind, "model": previous.model, "scenarios": scenarios}
+    if previous.sweep is not None:
+        draft["sweep"] = previous.sweep.model_dump()
+    if previous.calibrate is not None:
+        draft["calibrate"] = previous.calibrate.model_dump(exclude_none=True)
+    return draft
 
 
 def _place_bare(r: Reading, unit: Unit, previous: Request, metrics: list[str], params: dict[str, Any]) -> bool:

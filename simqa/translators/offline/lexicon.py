@@ -31,7 +31,7 @@ _PRIORITY = {"name": 0, "intervention": 1, "value": 1, "exclude": 1, "param": 2,
              "field": 3, "field_value": 4, "noun": 4, "word": 5}
 
 # Layers are matched independently: a cue ("how many") never hides a model's phrase ("how many get infected").
-MODEL, TIMING, CUE, RELATION, CHANGE = "model", "timing", "cue", "relation", "change"
+MODEL, TIMING, CUE, RELATION, CHANGE, SUBJECT = "model", "timing", "cue", "relation", "change", "subject"
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,8 @@ def build(languages: dict[str, ModelLanguage]) -> Lexicon:
                 lex.add(phrase, Sense("up", name, model, phrase=phrase), CHANGE)
             for phrase in p.less:
                 lex.add(phrase, Sense("down", name, model, phrase=phrase), CHANGE)
+            for phrase in p.subjects:
+                lex.add(phrase, Sense("subject", name, model, phrase=phrase), SUBJECT)
         for name, m in lang.metrics.items():
             for phrase in m.phrases:
                 lex.add(phrase, Sense("metric", name, model, phrase=phrase))

@@ -405,7 +405,7 @@ def find_quantities(tokens: list[Token], text: str, reserved: set[int] | None = 
             continue
         found.append(q)
         i = max(nxt, i + 1, *(k + 1 for k in q.per_tokens))
-    return _combine_clock_ranges(r, found)
+    return _combine_relative(r, _combine_clock_ranges(r, found))
 
 
 def _make(
@@ -510,6 +510,33 @@ def _after_value(r: _Reader, i: int, found: list[Quantity]) -> bool:
                               "until", "lasting", "of") for t in between)
 
 
+_MORE_THAN = {"more", "higher", "greater", "bigger", "larger", "above"}
+_LESS_THAN = {"less", "fewer", "lower", "smaller", "below"}
+
+
+def _combine_relative(r: _Reader, found: list[Quantity]) -> list[Quantity]:
+    """"30% more than 200 orders": one value, 260."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(found):
+        q = found[i]
+        if q.dimension == "share" and not q.points and i + 1 < len(found):
+            nxt = found[i + 1]
+            between = [t.text for t in r.t[q.last : nxt.first]]
+            if len(between) == 2 and between[1] == "than" and between[0] in _MORE_THAN | _LESS_THAN and (
+                nxt.dimension != "share"
+            ):
+                sign = 1 if between[0] in _MORE_THAN else -1
+                combined = replace(nxt, value=nxt.value * (1 + sign * q.value), first=q.first, start=q.start,
+                                   text=r.text[q.start : nxt.end], whole=False)
+                out.append(combined)
+                i += 2
+                continue
+        out.append(q)
+        i += 1
+    return out
+
+
 def _combine_clock_ranges(r: _Reader, found: list[Quantity]) -> list[Quantity]:
     """"from 11am to 9pm": one duration of 10 hours in place of two times of day."""
     out: list[Quantity] = []
@@ -543,8 +570,8 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
         j = i
         while j + 1 < len(quantities):
             seps = _joined(tokens, quantities[j], quantities[j + 1], members[0])
-            if seps is None:
-                break
+            if seps is None or (joins and joins[-1] & _RANGE_WORDS) or (joins and seps & _RANGE_WORDS):
+                break  # a range has two ends: "from 1 to 5, 50 couriers" is a range and another value
             joins.append(seps)
             members.append(quantities[j + 1])
             j += 1
@@ -571,6 +598,7 @@ def find_runs(tokens: list[Token], quantities: list[Quantity]) -> list[Run]:
     return runs
 
 
+_RANGE_WORDS = {"to", "through", "-", "until", "till"}
 _SEPARATOR_WORDS = {",", "and", "or", "vs", "versus", "v", "through", "to", "then", "-", "/", "until", "till",
                     "against", "compared", "with"}
 

@@ -74,6 +74,7 @@ class Item:
     same_timing: bool = False
     alternative_to: int | None = None
     at: int | None = None
+    counts: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -113,7 +114,7 @@ class Change:
 
 @dataclass
 class Target:
-    """A value a metric should reach (a calibration target)."""
+    """A value a metric should reach (a calibration target); `share` when stated as a share of a parameter."""
 
     metric: str
     value: float
@@ -122,6 +123,7 @@ class Target:
     last: int
     text: str
     mention: Mention | None = None
+    share: bool = False
 
 
 @dataclass
@@ -153,11 +155,13 @@ class Reading:
     timing: list[Mention]
     quantities: list[Quantity]
     runs: list[Run]
+    subjects: list[Mention] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     asked: Asked | None = None
+    asked_candidates: list[Asked] = field(default_factory=list)
     unplaced: list[Unit] = field(default_factory=list)
     vague: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
@@ -228,6 +232,8 @@ def _metric_fit(q: Quantity, language: ModelLanguage, metric: str) -> tuple[bool
         return fit(q, "day", "day")
     if m.dimension == "duration":
         return fit(q, "duration", m.unit or "minute")
+    if m.share_of and q.dimension == "share" and not q.points:
+        return True, q.value, -0.5  # "10% of the population infectious at once": converted once the population is known
     ok, value, bonus = fit(q, "count", None)
     if not ok and q.dimension == "number" and not q.per:
         return True, q.value, -0.5  # "5.5 trips per day on average"
@@ -286,7 +292,7 @@ def proximity(r: _Linker, unit: Unit, mention: Mention) -> float:
         return base - _cost(r.tokens, mention.last, unit.first, busy, r.mention_tokens_except(mention))
     if unit.last <= mention.first:
         last_word = r.tokens[mention.anchors[-1]].text
-        base = 3.0 if last_word in _INTRODUCERS else 9.0
+        base = 3.0 if last_word in _INTRODUCERS else 10.0 if unit.last == mention.first else 9.0
         return base - _cost(r.tokens, unit.last, mention.first, busy, r.mention_tokens_except(mention))
     return -100.0
 
@@ -347,6 +353,7 @@ def read(
     r.breakdowns = list(dict.fromkeys(k for m in r.mentions for k in m.keys("breakdown", model)))
     r.excluded = list(dict.fromkeys(k for m in r.mentions for k in m.keys("exclude", model)))
     asked = _asked(r)
+    r.asked_candidates = asked
     candidates: list[_Candidate] = []
     for unit in linker.units:
         candidates += _param_candidates(r, linker, unit, asked)
@@ -383,11 +390,41 @@ def read(
         c.apply(r)
     r.unplaced = [u for u in linker.units if id(u) not in taken_units]
     _value_phrases(r)
+    _shares_of(r)
     merge_items(r, offers_choice(r))
     _share_timing(r)
     r.asked = _finish_asked(r, asked)
     r.vague = _vague(r)
     return r
+
+
+def _shares_of(r: Reading) -> None:
+    """Counts stated for shares and shares stated for counts, converted with the parameter they are of."""
+
+    def base(name: str) -> float:
+        stated = [s for s in r.statements if s.param == name and len(s.values) == 1]
+        if stated:
+            return float(stated[0].values[0])
+        from sim.registry import get_model
+
+        return float(get_model(r.model).params.model_fields[name].default)
+
+    for item in r.items:
+        for name, counts in item.counts.items():
+            of = r.language.interventions[item.type].fields[name].share_of
+            if of and base(of) > 0:
+                values = [c / base(of) for c in counts]
+                if len(values) == 1:
+                    item.fields[name] = values[0]
+                else:
+                    item.sweeps[name] = values
+                r.notes.append(f"read {', '.join(f'{c:g}' for c in counts)} people a day as "
+                               f"{', '.join(f'{v:.4g}' for v in values)} of the {of} a day")
+    for t in r.targets:
+        of = r.language.metrics[t.metric].share_of
+        if t.share and of:
+            t.value = t.value * base(of)
+            t.share = False
 
 
 # -- alternatives ------------------------------------------------------------------------------
@@ -487,7 +524,8 @@ def _items(r: Reading, previous_items: list[str]) -> list[Item]:
             owners = [k for k, iv in r.language.interventions.items() if s.field in iv.fields]
             if previous_items:
                 owners = [k for k in owners if k in previous_items] or owners
-            if len(owners) == 1 and not any(i.type == owners[0] for i in items):
+            valued = any(0 <= m.first - q.last <= 3 or 0 <= q.first - m.last <= 3 for q in r.quantities)
+            if len(owners) == 1 and valued and not any(i.type == owners[0] for i in items):
                 items.append(Item(type=owners[0], mention=None, implicit=True))
     return items
 
@@ -530,23 +568,47 @@ def merge_items(r: Reading, choice: bool) -> None:
     r.items = merged
 
 
+def _pronoun_anchors(r: Reading, n: int) -> list[Mention]:
+    """"versus one of 8 weeks": "one" stands for the intervention named before it."""
+    out = []
+    busy = {k for q in r.quantities for k in range(q.first, q.last)}
+    for k, t in enumerate(r.tokens):
+        if t.text not in ("one", "ones") or k in busy:
+            continue
+        if not {x.text for x in r.tokens[max(0, k - 3) : k]} & {"versus", "vs", "or", "with", "than", "instead", "and"}:
+            continue
+        before = [i for i, item in enumerate(r.items) if item.mention is not None and item.mention.last <= k]
+        if before and max(before, key=lambda i: r.items[i].first) == n:
+            out.append(Mention(k, k + 1, (k,), [], t.text))
+    return out
+
+
 def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
     out: list[_Candidate] = []
     q = unit.head
     for n, item in enumerate(r.items):
         iv = r.language.interventions[item.type]
         anchor = item.mention
+        pronouns = _pronoun_anchors(r, n) if anchor is not None else []
+        if anchor is not None:  # "... households with 70% compliance for 60 days": the field phrase is the item too
+            pronouns += [fm for fm in r.mentions if any(s.key == item.type for s in fm.of("field", r.model))
+                         and 0 <= fm.first - anchor.last <= 6]
         # strength and named fields
         for field_name, flang in iv.fields.items():
             ok = all(fit(m, flang.dimension, flang.unit)[0] for m in unit.members)
-            if not ok:
+            counts = flang.share_of is not None and all(m.dimension == "number" and m.per and m.value > 1
+                                                         for m in unit.members)
+            if not ok and not counts:
                 continue
-            bonus = fit(q, flang.dimension, flang.unit)[2]
+            bonus = 1.0 if counts else fit(q, flang.dimension, flang.unit)[2]
             if field_name != iv.strength:
                 bonus -= 1.0
             best = -100.0
             if anchor is not None:
-                best = proximity(linker, unit, anchor) + bonus
+                best = max(proximity(linker, unit, a) for a in [anchor, *pronouns]) + bonus
+            if any(a.intervention == item.type and a.field == field_name for a in r.asked_candidates):
+                bonus -= 4.0  # "what case-isolation compliance brings ... to 50%": the compliance is asked for
+                best -= 4.0
             for fm in r.mentions:
                 if any(s.key == item.type and s.field == field_name for s in fm.of("field", r.model)):
                     best = max(best, proximity(linker, unit, fm) + bonus + 2.5)
@@ -554,19 +616,25 @@ def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate
                 out.append(_Candidate(best, unit, ("field", n, field_name), _set_field(n, field_name, unit)))
         if anchor is None:
             continue
+        near = max(proximity(linker, unit, a) for a in [anchor, *pronouns])
         if all(m.dimension == "day" for m in unit.members):
             until = _timing_word_before(r, unit.first, "until")
-            score = proximity(linker, unit, anchor) + (1.0 if _timing_word_before(r, unit.first, "start") else 0)
+            score = near + (1.0 if _timing_word_before(r, unit.first, "start") else 0)
             if unit.run is not None and unit.run.kind == "range" and len(unit.members) == 2:
                 out.append(_Candidate(score + 1, unit, ("timing", n), _set_span(n, unit)))
+            elif unit.run is not None and len(unit.members) >= 3:  # "close on day 10, 20, 30 or 40": a sweep
+                out.append(_Candidate(score + 0.5, unit, ("start", n), _sweep_timing(n, "start", unit)))
             elif unit.run is not None:  # "from day 10 versus from day 40": one option per start
                 out.append(_Candidate(score + 0.5, unit, ("start", n), _set_starts(n, unit)))
             elif until:
                 out.append(_Candidate(score + 1, unit, ("until", n), _set_until(n, unit.head)))
             else:
                 out.append(_Candidate(score + 0.5, unit, ("start", n), _set_start(n, unit.head)))
+        elif all(m.dimension == "duration" for m in unit.members) and unit.run is not None:
+            score = near + (1.5 if _timing_word_before(r, unit.first, "length") else 0.0)
+            out.append(_Candidate(score, unit, ("duration", n), _sweep_timing(n, "duration", unit)))
         elif all(m.dimension == "duration" for m in unit.members) and unit.run is None:
-            score = proximity(linker, unit, anchor)
+            score = near
             if _timing_word_before(r, unit.first, "length"):
                 score += 1.5
             elif unit.last <= anchor.first and anchor.first - unit.last <= 1:
@@ -579,6 +647,9 @@ def _set_field(n: int, field_name: str, unit: Unit) -> Any:
     def apply(r: Reading) -> None:
         item = r.items[n]
         flang = r.language.interventions[item.type].fields[field_name]
+        if flang.share_of and all(m.dimension == "number" and m.per and m.value > 1 for m in unit.members):
+            item.counts[field_name] = [m.value for m in unit.members]  # people a day: a share once the population is known
+            return
         values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
         if unit.run is not None:
             expanded = expand(unit.run) or values
@@ -593,6 +664,31 @@ def _set_start(n: int, q: Quantity) -> Any:
     def apply(r: Reading) -> None:
         r.items[n].start = q.value
         r.items[n].timing_at = q.first
+
+    return apply
+
+
+def _sweep_timing(n: int, which: str, unit: Unit) -> Any:
+    """Several starts or lengths of one intervention: a sweep of that timing field."""
+
+    def apply(r: Reading) -> None:
+        timing = r.language.timing
+        if timing is None:
+            return
+        item = r.items[n]
+        name = timing.start_field if which == "start" else timing.duration_field
+        values = [m.value if which == "start" else m.to("day") for m in unit.members]
+        values = [int(v) if float(v).is_integer() else v for v in values]
+        if len(values) == 2:
+            if which == "start":
+                _set_starts(n, unit)(r)
+                return
+            item.duration = values[0]
+            r.items.append(Item(type=item.type, mention=item.mention, fields=dict(item.fields), start=item.start,
+                                duration=values[1], alternative_to=n, at=unit.members[1].first))
+            return
+        item.sweeps[name] = values
+        item.timing_at = unit.first
 
     return apply
 
@@ -690,7 +786,8 @@ def _share_timing(r: Reading) -> None:
         around = {t.text for t in r.tokens[item.mention.last : item.mention.last + 2]}
         around |= _before_words(r.tokens, item.mention.first, 2)
         others = [i for i in r.items if i is not item and i.type == item.type]
-        if around & {"each", "both", "all"} and others:
+        bare = others and all(not i.fields for i in others)
+        if (around & {"each", "both", "all"} or bare) and others:
             for other in others:  # "... versus one of 8 weeks, 40% contact reduction each"
                 for name, value in item.fields.items():
                     other.fields.setdefault(name, value)
@@ -777,6 +874,13 @@ def _param_slot(name: str, unit: Unit) -> tuple[str, ...]:
     return ("param_run", name) if unit.run is not None else ("param", name)
 
 
+def _whole_number_param(r: Reading, name: str) -> bool:
+    from sim.registry import get_model
+
+    info = get_model(r.model).params.model_fields.get(name)
+    return info is not None and info.annotation is int
+
+
 def _out_of_bounds(r: Reading, name: str, value: float) -> float:
     """A penalty for a value the parameter cannot take: it is more likely meant for something else."""
     from sim.registry import get_model
@@ -799,17 +903,41 @@ def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
     def apply(r: Reading) -> None:
         p = r.language.params[name]
         values = [fit(m, p.dimension, p.unit)[1] for m in unit.members]
-        if unit.run is not None and unit.run.kind == "range" and unit.run.step is None and len(values) == 2:
-            whole = p.dimension == "count" and "through" in unit.run.separators
-            values = expand(unit.run, whole=whole) or values
-        elif unit.run is not None:
-            values = expand(unit.run) or values
-        if p.dimension == "count":
-            values = [int(v) if math.isfinite(v) and float(v).is_integer() else v for v in values]
+        if unit.run is not None and unit.run.kind == "range" and len(values) == 2:
+            values = _range_values(r, unit.run, values, p)
+        if p.dimension == "count" or _whole_number_param(r, name):
+            values = [int(v) if isinstance(v, float) and math.isfinite(v) and v.is_integer() else v for v in values]
         r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention,
                                       [unit.first] * len(values)))
 
     return apply
+
+
+RANGE_POINTS = 5  # values tried over a range given without a step ("vary R0 between 1.5 and 3")
+
+
+def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float]:
+    """The values a range names for a parameter: its steps; the whole numbers of a short count range
+    ("max batch 1 through 4"); the two ends for a change ("doubling couriers from 30 to 60"); or
+    RANGE_POINTS evenly spaced values when asked to vary over it."""
+    low, high = ends
+    if run.step is not None:
+        step = abs(fit(run.step, p.dimension, p.unit)[1])
+        if step > 0 and math.isfinite(step) and abs(high - low) / step <= 10_000:
+            count = math.floor(abs(high - low) / step + 1e-9) + 1
+            sign = 1 if high >= low else -1
+            return [round(low + sign * k * step, 10) for k in range(count)]
+        return ends
+    before = {t.text for t in r.tokens[max(0, run.first - 4) : run.first + 1]}
+    changing = any(c.last <= run.first + 1 and c.first >= run.first - 4 for c in r.changes_layer)
+    if changing or before & cues.CHANGE_FROM_VERBS:
+        return ends  # "doubling couriers from 30 to 60", "if we go from 40 to 50 couriers": two situations
+    if p.dimension == "count" and float(low).is_integer() and float(high).is_integer() and abs(high - low) <= 20:
+        sign = 1 if high >= low else -1
+        return [low + sign * k for k in range(int(abs(high - low)) + 1)]
+    if r.has_cue("sweep"):
+        return [round(low + (high - low) * k / (RANGE_POINTS - 1), 10) for k in range(RANGE_POINTS)]
+    return ends
 
 
 def _rate_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
@@ -878,31 +1006,30 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
                 near.append(c)
         elif c.first >= q.last:
             between = tokens[q.last : c.first]
+            word = tokens[c.anchors[-1]].text
+            if q.dimension != "factor" and _plain_adjective(r, word):
+                continue  # "an 8 km wide city" describes the value; "50% wider" changes it
             if len(between) <= 4 and all(t.text in _AFTER_AMOUNT or t.index in param_tokens for t in between):
                 near.append(c)
     to_word = q.first > 0 and tokens[q.first - 1].text in ("to", "into") and any(c.last <= q.first for c in near)
-    direction: str | None = None
-    declared: list[str] = []
+    generic: str | None = None
+    declared: dict[str, str] = {}  # parameter -> its direction for this word ("faster": speed up, prep down)
     for c in near:
         for s in c.senses:
             if s.category not in ("up", "down") or s.model not in (None, r.model):
                 continue
             if s.key != "*":
-                declared.append(s.key)
-                direction = direction or s.category
-        if direction is None:
-            generic = [s for s in c.senses if s.category in ("up", "down") and s.key == "*"]
-            if generic:
-                direction = generic[0].category
+                declared.setdefault(s.key, s.category)
+            elif generic is None:
+                generic = s.category
     if q.dimension == "factor" and q.last + 1 < len(tokens) and tokens[q.last].text == "as":
         adjective = tokens[q.last + 1]
         for c in r.changes_layer:
             if c.first == q.last + 1:
-                declared += [s.key for s in c.senses if s.key != "*" and s.model == r.model]
-                specific = [s for s in c.senses if s.key != "*" and s.model == r.model]
-                if specific:
-                    direction = specific[0].category
-        direction = direction or cues.AS_ADJECTIVES.get(adjective.text)
+                for s in c.senses:
+                    if s.key != "*" and s.model == r.model:
+                        declared.setdefault(s.key, s.category)
+        generic = generic or cues.AS_ADJECTIVES.get(adjective.text)
     if not near and q.dimension != "factor":
         return out
     change_by_param: dict[str, float] = {}
@@ -910,7 +1037,7 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
         if declared and sense.key not in declared:
             continue
         p = r.language.params[sense.key]
-        change = _amount(q, p.dimension, p.unit, direction, to_word)
+        change = _amount(q, p.dimension, p.unit, declared.get(sense.key, generic), to_word)
         if change is None:
             continue
         score = max([proximity(linker, unit, mention)] + [_cue_proximity(r, c, mention) for c in near])
@@ -918,14 +1045,28 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
         if score > change_by_param.get(sense.key, -100):
             change_by_param[sense.key] = score
             out.append(_Candidate(score, unit, ("change", sense.key), _add_change(sense.key, q, change, r)))
-    for name in dict.fromkeys(declared):
-        if name in change_by_param or name not in r.language.params:
-            continue
-        p = r.language.params[name]
-        change = _amount(q, p.dimension, p.unit, direction, to_word)
-        if change is not None and len(set(declared)) == 1:
-            out.append(_Candidate(9.0, unit, ("change", name), _add_change(name, q, change, r)))
+    unnamed = [name for name in declared if name not in change_by_param and name in r.language.params]
+    if unnamed:
+        # a word several inputs declare, none named: the one it raises ("25% faster couriers": speed, not prep)
+        window = range(max(0, q.first - 8), q.last + 4)
+        described = [name for name in unnamed if any(m.first in window and m.has("subject", name, r.model)
+                                                     for m in r.subjects)]
+        raising = [name for name in unnamed if declared[name] == "up"]
+        choice = (unnamed[0] if len(unnamed) == 1 else described[0] if len(described) == 1
+                  else raising[0] if len(raising) == 1 else None)
+        if choice is not None:
+            p = r.language.params[choice]
+            change = _amount(q, p.dimension, p.unit, declared[choice], to_word)
+            if change is not None:
+                out.append(_Candidate(9.0, unit, ("change", choice), _add_change(choice, q, change, r)))
     return out
+
+
+def _plain_adjective(r: Reading, word: str) -> bool:
+    """"wide" when "wider" is also a change word: the plain form describes, the comparative changes."""
+    forms = {word + "er", word + "r", word + word[-1:] + "er", word[:-1] + "ier"}
+    declared = {w for p in r.language.params.values() for w in (*p.more, *p.less)}
+    return bool(forms & declared)
 
 
 def _relation_and_intervention_tokens(r: Reading) -> set[int]:
@@ -999,6 +1140,8 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
             score = proximity(linker, unit, m) + bonus
             if relation != "eq":
                 score += 1.5
+            if q.first > 0 and any(t.last == q.first for t in r.timing):
+                score -= 3.0  # "from day 10": when an intervention starts, not a target
             if asked:
                 score += 1.0
             out.append(_Candidate(score, unit, ("target",), _add_target(s.key, value, relation, q, m)))
@@ -1028,7 +1171,8 @@ def _add_target_plain(metric: str, value: float, relation: str, q: Quantity) -> 
 
 def _add_target(metric: str, value: float, relation: str, q: Quantity, m: Mention) -> Any:
     def apply(r: Reading) -> None:
-        r.targets.append(Target(metric, value, relation, q.first, q.last, q.text, m))
+        share = bool(r.language.metrics[metric].share_of) and q.dimension == "share"
+        r.targets.append(Target(metric, value, relation, q.first, q.last, q.text, m, share))
 
     return apply
 
@@ -1086,35 +1230,86 @@ def _value_phrases(r: Reading) -> None:
 # -- calibration -------------------------------------------------------------------------------
 
 
+# What "how long", "how fast"... ask for: the dimensions of the inputs they can name.
+_HOW_DIMENSIONS = {
+    "how long": ("duration",),
+    "how fast": ("speed",),
+    "how quick": ("speed",),
+    "how slow": ("speed",),
+    "how big": ("count", "number", "length"),
+    "how large": ("count", "number", "length"),
+    "how many": ("count", "number", "rate"),
+    "how high": ("number", "count", "share", "rate"),
+    "how low": ("number", "count", "share", "rate"),
+}
+
+
+_ASKED_FILLERS = frozenset({"the", "a", "an", "number", "of", "value", "level", "amount", "average", "mean", "daily",
+                            "total", "share", "size", "per", "much", "many", "possible", "our", "we", "kind"})
+
+
 def _asked(r: Reading) -> list[Asked]:
-    """What a calibration would search: an input right after "what", "which", "how many", "fewest"..."""
+    """What a calibration would search: an input right after "what", "which", "how many", "fewest"...,
+    or right before "needed" ("R0 needed for a 30% attack rate")."""
     found: list[Asked] = []
+    lang = r.language
     for c in r.cue("calibrate"):
-        superlative = r.tokens[c.first].text if c.last - c.first == 1 and r.tokens[c.first].text not in (
+        head = " ".join(r.tokens[a].text for a in c.anchors)
+        superlative = head if c.last - c.first == 1 and head not in (
             "what", "which", "search", "fit", "fits", "calibrate") else None
+        dimensions = _HOW_DIMENSIONS.get(head)
+        reach = 4 if dimensions else 3
         for m in r.mentions:
-            if not (c.last <= m.first <= c.last + 3):
+            if not (c.last <= m.first <= c.last + reach):
                 continue
             between = r.tokens[c.last : m.first]
             if any(t.kind == "num" or t.text in (",", ".", "?", ";", ":") for t in between):
                 continue
-            params = m.keys("param", r.model)
+            if not dimensions and any(t.text not in _ASKED_FILLERS for t in between):
+                continue  # "gets infected most if R0 is 2.2": "most" does not ask for the R0
+            params = [p for p in m.keys("param", r.model) if not dimensions or lang.params[p].dimension in dimensions]
+            if params and head in ("how many", "how much") and any(
+                o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
+                for o in r.mentions
+            ) and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link")):
+                continue  # "how many people will have been infected": a result asked for, not an input
             ivs = m.keys("intervention", r.model)
             fields = [s for s in m.of("field", r.model)]
             if params:
                 found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first,
                                    superlative=superlative))
-            elif ivs:
+            elif ivs and not dimensions:
                 iv_type = sorted(ivs)[0]
-                strength = r.language.interventions[iv_type].strength
+                strength = lang.interventions[iv_type].strength
                 named_field = _field_after(r, m, iv_type) or strength
                 if named_field:
                     found.append(Asked(intervention=iv_type, field=named_field, first=m.first,
                                        superlative=superlative))
-            elif fields:
+            elif fields and not dimensions:
                 s = fields[0]
                 found.append(Asked(intervention=s.key, field=s.field, first=m.first, superlative=superlative))
+        if dimensions and not any(a.first > c.first for a in found):
+            # "how fast must couriers ride": the model's only input of that dimension
+            only = [n for n, p in lang.params.items() if p.dimension in dimensions and dimensions != ("count", "number",
+                                                                                                    "rate")]
+            if len(only) == 1:
+                found.append(Asked(param=only[0], first=c.last, superlative=superlative))
+    for m in r.mentions:  # "R0 needed for ...", "couriers required to ..."
+        after = r.tokens[m.last].text if m.last < len(r.tokens) else ""
+        if after in ("needed", "required", "necessary"):
+            params = m.keys("param", r.model)
+            if params:
+                found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first))
     return found
+
+
+def _metric_valued(r: Reading, m: Mention) -> bool:
+    """A value the metric could take stands right around its phrase ("p90 under 35 minutes")."""
+    for q in r.quantities:
+        if 0 <= q.first - m.last <= 4 or 0 <= m.first - q.last <= 2:
+            if any(_metric_fit(q, r.language, s.key)[0] for s in m.of("metric", r.model)):
+                return True
+    return False
 
 
 def _param_order(r: Reading, name: str) -> int:

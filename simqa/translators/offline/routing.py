@@ -22,7 +22,7 @@ from simqa.translators.offline.text import Token
 WEIGHTS = {"name": 10.0, "param": 2.0, "value": 2.0, "metric": 2.0, "intervention": 3.0, "breakdown": 3.0,
            "field": 1.0, "field_value": 0.5, "word": 1.0, "exclude": 0.5}  # fmt: skip
 # Kinds of phrase a model must understand to take a question from its family.
-NEEDED = ("param", "value", "metric", "intervention", "breakdown", "field")
+NEEDED = ("param", "value", "metric", "intervention", "breakdown")
 
 
 @dataclass
@@ -72,7 +72,7 @@ def choose(
         explicit = [m for m in members if m in named]
         if explicit:
             return Route(explicit[0], dict(scores), named, refused, "named")
-        needed = _needed(mentions, set(members))
+        needed = _needed(mentions, set(members), tokens)
         for member in members:
             if all(member in models for models in needed):
                 return Route(member, dict(scores), named, refused, "first of its family that understands the question")
@@ -80,14 +80,28 @@ def choose(
     return Route(best, dict(scores), named, refused, "most phrases")
 
 
-def _needed(mentions: list[Mention], members: set[str]) -> list[set[str]]:
-    """For each phrase a family member understands: the members that understand it."""
+def _needed(mentions: list[Mention], members: set[str], tokens: list[Token]) -> list[set[str]]:
+    """For each phrase a family member understands: the members that understand it. A parameter named
+    in passing ("a school town of 8000") needs nothing; one with a value next to it ("schools of 1000") does."""
     out = []
     for m in mentions:
-        models = {s.model for s in m.senses if s.category in NEEDED and s.model in members}
+        senses = [s for s in m.senses if s.category in NEEDED and s.model in members]
+        if all(s.category == "param" for s in senses) and not _with_value(m, tokens):
+            continue
+        models = {s.model for s in senses}
         if models and models != members:
             out.append(models)
     return out
+
+
+def _with_value(m: Mention, tokens: list[Token]) -> bool:
+    """A value or a change word right next to the phrase ("school size 250", "500 pupils", "bigger schools")."""
+    after = [t for t in tokens[m.last : m.last + 4] if t.text not in cues.CONNECTORS][:1]
+    before = tokens[max(0, m.first - 1) : m.first]
+    if any(t.kind == "num" or t.text in cues.CHANGE_UP or t.text in cues.CHANGE_DOWN for t in after + before):
+        return True
+    window = tokens[max(0, m.first - 4) : m.first]  # "5 infections a day come in from outside"
+    return any(t.kind == "num" for t in window) and not any(t.text in (",", ".", ";", "?", "-") for t in window)
 
 
 def _negated(tokens: list[Token], first: int) -> bool:
