@@ -7,7 +7,7 @@ model translated itself (the rest fell back to the offline translator), the accu
 (case_correct), the agreement rate of the LLM's and the offline reading, prompt tokens per
 question, seconds and server CPU seconds per question. No threshold: this is a record.
 
-Run: .venv/bin/python benchmarks/bench_llm_local.py [--limit N] [--out benchmarks/llm_local.json]
+Run: .venv/bin/python benchmarks/bench_llm_local.py [--sample] [--limit N] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -23,16 +23,6 @@ from pathlib import Path
 from typing import Any
 
 READINGS_DIFFER = "the LLM's reading and the offline reading differ"
-
-
-def order_for_the_prompt_cache(cases: list[Any]) -> list[Any]:
-    """Cases grouped by the models their prompt describes: consecutive prompts then share a prefix
-    that the server does not evaluate again."""
-    from simqa.translators.base import TranslationContext
-    from simqa.translators.llm import _loadable_models, route
-
-    models = _loadable_models()
-    return sorted(cases, key=lambda c: (tuple(route(c.question, TranslationContext(), models)), c.id))
 
 
 def summarise(log: Any, alias: str, wall_s: float, cpu_s: float) -> dict[str, Any]:
@@ -66,13 +56,16 @@ def summarise(log: Any, alias: str, wall_s: float, cpu_s: float) -> dict[str, An
     }
 
 
-def run(limit: int | None = None, timeout_s: str = "60") -> tuple[dict[str, Any], Any]:
+def run(
+    limit: int | None = None, timeout_s: str = "30", budget_s: str = "30", sample: bool = False
+) -> tuple[dict[str, Any], Any]:
     from evals.dataset import load_cases
     from evals.runner import run_eval
     from simqa import Assistant
-    from simqa.testing import LocalLlamaServer
+    from simqa.testing import LocalLlamaServer, one_case_per_group, prompt_cache_order
 
-    cases = order_for_the_prompt_cache(load_cases())[:limit]
+    cases = load_cases()
+    cases = prompt_cache_order(one_case_per_group(cases) if sample else cases)[:limit]
     alias = "smollm2-135m"
     with LocalLlamaServer(alias=alias) as server:
         os.environ.update(
@@ -80,6 +73,7 @@ def run(limit: int | None = None, timeout_s: str = "60") -> tuple[dict[str, Any]
                 "SIMQA_LLM_BASE_URL": server.base_url,
                 "SIMQA_LLM_MODEL": alias,
                 "SIMQA_LLM_TIMEOUT": timeout_s,
+                "SIMQA_LLM_BUDGET": budget_s,
                 "SIMQA_LLM_COOLDOWN": "0",
             }
         )
@@ -101,10 +95,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, help="only the first N cases (in prompt-cache order)")
     parser.add_argument("--out", help="write the summary and per-case rows as JSON here")
-    parser.add_argument("--timeout", default="60", help="SIMQA_LLM_TIMEOUT for the run")
+    parser.add_argument("--timeout", default="30", help="SIMQA_LLM_TIMEOUT for the run")
+    parser.add_argument("--budget", default="30", help="SIMQA_LLM_BUDGET for the run")
+    parser.add_argument("--sample", action="store_true", help="one case per (model, kind): what CI asks")
     args = parser.parse_args()
     os.environ.setdefault("SIMQA_HOME", tempfile.mkdtemp(prefix="simqa-bench-llm-"))
-    summary, log = run(args.limit, args.timeout)
+    summary, log = run(args.limit, args.timeout, args.budget, args.sample)
     print(json.dumps(summary, indent=1))
     if args.out:
         rows = [
@@ -115,6 +111,7 @@ def main() -> None:
                 "correct": r.value("case_correct"),
                 "prompt_tokens": ((r.answer or {}).get("usage") or {}).get("prompt_tokens"),
                 "error": r.error,
+                "notes": [n[:160] for n in (r.answer or {}).get("notes", [])],
             }
             for r in log.results
         ]

@@ -717,3 +717,21 @@ class LocalLlamaServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def one_case_per_group(cases: Iterable[Any]) -> list[Any]:
+    """One case of each (model, kind) group, the first by id: every kind and every model once."""
+    chosen: dict[tuple[Any, Any], Any] = {}
+    for case in sorted(cases, key=lambda c: c.id):
+        chosen.setdefault((case.model, case.kind), case)
+    return list(chosen.values())
+
+
+def prompt_cache_order(cases: Iterable[Any]) -> list[Any]:
+    """Cases (with `.question` and `.id`) grouped by the models their translation prompt describes:
+    a local server then reuses the cached prefix that consecutive prompts share."""
+    from simqa.translators.base import TranslationContext
+    from simqa.translators.llm import _loadable_models, route
+
+    models = _loadable_models()
+    return sorted(cases, key=lambda c: (tuple(route(c.question, TranslationContext(), models)), c.id))

@@ -45,7 +45,7 @@ from simqa.translators.base import Translation, TranslationContext, Translator
 
 MAX_CORRECTIONS = 2  # error texts sent back before giving up
 MAX_REPLY_TOKENS = 400  # a request is under 200 tokens; a model that loops stops here
-MAX_ANSWER_TOKENS = 400  # the written answer: about 120 words
+MAX_ANSWER_TOKENS = 250  # the written answer: about 120 words
 MAX_DOC_CHARS = 600  # retrieved documentation in the prompt (the models' declarations carry the rest)
 MAX_EXAMPLES = 4
 KINDS = ("simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse")
