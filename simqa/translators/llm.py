@@ -138,8 +138,9 @@ class LLMTranslator(Translator):
         if refusal:
             return Request(kind="refuse", message=refusal[:2000]), []
         ungrounded: list[UngroundedValue] = []
+        repairs: list[str] = []
         try:
-            request = parse_reply(content)
+            request = parse_reply(content, gather_evidence(question, context.history).stated, repairs)
             ungrounded = ungrounded_values(request, question, context.history)
             check_caps(request)
         except CapExceeded as exc:
@@ -152,9 +153,12 @@ class LLMTranslator(Translator):
         except ValueError as exc:  # malformed JSON, a request of the wrong shape
             return _Correction(str(exc))
         request, iv_notes = drop_unnamed_interventions(request, question, context.history)
+        iv_notes = repairs + iv_notes
         if not ungrounded:
             return request, iv_notes
-        ungrounded = ungrounded_values(request, question, context.history) if iv_notes else ungrounded
+        ungrounded = (
+            ungrounded_values(request, question, context.history) if len(iv_notes) > len(repairs) else ungrounded
+        )
         if not ungrounded:
             return request, iv_notes
         if may_send_grounding:
@@ -325,13 +329,20 @@ def _same_scenario(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 # ---------------------------------------------------------------------- parsing and validation
 
 
-def parse_reply(content: str) -> Request:
+def parse_reply(content: str, stated: set[float] | None = None, notes: list[str] | None = None) -> Request:
     """A validated `Request` from the model's JSON reply (nulls mean defaults).
 
+    stated: the values the conversation states. When given, two slips small models make are
+      repaired instead of sent back, each with a note in `notes`: a value out of bounds that the
+      conversation does not state goes back to its default (it was invented anyway), and a kind
+      that does not fit the scenarios is read from them (`repair_kind`).
     Raises ScenarioError for a scenario that cannot run (naming the field and bound), ValueError
     for anything else wrong with the reply.
     """
     data = parse_json_object(content)
+    if stated is not None:
+        notes = notes if notes is not None else []
+        _repair_shape(data, notes)
     data.pop("notes", None)  # notes are simqa's to write, never the model's
     for key in ("model", "sweep", "calibrate", "message"):
         if data.get(key, 0) is None:
@@ -348,12 +359,15 @@ def parse_reply(content: str) -> Request:
             scenario["model"] = data["model"]  # the request names the model once; the scenario left it null
         if scenario.get("label") is None:
             scenario["label"] = "baseline" if i == 0 else f"scenario {i + 1}"
-        try:
-            resolve(scenario)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                f"scenarios[{i}]: {exc}", field=exc.field, value=exc.value, allowed=exc.allowed
-            ) from None
+        for _ in range(MAX_REPAIRS + 1):
+            try:
+                resolve(scenario)
+                break
+            except ScenarioError as exc:
+                if stated is None or notes is None or not _drop_invented(scenario, exc, stated, notes, i):
+                    raise ScenarioError(
+                        f"scenarios[{i}]: {exc}", field=exc.field, value=exc.value, allowed=exc.allowed
+                    ) from None
         cleaned.append(scenario)
     data["scenarios"] = cleaned
     if isinstance(data.get("calibrate"), dict):
@@ -364,6 +378,72 @@ def parse_reply(content: str) -> Request:
         raise ValueError(_short(exc)) from None
     check_request(request)
     return request
+
+
+MAX_REPAIRS = 8  # invented out-of-bounds values dropped from one scenario before it is sent back
+
+
+def _is_stated(value: Any, stated: set[float]) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return any(abs(float(value) - s) <= 1e-9 * max(1.0, abs(s)) for s in stated)
+
+
+def _drop_invented(scenario: dict[str, Any], exc: ScenarioError, stated: set[float], notes: list[str], i: int) -> bool:
+    """Drop the number `exc` names when it breaks a bound of a known field and the conversation does
+    not state it; False when it cannot (unknown names and values of the wrong type are sent back)."""
+    value = exc.value
+    if exc.field is None or isinstance(value, bool) or not isinstance(value, int | float) or _is_stated(value, stated):
+        return False
+    params_field = re.fullmatch(r"params\.(\w+)", exc.field)
+    iv_field = re.fullmatch(r"interventions\[(\d+)\]\.\w+\.(\w+)", exc.field)
+    if params_field:
+        name = params_field.group(1)
+        try:
+            known = name in get_model(str(scenario.get("model"))).params.model_fields
+        except ScenarioError:
+            known = False
+        if not known or not isinstance(scenario.get("params"), dict) or name not in scenario["params"]:
+            return False
+        scenario["params"].pop(name)
+    elif iv_field and isinstance(scenario.get("interventions"), list):
+        j, name = int(iv_field.group(1)), iv_field.group(2)
+        ivs = scenario["interventions"]
+        if j >= len(ivs) or not isinstance(ivs[j], dict) or name not in ivs[j]:
+            return False
+        ivs[j].pop(name)
+    else:
+        return False
+    notes.append(
+        f"the LLM set scenarios[{i}].{exc.field} = {exc.value!r}, out of bounds and not stated in the question; "
+        "the default was used"
+    )
+    return True
+
+
+def _repair_shape(data: dict[str, Any], notes: list[str]) -> None:
+    """Read the kind from the scenarios where the LLM's kind does not fit them (see `parse_reply`)."""
+    kind = data.get("kind")
+    scenarios = data.get("scenarios")
+    n = len(scenarios) if isinstance(scenarios, list) else 0
+    fixed = kind
+    if kind in ("explain", "clarify", "refuse") and n:
+        if data.get("message"):
+            data["scenarios"] = []  # the message is the answer: nothing to run
+            notes.append(f"the LLM's {kind} came with scenarios to run; they were left out")
+            return
+        fixed = "simulate" if n == 1 else "compare"
+    elif kind == "compare" and n == 1:
+        fixed = "simulate"
+    elif kind == "simulate" and n > 1:
+        fixed = "compare"
+    elif (kind == "sweep" and not isinstance(data.get("sweep"), dict) and n) or (
+        kind == "calibrate" and not isinstance(data.get("calibrate"), dict) and n
+    ):
+        fixed = "simulate" if n == 1 else "compare"
+    if fixed != kind:
+        data["kind"] = fixed
+        notes.append(f"the LLM's kind {kind!r} did not fit its {n} scenario(s); read as {fixed!r}")
 
 
 def check_request(request: Request) -> None:

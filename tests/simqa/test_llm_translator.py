@@ -468,3 +468,35 @@ def test_a_missing_or_unknown_slot_is_an_error_naming_it() -> None:
 def test_slot_values_are_not_read_as_template_text() -> None:
     text = load("compose").render(question="what about $results?", scenario="{}", results="[]")
     assert "what about $results?" in text
+
+
+# ---------------------------------------------------------------------------- slips of small models, repaired
+
+
+def test_a_kind_that_does_not_fit_its_scenarios_is_read_from_them(tmp_path: Path) -> None:
+    one = strict_reply("compare", [scenario(r0=3.0, population=10_000)], model="seir")
+    with ScriptedOpenAIServer([reply(one)]) as server:
+        translation = translator(server, tmp_path).translate(
+            "What is the peak with R0 3 in a town of 10k?", TranslationContext()
+        )
+        assert len(server.chat_requests) == 1  # repaired, not sent back
+    assert translation.request.kind == "simulate"
+    assert any("did not fit its 1 scenario(s); read as 'simulate'" in n for n in translation.notes)
+
+
+def test_a_refuse_with_a_message_and_scenarios_keeps_the_message_and_runs_nothing(tmp_path: Path) -> None:
+    body = strict_reply("refuse", [scenario(r0=3.0)], model="seir", message="No model has hospital beds.")
+    with ScriptedOpenAIServer([reply(body)]) as server:
+        translation = translator(server, tmp_path).translate("How many hospital beds with R0 3?", TranslationContext())
+    assert (translation.request.kind, translation.request.scenarios) == ("refuse", [])
+
+
+def test_an_invented_value_out_of_bounds_goes_back_to_its_default_with_a_note(tmp_path: Path) -> None:
+    body = strict_reply("simulate", [scenario(r0=3.0, population=10_000, incubation_days=99.0)], model="seir")
+    with ScriptedOpenAIServer([reply(body)]) as server:
+        translation = translator(server, tmp_path).translate(
+            "What is the peak with R0 3 in a town of 10k?", TranslationContext()
+        )
+        assert len(server.chat_requests) == 1
+    assert translation.request.scenarios[0].params == {"r0": 3.0, "population": 10_000}
+    assert any("incubation_days = 99.0, out of bounds and not stated" in n for n in translation.notes)
