@@ -57,7 +57,7 @@ def summarise(log: Any, alias: str, wall_s: float, cpu_s: float) -> dict[str, An
 
 
 def run(
-    limit: int | None = None, timeout_s: str = "30", budget_s: str = "30", sample: bool = False
+    limit: int | None = None, timeout_s: str = "45", budget_s: str = "60", sample: bool = False
 ) -> tuple[dict[str, Any], Any]:
     from evals.dataset import load_cases
     from evals.runner import run_eval
@@ -95,8 +95,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, help="only the first N cases (in prompt-cache order)")
     parser.add_argument("--out", help="write the summary and per-case rows as JSON here")
-    parser.add_argument("--timeout", default="30", help="SIMQA_LLM_TIMEOUT for the run")
-    parser.add_argument("--budget", default="30", help="SIMQA_LLM_BUDGET for the run")
+    parser.add_argument("--timeout", default="45", help="SIMQA_LLM_TIMEOUT for the run")
+    parser.add_argument("--budget", default="60", help="SIMQA_LLM_BUDGET for the run")
     parser.add_argument("--sample", action="store_true", help="one case per (model, kind): what CI asks")
     args = parser.parse_args()
     os.environ.setdefault("SIMQA_HOME", tempfile.mkdtemp(prefix="simqa-bench-llm-"))

@@ -28,6 +28,7 @@ from simqa.testing import LocalLlamaServer, one_case_per_group, prompt_cache_ord
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 
 ALIAS = "smollm2-135m"
+READINGS_DIFFER = "the LLM's reading and the offline reading differ"
 KINDS = set(Request.model_fields["kind"].annotation.__args__)  # type: ignore[union-attr]
 
 
@@ -53,8 +54,8 @@ def test_every_sampled_case_answers_and_most_are_translated_by_the_local_model(
     monkeypatch.setenv("SIMQA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SIMQA_LLM_BASE_URL", local_server.base_url)
     monkeypatch.setenv("SIMQA_LLM_MODEL", ALIAS)
-    monkeypatch.setenv("SIMQA_LLM_TIMEOUT", "30")
-    monkeypatch.setenv("SIMQA_LLM_BUDGET", "30")  # translation first; the written answer gets what is left
+    monkeypatch.setenv("SIMQA_LLM_TIMEOUT", "45")
+    monkeypatch.setenv("SIMQA_LLM_BUDGET", "60")  # translation first; the written answer gets what is left
     monkeypatch.setenv("SIMQA_LLM_COOLDOWN", "0")  # one slow reply must not take the next cases offline
     cases = ci_sample()
     log = run_eval(
@@ -72,7 +73,14 @@ def test_every_sampled_case_answers_and_most_are_translated_by_the_local_model(
     assert [r.error for r in log.results if r.error] == []  # nothing raised
     answers = [r.answer for r in log.results]
     assert all(a is not None and a["kind"] in KINDS for a in answers)
-    by_model = [a for a in answers if a and a["translator"] == f"llm:{ALIAS}"]
+    # Translated by the local model itself: its reading was made and validated (kept, or compared
+    # with the offline reading, which was kept because it accounts for more stated values), not a
+    # fallback after the endpoint failed or the replies never validated.
+    by_model = [
+        a
+        for a in answers
+        if a and (a["translator"] == f"llm:{ALIAS}" or any(READINGS_DIFFER in n for n in a.get("notes", [])))
+    ]
     assert len(by_model) >= len(cases) / 2
     # the real server refused json_schema and the client stepped down to json_object, and remembered it
     remembered = (tmp_path / "home" / ENDPOINTS_FILE).read_text()
