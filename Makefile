@@ -51,16 +51,20 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 llm-local: $(VENV)/.dev-installed
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e ".[dev,llm-local]"
 
-## bench-venv: a separate virtualenv for Covasim 3.1.7, the abm benchmark's peer (it pins its own numpy)
+## bench-venv: separate virtualenvs for the peers that pin their own numpy: Covasim 3.1.7 (abm
+## benchmark) and epydemix 1.5.0 (fit benchmark)
 bench-venv:
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/pip install --quiet covasim==3.1.7
+	$(PYTHON) -m venv .venv-epydemix
+	.venv-epydemix/bin/pip install --quiet epydemix==1.5.0
 
 bench: $(VENV)/.dev-installed
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_seir.py
 	$(PY) benchmarks/bench_delivery.py
 	$(PY) benchmarks/bench_abm.py
+	$(PY) benchmarks/bench_fit.py
 	$(PY) benchmarks/bench_retrieval.py
 
 clean:

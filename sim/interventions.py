@@ -174,7 +174,18 @@ TIMING_LANGUAGE = TimingLanguage(
     ),
 )
 
-_REDUCE_VERBS = ("cut", "reduce", "lower", "decrease", "limit", "drop", "bring down", "brought down", "get down", "halve")
+_REDUCE_VERBS = (
+    "cut",
+    "reduce",
+    "lower",
+    "decrease",
+    "limit",
+    "drop",
+    "bring down",
+    "brought down",
+    "get down",
+    "halve",
+)
 
 INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
     "contact_reduction": InterventionLanguage(
@@ -218,6 +229,7 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         fields={
             "effectiveness": FieldLanguage(
                 phrases=("effective", "effectiveness", "strength", "strict", "efficacy"),
+                reduces=True,
             )
         },
     ),
@@ -242,8 +254,19 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         strength="daily_rate",
         fields={
             "daily_rate": FieldLanguage(
-                phrases=("a day", "per day", "daily", "each day", "every day", "of people a day", "of the population a day",
-                         "of people per day", "of the population per day", "of the population every day", "rate"),
+                phrases=(
+                    "a day",
+                    "per day",
+                    "daily",
+                    "each day",
+                    "every day",
+                    "of people a day",
+                    "of the population a day",
+                    "of people per day",
+                    "of the population per day",
+                    "of the population every day",
+                    "rate",
+                ),
                 share_of="population",
             ),
             "efficacy": FieldLanguage(phrases=("effective", "efficacy", "protection", "protects", "protective")),
@@ -323,7 +346,14 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         strength="fraction",
         fields={
             "fraction": FieldLanguage(
-                phrases=("of workplaces", "of all workplaces", "of the workplaces", "of offices", "of businesses", "fraction"),
+                phrases=(
+                    "of workplaces",
+                    "of all workplaces",
+                    "of the workplaces",
+                    "of offices",
+                    "of businesses",
+                    "fraction",
+                ),
                 values={"all": 1.0, "every": 1.0, "entire": 1.0, "whole": 1.0},
             )
         },
@@ -376,8 +406,18 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
         strength="effectiveness",
         fields={
             "effectiveness": FieldLanguage(
-                phrases=("effective", "effectiveness", "stop", "stops", "block", "blocks", "of imports", "fewer imports",
-                         "of them")
+                phrases=(
+                    "effective",
+                    "effectiveness",
+                    "stop",
+                    "stops",
+                    "block",
+                    "blocks",
+                    "of imports",
+                    "fewer imports",
+                    "of them",
+                ),
+                reduces=True,
             )
         },
     ),

@@ -52,6 +52,7 @@ class ParamLanguage(_Declaration):
       would mean something else before a value ("run the model").
     counted: for a rate, the things counted ("orders"): "1,000 orders over 5 hours" is 200 per hour.
     horizon: the parameter is the length of the run: a duration stated with no name is this one.
+    key: the answer says so when the question leaves it at its default (the values results depend on most).
     """
 
     phrases: tuple[str, ...] = ()
@@ -64,6 +65,7 @@ class ParamLanguage(_Declaration):
     nouns: tuple[str, ...] = ()
     counted: tuple[str, ...] = ()
     horizon: bool = False
+    key: bool = False
 
     @model_validator(mode="after")
     def _unit_matches_dimension(self) -> ParamLanguage:
@@ -78,8 +80,12 @@ class MetricLanguage(_Declaration):
     share: the metric is a fraction 0..1 (a target "50%" means 0.5).
     share_of: for a count, the parameter it may be stated as a share of ("10% of the population
       infectious at once" is 10% of `population`).
+    complement: for a share, phrases that name what is left of it ("95% of orders arrive within 30
+      minutes" is a late rate of 5%).
     better: which direction is an improvement, or None when neither is.
     headline: the metric an answer leads with when the question names none.
+    label: how an answer names it ("people infectious at the peak"); shown: whether an answer's summary
+      of a run lists it.
     """
 
     phrases: tuple[str, ...] = ()
@@ -87,8 +93,11 @@ class MetricLanguage(_Declaration):
     unit: str | None = None
     share: bool = False
     share_of: str | None = None
+    complement: tuple[str, ...] = ()
     better: Literal["lower", "higher"] | None = None
     headline: bool = False
+    label: str | None = None
+    shown: bool = True
 
 
 class FieldLanguage(_Declaration):
@@ -96,6 +105,8 @@ class FieldLanguage(_Declaration):
 
     share_of: for a share, the parameter a stated count is a share of ("vaccinate 2,000 people a day"
       is 2,000 / `population` a day).
+    reduces: the field is the share taken away, so a share of what is left states its complement
+      ("contacts down to 70% of normal" is an effectiveness of 0.3).
     """
 
     phrases: tuple[str, ...] = ()
@@ -103,6 +114,7 @@ class FieldLanguage(_Declaration):
     unit: str | None = None
     values: dict[str, Any] = Field(default_factory=dict)
     share_of: str | None = None
+    reduces: bool = False
 
 
 class InterventionLanguage(_Declaration):
@@ -146,9 +158,13 @@ class Exclusion(_Declaration):
 
 
 class BreakdownLanguage(_Declaration):
-    """How people ask for one of a model's breakdowns ("by setting", "where do infections happen")."""
+    """How people ask for one of a model's breakdowns ("by setting", "where do infections happen").
+
+    counts: its values are counts (an answer gives each part's share of the total); else shares.
+    """
 
     phrases: tuple[str, ...]
+    counts: bool = True
 
 
 class ModelLanguage(_Declaration):
@@ -186,6 +202,7 @@ class ModelLanguage(_Declaration):
             yield from p.subjects
         for m in self.metrics.values():
             yield from m.phrases
+            yield from m.complement
         for iv in self.interventions.values():
             yield from iv.phrases
             for f in iv.fields.values():
@@ -250,7 +267,9 @@ def complete_language(
     return language.model_copy(update={"params": declared, "metrics": named_metrics})
 
 
-def _check_names(language: ModelLanguage, params: type[BaseModel], metrics: tuple[str, ...], interventions: Any) -> None:
+def _check_names(
+    language: ModelLanguage, params: type[BaseModel], metrics: tuple[str, ...], interventions: Any
+) -> None:
     """A declaration names only what the model has: unknown names are a plugin author's mistake."""
     unknown = [name for name in language.params if name not in params.model_fields]
     if unknown:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, brief
 from sim.language import ModelLanguage, complete_language
+from sim.observables import FitParam, Observables
 from sim.params import ModelParams
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ class ModelSpec:
       a question to it, how each parameter, metric and intervention is named, what it does not
       represent. Read by the translators, the composer and the explainer. Whatever is left out is
       named by its field name; after construction `language` always holds every parameter and metric.
+    observables: optional, the columns of observed data the model can be fitted to, and how it
+      produces them (`sim.observables.Observables`); without it the model cannot be fitted to data.
+    fit_params: the parameters a fit to data may free (`sim.observables.FitParam`), with the range
+      searched; a fit frees those the question names, else all of these that the question leaves unstated.
     """
 
     name: str
@@ -67,6 +72,8 @@ class ModelSpec:
     keywords: tuple[str, ...] = field(default=())
     run_replicates: ReplicatesFunction | None = None
     finalize: Callable[[Any, ModelOutput], ModelOutput] | None = None
+    observables: Observables | None = None
+    fit_params: tuple[FitParam, ...] = ()
     language: ModelLanguage | None = None
 
     def __post_init__(self) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
 from sim.experiments import CalibrateSpec, Difference, SweepSpec
+from sim.fit import FitSpec, FittedValue, GoodnessOfFit
 from sim.result import Result
 from sim.scenario import Scenario
-from simqa.request import Kind
+
+# The kinds of a Request, and "fit": a question that came with data (`Assistant.ask(..., data=...)`).
+AnswerKind = Literal["simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse", "fit"]
 
 
 class ResultSummary(BaseModel):
@@ -21,7 +24,7 @@ class ResultSummary(BaseModel):
 
 
 class Citation(BaseModel):
-    """A model-card chunk (`source` = `docs/models/seir.md#parameters`) or a past run (`run_id`)."""
+    """A model-card chunk (`source` = `docs/models/<model>.md#parameters`) or a past run (`run_id`)."""
 
     source: str
     chunk_id: str | None = None
@@ -35,9 +38,43 @@ class CalibrationSummary(BaseModel):
     note: str = ""
 
 
+class DataSummary(BaseModel):
+    """The observed data a fit used: where from, how many rows, which columns, which steps."""
+
+    source: str
+    rows: int
+    columns: list[str]
+    step: str  # "day", "hour"
+    first: int
+    last: int
+    first_date: str | None = None
+
+
+class ForecastValue(BaseModel):
+    """A metric of the fitted model run on: at the estimate, and the 95% range under the parameters' uncertainty."""
+
+    value: float
+    lower: float
+    upper: float
+
+
+class FitSummary(BaseModel):
+    """What a fit found: each freed parameter with its 95% interval, the values held fixed, how well
+    the model reproduces the data, and the forecast of the fitted model over `horizon` steps."""
+
+    data: DataSummary
+    estimates: list[FittedValue]
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    likelihood: str
+    method: str
+    goodness_of_fit: GoodnessOfFit
+    horizon: int
+    forecast: dict[str, ForecastValue] = Field(default_factory=dict)
+
+
 class Answer(BaseModel):
     question: str
-    kind: Kind
+    kind: AnswerKind
     model: str | None = None
     scenarios: list[Scenario] = Field(default_factory=list)
     sweep: SweepSpec | None = None
@@ -50,6 +87,8 @@ class Answer(BaseModel):
     usage: dict[str, int] = Field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
     differences: list[Difference] = Field(default_factory=list)
     calibration: CalibrationSummary | None = None
+    fit: FitSpec | None = None
+    fitted: FitSummary | None = None
     notes: list[str] = Field(default_factory=list)
     plot: str | None = None
 
@@ -62,6 +101,8 @@ class Answer(BaseModel):
     @property
     def readings(self) -> dict[str, Any] | None:
         return self._readings
+    # A fit's data, fitted values and forecast band (simqa.fitting.FitRun), for its plot.
+    _fit_run: Any = PrivateAttr(default=None)
 
     @property
     def full_results(self) -> list[Result]:

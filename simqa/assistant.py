@@ -102,9 +102,21 @@ class Assistant:
 
     # -- the flow ---------------------------------------------------------------------------------
 
-    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
-        """Answer one question, with no memory of earlier ones."""
-        return self._answer(question, [], exclude_case=exclude_case, progress=progress)[0]
+    def ask(
+        self,
+        question: str,
+        *,
+        data: Any = None,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        """Answer one question, with no memory of earlier ones.
+
+        data: observations to fit the model to (retrodiction): a CSV or JSON file's path, a mapping
+          of columns ({"day": [...], "new_cases": [...]}), a list of records, or an array of the
+          model's first observed column. The answer is then of kind "fit".
+        """
+        return self._answer(question, [], data=data, exclude_case=exclude_case, progress=progress)[0]
 
     def conversation(self) -> Conversation:
         """A multi-turn conversation: follow-ups refine the previous scenario."""
@@ -115,6 +127,8 @@ class Assistant:
         question: str,
         history: list[Turn],
         *,
+        data: Any = None,
+        fit_context: Any = None,
         exclude_case: str | None = None,
         progress: Progress | None = None,
         previous: Answer | None = None,
@@ -122,6 +136,11 @@ class Assistant:
         question = question.strip()
         if not question:
             raise ScenarioError("the question is empty: ask something about a model, e.g. 'what if R0 is 3?'")
+        table = None
+        if data is not None:
+            from simqa.fitting import load_table
+
+            table = load_table(data)  # a file that cannot be read fails before anything else
         timings: dict[str, float] = {}
         notes: list[str] = []
 
@@ -143,6 +162,12 @@ class Assistant:
         elif request.kind in ("refuse", "clarify") and request.model is None and is_usage_question(question):
             request = Request(kind="explain", message=question[:2000])
         timings["translate"] = _ms(start)
+        if table is not None:
+            return self._fit_answer(question, translation, context, table, timings, notes, progress)
+        if fit_context is not None:  # a conversation whose earlier turn fitted data: what-ifs start from the fit
+            from simqa.fitting import from_fit
+
+            request = from_fit(request, fit_context) or request
 
         start = time.perf_counter()
         outcome = Outcome()
@@ -152,6 +177,10 @@ class Assistant:
             except ScenarioError as exc:
                 # A bound the translator could not see (a cap, a combination): never run, say which.
                 request = Request(kind="clarify", model=request.model, message=_clarify_message(exc))
+        if fit_context is not None and outcome.results:
+            from simqa.fitting import fit_spread
+
+            notes += fit_spread(fit_context, request)
         timings["simulate"] = _ms(start)
 
         start = time.perf_counter()
@@ -205,6 +234,86 @@ class Assistant:
         answer._full_results = outcome.results
         answer._readings = readings
         return answer, request
+
+    def _fit_answer(
+        self,
+        question: str,
+        translation: Translation,
+        context: TranslationContext,
+        table: Any,
+        timings: dict[str, float],
+        notes: list[str],
+        progress: Progress | None,
+    ) -> tuple[Answer, Request]:
+        """A question with data: the request's model and stated values plus the data make a fit
+        (`simqa.fitting`); the data choose the model by their columns when the request has none."""
+        from simqa.answer import DataSummary, FitSummary, ForecastValue
+        from simqa.fitting import compose_fit, plan_fit, run_plan
+
+        request = translation.request
+        start = time.perf_counter()
+        plan = plan_fit(request, table, question)  # bad data: a DataError naming the row and column, nothing runs
+        fit_run = run_plan(plan, cache=self._cache(), progress=progress)
+        timings["simulate"] = _ms(start)
+        start = time.perf_counter()
+        text = compose_fit(question, fit_run)
+        spec_docs = _relevant_docs(request.model_copy(update={"model": plan.model}), context)
+        citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in spec_docs[:3]]
+        result = fit_run.result
+        citations.append(Citation(source=f"run:{result.run_id}", run_id=result.run_id))
+        timings["compose"] = _ms(start)
+        outcome, ahead, data = fit_run.outcome, fit_run.forecast, plan.data
+        observables = _observables(plan.model)
+        scalar = {k: float(v) for k, v in result.metrics.items() if not isinstance(v, dict)}
+        answer = Answer(
+            question=question,
+            kind="fit",
+            model=plan.model,
+            scenarios=[result.scenario],
+            results=[
+                ResultSummary(
+                    label=result.label,
+                    metrics=result.metrics,
+                    ci={k: v for k, v in ahead.intervals.items() if k in scalar},
+                    run_id=result.run_id,
+                    notes=result.notes,
+                )
+            ],
+            text=text,
+            citations=citations,
+            translator=translation.translator,
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            usage=translation.usage,
+            fit=plan.spec,
+            fitted=FitSummary(
+                data=DataSummary(
+                    source=data.source,
+                    rows=data.n_rows,
+                    columns=outcome.columns,
+                    step=observables.index,
+                    first=int(data.index[0]),
+                    last=data.last,
+                    first_date=data.first_date,
+                ),
+                estimates=outcome.estimates,
+                fixed=plan.fixed,
+                likelihood=outcome.likelihood,
+                method=outcome.method,
+                goodness_of_fit=outcome.goodness,
+                horizon=ahead.horizon,
+                forecast={
+                    k: ForecastValue(value=scalar[k], lower=lo, upper=hi)
+                    for k, (lo, hi) in ahead.intervals.items()
+                    if k in scalar
+                },
+            ),
+            notes=list(dict.fromkeys([*plan.notes, *outcome.notes, *ahead.notes, *translation.notes, *notes])),
+        )
+        answer._full_results = [result]
+        answer._fit_run = fit_run
+        # what a follow-up refines: the fitted scenario, run over the forecast horizon
+        turn = Request(kind="simulate", model=plan.model, scenarios=[fit_run.scenario])
+        return answer, turn
 
     @staticmethod
     def _retrieve(question: str, context: TranslationContext, exclude_case: str | None, notes: list[str]) -> None:
@@ -352,17 +461,30 @@ class Conversation:
         self.assistant = assistant
         self.turns: list[Turn] = []
         self.answers: list[Answer] = []
+        self._fit: Any = None  # the last fit of the conversation (simqa.fitting.FitRun)
         self._lock = threading.Lock()
 
-    def ask(self, question: str, *, exclude_case: str | None = None, progress: Progress | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        data: Any = None,
+        exclude_case: str | None = None,
+        progress: Progress | None = None,
+    ) -> Answer:
+        """One turn; `data` as in `Assistant.ask` fits the model to it, and later turns start from the fit."""
         with self._lock:
             answer, request = self.assistant._answer(
                 question,
                 self.turns,
+                data=data,
+                fit_context=self._fit,
                 exclude_case=exclude_case,
                 progress=progress,
                 previous=self.answers[-1] if self.answers else None,
             )
+            if answer._fit_run is not None:
+                self._fit = answer._fit_run
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer
@@ -370,6 +492,12 @@ class Conversation:
     @property
     def last_request(self) -> Request | None:
         return self.turns[-1].request if self.turns else None
+
+
+def _observables(model: str) -> Any:
+    from sim.registry import get_model
+
+    return get_model(model).observables
 
 
 def _ms(start: float) -> float:
@@ -401,7 +529,7 @@ def _default_field_notes(request: Request) -> list[str]:
 
 
 def _typed_sweep(request: Request) -> Any:
-    """The sweep with whole-number parameters written as whole numbers (couriers 20, not 20.0)."""
+    """The sweep with whole-number parameters written as whole numbers (20 riders, not 20.0)."""
     sweep, model = request.sweep, request.model
     if sweep is None or model is None or "." in sweep.param:
         return sweep

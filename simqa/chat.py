@@ -1,6 +1,7 @@
 """`simqa chat`: a multi-turn conversation in the terminal; follow-ups refine the last scenario.
 
-Commands: /scenario shows the scenario the next question refines, /runs lists stored runs,
+Commands: /data FILE fits the model of the next question to the observations in FILE (CSV or JSON
+records), /scenario shows the scenario the next question refines, /runs lists stored runs,
 /save [PATH] writes the conversation's Answer JSON, /help lists the commands, /quit ends.
 
 A conversation survives any one turn: a question that fails (a bad value, a failing service, a
@@ -31,6 +32,7 @@ COMMANDS = (
     ("/runs", "the last stored runs"),
     ("/save [PATH]", "write the conversation's answers as JSON"),
     ("/help", "this list"),
+    ("/data FILE", "fit the next question's model to the data in FILE (CSV or JSON)"),
     ("/quit", "end (or Ctrl-D)"),
 )
 HELP = "Commands: " + "  ".join(name for name, _ in COMMANDS)
@@ -49,6 +51,7 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
     con = console()
     conv = Assistant(translator=translator).conversation()
     con.print(Text.assemble(("simqa chat", "bold"), f" — ask a question; {HELP}"))
+    pending: dict[str, Any] = {"data": None}  # a table loaded with /data, for the next question
     while True:
         try:
             line = input_fn("you> ").strip()
@@ -60,10 +63,16 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
         if line in ("/quit", "/exit", "/q"):
             return 0
         try:
-            if line.startswith("/"):
+            if line == "/data" or line.startswith("/data "):
+                _load_data(con, line[5:].strip(), pending)
+            elif line.startswith("/"):
                 _command(con, conv, line)
             else:
-                _turn(con, conv, line)
+                data, pending["data"] = (
+                    pending["data"],
+                    None,
+                )  # data go with one question; follow-ups start from its fit
+                _turn(con, conv, line, data)
         except KeyboardInterrupt:
             con.print("[yellow]interrupted:[/yellow] that turn was dropped; the conversation goes on")
         except LLMError as exc:
@@ -79,9 +88,24 @@ def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # typ
             )
 
 
-def _turn(con: Console, conv: Conversation, line: str) -> None:
+def _load_data(con: Console, path: str, pending: dict[str, Any]) -> None:
+    if not path:
+        con.print("usage: /data FILE (a CSV or JSON file of observations, e.g. day,new_cases)")
+        return
+    from simqa.fitting import load_table
+
+    table = load_table(path)  # a file that cannot be read: one line, and the conversation goes on
+    pending["data"] = table
+    rows = len(next(iter(table.columns.values()), []))
+    con.print(
+        f"loaded {rows} rows of {', '.join(table.headers)} from {table.source}; the next question fits a model to them",
+        markup=False,
+    )
+
+
+def _turn(con: Console, conv: Conversation, line: str, data: Any = None) -> None:
     with with_progress() as progress:
-        answer = conv.ask(line, progress=progress)
+        answer = conv.ask(line, data=data, progress=progress)
     plot = None
     if answer.full_results:
         try:

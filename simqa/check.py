@@ -68,14 +68,18 @@ def check_runnable(request: Request) -> None:
             )
         language = spec.words.metrics.get(cal.metric)
         if not math.isfinite(cal.target):
-            raise ScenarioError(f"the target {cal.target} is not a number", field=cal.metric, value=cal.target,
-                                allowed="a finite number")
+            raise ScenarioError(
+                f"the target {cal.target} is not a number",
+                field=cal.metric,
+                value=cal.target,
+                allowed="a finite number",
+            )
         if language is not None and language.share and not 0 <= cal.target <= 1:
-            raise ScenarioError(f"{cal.metric} is a share", field=cal.metric, value=cal.target,
-                                allowed=">= 0 and <= 1 (0% to 100%)")
+            raise ScenarioError(
+                f"{cal.metric} is a share", field=cal.metric, value=cal.target, allowed=">= 0 and <= 1 (0% to 100%)"
+            )
         if cal.target < 0:
-            raise ScenarioError(f"{cal.metric} cannot be negative", field=cal.metric, value=cal.target,
-                                allowed=">= 0")
+            raise ScenarioError(f"{cal.metric} cannot be negative", field=cal.metric, value=cal.target, allowed=">= 0")
     check_work(total, "this question")
 
 
@@ -87,15 +91,13 @@ def _check_value(scenario: Any, param: str, value: float) -> None:
         resolve(with_value(scenario, param, value))
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ScenarioError(
-            f"{param} = {value!r} is invalid: {err['msg']}", field=param, value=value
-        ) from None
+        raise ScenarioError(f"{param} = {value!r} is invalid: {err['msg']}", field=param, value=value) from None
 
 
 def invented(request: Request, stated_interventions: Iterable[str]) -> list[str]:
     """Interventions a request runs that the question never named (a translator's invention)."""
     named = set(stated_interventions)
-    out = []
+    out: list[str] = []
     for scenario in request.scenarios:
         for iv in scenario.interventions:
             if iv.type not in named and iv.type not in out:
@@ -115,6 +117,8 @@ def _validation_error(exc: ValidationError) -> ScenarioError:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return f"{len(value):,} values"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return repr(value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -163,7 +167,8 @@ def _bound_request(exc: ScenarioError, model: str | None, draft: dict[str, Any])
     if reason is not None:
         message = (
             f"{field_name} = {shown} is impossible ({reason}), so nothing was run: the {model} model allows "
-            f"{field_name} {allowed}".rstrip() + "."
+            f"{field_name} {allowed}".rstrip()
+            + "."
         )
         return Request(kind="refuse", model=model, message=message, notes=notes)
     if exc.field == "work":

@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the plot (PNG) to PATH, with --json too (default without --json: $SIMQA_HOME/plots/RUN_ID.png)",
     )
     plot.add_argument("--no-plot", action="store_true", help="do not save a plot of the key series")
+    ask.add_argument(
+        "--data",
+        metavar="FILE",
+        default=None,
+        help="observations to fit the model to, a CSV or JSON records file whose columns are the model's "
+        "observables (e.g. day,new_cases); the answer gives the fitted values with 95%% intervals and a "
+        "forecast from them",
+    )
 
     chat = sub.add_parser("chat", help="multi-turn conversation", description="Multi-turn conversation.")
     chat.add_argument("--translator", choices=["auto", "llm", "offline"], default="auto", help="default: auto")
@@ -228,7 +236,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     assistant = Assistant(translator=args.translator, cache=not args.no_cache)
     if args.json:
-        answer = assistant.ask(args.question)
+        answer = assistant.ask(args.question, data=args.data)
         if args.plot:
             answer.plot = _save_plot(answer, Path(args.plot))
         print(answer.model_dump_json(indent=2))
@@ -236,7 +244,7 @@ def _ask(args: argparse.Namespace) -> int:
     from simqa.render import console, render_answer, with_progress
 
     with with_progress() as progress:
-        answer = assistant.ask(args.question, progress=progress)
+        answer = assistant.ask(args.question, data=args.data, progress=progress)
     plot_path = None
     if not args.no_plot and answer.full_results:
         if args.plot:

@@ -12,32 +12,52 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sim.errors import SimqaError
 from sim.experiments import CalibrationOutcome, Difference
+from sim.language import MetricLanguage
 from sim.registry import get_model
 from sim.result import INTERVAL_LEVEL, Result
 from sim.scenario import Scenario
 from simqa.request import Request
 
-SHARE_METRICS = {"attack_rate", "late_rate", "utilization"}
-DAY_METRICS = {"peak_day"}
-MINUTE_METRICS = {"p50_minutes", "p90_minutes", "mean_wait_minutes"}
-HEADLINES = {
-    "seir": ("peak_infected", "peak_day", "attack_rate", "total_infected"),
-    "abm": ("peak_infected", "peak_day", "attack_rate", "total_infected"),
-    "delivery": ("p50_minutes", "p90_minutes", "late_rate", "utilization", "delivered"),
-}
-METRIC_WORDS = {
-    "peak_infected": "people infectious at the peak",
-    "peak_day": "peak on",
-    "attack_rate": "attack rate (share ever infected)",
-    "total_infected": "people infected in all",
-    "p50_minutes": "median delivery time",
-    "p90_minutes": "90th-percentile delivery time",
-    "late_rate": "share of orders late",
-    "utilization": "courier utilisation",
-    "delivered": "orders delivered",
-    "mean_wait_minutes": "mean wait for a courier",
-}
+
+def _metric_languages() -> dict[str, MetricLanguage]:
+    """Every registered model's metric declarations, by metric name (the first model to declare one wins)."""
+    from sim.registry import model_names
+
+    out: dict[str, MetricLanguage] = {}
+    for model in model_names():
+        try:
+            metrics = get_model(model).words.metrics
+        except SimqaError:
+            continue
+        for name, lang in metrics.items():
+            out.setdefault(name, lang)
+    return out
+
+
+def metric_language(name: str, model: str | None = None) -> MetricLanguage:
+    """How a metric is written (share, day, unit, label), from the model that declares it."""
+    if model is not None:
+        try:
+            lang = get_model(model).words.metrics.get(name)
+            if lang is not None:
+                return lang
+        except SimqaError:
+            pass
+    return _metric_languages().get(name) or MetricLanguage(phrases=(name.replace("_", " "),))
+
+
+def metric_label(name: str, model: str | None = None) -> str:
+    return metric_language(name, model).label or name.replace("_", " ")
+
+
+def is_share(name: str, model: str | None = None) -> bool:
+    return metric_language(name, model).share
+
+
+def is_day(name: str, model: str | None = None) -> bool:
+    return metric_language(name, model).dimension == "day"
 
 
 @dataclass
@@ -50,9 +70,10 @@ class Outcome:
 
 
 def headline_metrics(model: str) -> tuple[str, ...]:
-    if model in HEADLINES:
-        return HEADLINES[model]
-    return get_model(model).metrics[:5]
+    """The metrics an answer's summary of a run lists: the headline first, then the others it shows."""
+    metrics = get_model(model).words.metrics
+    shown = [name for name, lang in metrics.items() if lang.shown]
+    return tuple(sorted(shown, key=lambda n: not metrics[n].headline))
 
 
 def _thousands(x: float) -> str:
@@ -63,19 +84,26 @@ def format_metric(name: str, value: float) -> str:
     """A metric as people read it: shares as percent, counts with separators, minutes with one decimal."""
     if not math.isfinite(value):
         return "n/a"
-    if name in SHARE_METRICS:
+    lang = metric_language(name)
+    if lang.share:
         return f"{value * 100:.1f}%"
-    if name in DAY_METRICS:
+    if lang.dimension == "day":
         return f"day {round(value)}"
-    if name in MINUTE_METRICS:
-        return f"{value:.1f} min"
+    if lang.dimension == "duration" and lang.unit:
+        return f"{value:.1f} {_unit_word(lang.unit)}"
+    if lang.dimension == "count":
+        return _thousands(value)  # whole things: "19.6 people" is not an answer
     if abs(value) >= 100:
         return _thousands(value)
     return f"{value:.3g}"
 
 
+def _unit_word(unit: str) -> str:
+    return {"minute": "min", "hour": "h", "day": "days"}.get(unit, unit)
+
+
 def _format_interval(name: str, lo: float, hi: float) -> str:
-    if name in DAY_METRICS:
+    if is_day(name):
         return f"days {round(lo)}–{round(hi)}"
     return f"{format_metric(name, lo)} to {format_metric(name, hi)}"
 
@@ -89,11 +117,13 @@ def format_param(value: object) -> str:
 
 
 def describe_scenario(scenario: Scenario, stated: Iterable[str] = ()) -> str:
-    """'R0 2.5, population 100,000; school_closure from day 30 for 28 days'. Stated params first."""
+    """'size 100,000, rate 2.5; a closure from day 30 for 28 days'. Stated params first."""
     params = scenario.params
-    keys = [k for k in stated if k in params] + [
-        k for k in ("population", "r0", "orders_per_hour", "couriers") if k in params and k not in stated
-    ]
+    try:
+        key = [k for k, p in get_model(scenario.model).words.params.items() if p.key]
+    except SimqaError:
+        key = []
+    keys = [k for k in stated if k in params] + [k for k in key if k in params and k not in stated]
     parts = [f"{k} {format_param(params[k])}" for k in dict.fromkeys(keys)]
     for iv in scenario.interventions:
         fields = {k: v for k, v in iv.model_dump().items() if k not in ("type", "start_day", "duration_days")}
@@ -111,7 +141,7 @@ def _metrics_sentence(result: Result, model: str) -> str:
         if name not in result.metrics or isinstance(result.metrics[name], dict):
             continue
         value = result.scalar(name)
-        text = f"{METRIC_WORDS.get(name, name)} {format_metric(name, value)}"
+        text = f"{metric_label(name, model)} {format_metric(name, value)}"
         if name in result.ci:
             lo, hi = result.ci[name]
             text += f" ({_format_interval(name, lo, hi)})"
@@ -134,7 +164,13 @@ def _interval_note(results: list[Result], compared: bool = False) -> str:
 
 def _breakdown_sentence(result: Result) -> str:
     parts = []
-    for name in ("infections_by_setting", "infections_by_age"):
+    try:
+        breakdowns = get_model(result.scenario.model).words.breakdowns
+    except SimqaError:
+        breakdowns = {}
+    for name, lang in breakdowns.items():
+        if not lang.counts:
+            continue
         value = result.metrics.get(name)
         if isinstance(value, dict) and value:
             total = sum(value.values()) or 1.0
@@ -183,7 +219,7 @@ def compose_template(question: str, request: Request, outcome: Outcome, stated: 
         target = format_metric(cal.metric, cal.target)
         if cal.met:
             lines.append(
-                f"{cal.param} = {format_param(_round_sig(cal.value))} gives {METRIC_WORDS.get(cal.metric, cal.metric)} "
+                f"{cal.param} = {format_param(_round_sig(cal.value))} gives {metric_label(cal.metric, model)} "
                 f"{format_metric(cal.metric, cal.achieved)} (target {relation} {target}), found in "
                 f"{len(cal.results)} runs of the {model} model."
             )
@@ -200,15 +236,18 @@ def _change_sentence(diffs: list[Difference]) -> str:
     """'Against the baseline: peak 8.2% lower (-826 people, 95% CI -900 to -750); attack rate 0.3 points lower.'"""
     parts = []
     for d in diffs:
-        name = METRIC_WORDS.get(d.metric, d.metric)
-        if d.metric in DAY_METRICS:
+        name = metric_label(d.metric)
+        if is_day(d.metric):
             days = round(d.difference)
-            parts.append(f"peak {abs(days)} days {'earlier' if days < 0 else 'later'}" if days else "same peak day")
+            when = " ".join(w for w in name.split() if w not in ("on", "at", "in", "by"))  # "peak on" -> "peak"
+            parts.append(
+                f"{when} {abs(days)} days {'earlier' if days < 0 else 'later'}" if days else f"same {when} day"
+            )
             continue
         if d.difference == 0:
             continue
         word = "lower" if d.difference < 0 else "higher"
-        if d.metric in SHARE_METRICS:
+        if is_share(d.metric):
             # Shares change in percentage points: "late rate 939% higher" would mislead.
             text = f"{name} {abs(d.difference) * 100:.1f} percentage points {word}"
         elif d.relative is not None:
@@ -217,10 +256,10 @@ def _change_sentence(diffs: list[Difference]) -> str:
             text = f"{name} {word} by {_signed(d.metric, abs(d.difference))}"
         if d.ci is not None and d.ci[0] != d.ci[1]:
             lo, hi = d.ci
-            scale, unit = (100, " points") if d.metric in SHARE_METRICS else (1, "")
+            scale, unit = (100, " points") if is_share(d.metric) else (1, "")
             text += f" [95% CI of the difference {_plain(lo * scale)} to {_plain(hi * scale)}{unit}]"
         parts.append(text)
-    if not parts or parts == ["same peak day"]:
+    if not parts or all(p.startswith("same ") for p in parts):
         return "Against the baseline: no change in the headline numbers."
     return f"Against the baseline: {'; '.join(parts)}."
 
@@ -246,8 +285,16 @@ def _notes(kind: str, results: list[Result]) -> list[str]:
         text = note[:1].upper() + note[1:].rstrip(".") + "."
         out.append(text if len(holders) == len(runs) or len(runs) == 1 else f"{', '.join(holders)}: {text}")
     for r in runs:
-        days = r.scenario.params.get("days")
-        peak = r.metrics.get("peak_day")
+        try:
+            words = get_model(r.scenario.model).words
+        except SimqaError:
+            continue
+        horizon = next((n for n, p in words.params.items() if p.horizon and p.unit == "day"), None)
+        day_metric = next((n for n, m in words.metrics.items() if m.dimension == "day"), None)
+        if horizon is None or day_metric is None:
+            continue
+        days = r.scenario.params.get(horizon)
+        peak = r.metrics.get(day_metric)
         if isinstance(days, int | float) and isinstance(peak, int | float) and peak >= days - max(1, 0.02 * days):
             label = f"{r.label}: " if len(runs) > 1 else ""
             out.append(
@@ -282,7 +329,7 @@ def numbers_in(text: str) -> list[tuple[float, int, bool]]:
 
 def allowed_values(question: str, request: Request, outcome: Outcome) -> set[float]:
     """Every number an answer may state: results, intervals, differences, inputs, the question's own."""
-    from simqa.numbers import stated_values
+    from simqa.translators.offline.stated import stated_values
 
     values: set[float] = {round(INTERVAL_LEVEL * 100)}
     values |= stated_values(question)
@@ -301,7 +348,7 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
             values |= stated_values(note)
     for d in outcome.differences:
         values |= {d.difference, abs(d.difference)}
-        if d.metric in SHARE_METRICS:  # written in percentage points
+        if is_share(d.metric):  # written in percentage points
             values |= {abs(d.difference) * 100} | ({abs(x) * 100 for x in d.ci} if d.ci else set())
         if d.relative is not None:
             values |= {d.relative, abs(d.relative)}

@@ -3,11 +3,12 @@
 Small and mid-size models invent values ("a city" becomes 250,000 people, "a lockdown" becomes
 73% effective). A value is grounded when it is:
 - stated in the question or an earlier question of the conversation, allowing the conversions of
-  `simqa.numbers.stated_values` (weeks to days, percent to fraction, "half a million", "30% more than 200");
+  `simqa.translators.offline.stated.stated_values` (weeks to days, percent to fraction, "half a million",
+  "30% more than 200");
 - the documented default of that field (the pydantic default of the model's Params or intervention);
 - the value an earlier request of the conversation used for that field (a follow-up keeps it);
 - one of those bases changed by a factor the text states ("30% more demand" from the default,
-  "double the couriers" from the previous scenario).
+  "double the fleet" from the previous scenario).
 Sweep values are grounded when each is stated, or when the end points are stated and the values
 are evenly spaced ("from 1.2 to 3.0 in steps of 0.2"). The translator sends ungrounded values back
 as a validation error once; values that persist are dropped to their default with a note.
@@ -23,9 +24,9 @@ from typing import Any
 
 from sim.interventions import INTERVENTION_TYPES
 from sim.registry import get_model
-from simqa.numbers import find_quantities, stated_values
 from simqa.request import Request
 from simqa.translators.base import Turn
+from simqa.translators.offline.stated import stated_factors, stated_values
 
 REL_TOL = 0.01  # "a third" may come back as 0.33; a 1% slip is rounding, not invention
 ABS_TOL = 1e-9
@@ -36,7 +37,7 @@ MAX_FACTOR = 10.0  # larger stated numbers are values, not factors ("30% more" =
 class UngroundedValue:
     """A value set by the translator that nothing in the conversation states.
 
-    location: where it is ("scenarios[0].params.population", "scenarios[1].interventions[0].effectiveness",
+    location: where it is ("scenarios[0].params.<name>", "scenarios[1].interventions[0].<field>",
       "sweep.values", "calibrate.target"); field: the field name; default: what dropping it gives
       (None when the field has no default to fall back to: sweep values, a calibration target).
     """
@@ -57,7 +58,7 @@ class Evidence:
 
     stated: set[float]
     factors: set[float]
-    previous: dict[str, set[float]]  # field key ("r0", "contact_reduction.effectiveness") -> values
+    previous: dict[str, set[float]]  # field key ("<param>", "<intervention>.<field>") -> values
 
     def grounds(self, value: float, key: str, default: Any) -> bool:
         candidates = set(self.stated)
@@ -78,8 +79,7 @@ def conversation_text(question: str, history: Sequence[Turn] = ()) -> str:
 def gather_evidence(question: str, history: Sequence[Turn] = ()) -> Evidence:
     text = conversation_text(question, history)
     stated = stated_values(text)
-    factors = {q.value for q in find_quantities(text) if q.unit == "x" and 0 < q.value <= MAX_FACTOR}
-    factors |= {v for v in stated if 0 < v < 2 and not _close(v, 1.0)}  # 1.3 from "30% more", 0.5 from "half"
+    factors = stated_factors(text, MAX_FACTOR)  # "double", "1.5x"; 1.3 from "30% more", 0.5 from "half"
     previous: dict[str, set[float]] = {}
     for turn in history:
         for key, value in _request_values(turn.request):
@@ -95,7 +95,7 @@ def ungrounded_values(request: Request, question: str, history: Sequence[Turn] =
         params_cls = get_model(scenario.model).params
         for name, value in scenario.params.items():
             if not _is_number(value):
-                continue  # a choice such as service_model="spatial" is checked by validation, not here
+                continue  # a choice (a string value) is checked by validation, not here
             info = params_cls.model_fields.get(name)
             default = info.default if info is not None else None
             if not evidence.grounds(float(value), name, default):

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MAX_INPUT_BYTES = 1_000_000  # a scenario is a few hundred bytes; a 1000-value sweep about 10 KB
 MAX_DEPTH = 32  # a request nests 5 deep (request > scenarios > scenario > interventions > fields)
 MAX_NUMBER_DIGITS = 30  # more than any parameter needs (a float carries 17 significant digits)
-EXAMPLE = 'expected a scenario like {"model": "seir", "params": {"r0": 2.5}}'
+EXAMPLE = 'expected a scenario like {"model": "<model>", "params": {"<parameter>": 2.5}}'
 
 
 class _NumberError(ValueError):

@@ -2,8 +2,9 @@
 
 simulate / compare: the key series over time, one line per scenario. sweep: the same, beside the
 headline metric against the swept value. calibrate: the key series of the run at the answer, beside
-the search (the metric at every value tried, the target, and the answer). Terminal sparklines of
-one answer share one scale.
+the search (the metric at every value tried, the target, and the answer). fit: the data against the
+fitted model, and the forecast band of the fitted model run on (two panels per observed column).
+Terminal sparklines of one answer share one scale.
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ def save_plot(answer: Answer, path: Path) -> Path | None:
     from simqa.compose import headline_metrics
 
     model = answer.model or results[0].scenario.model
-    if answer.kind == "calibrate" and answer.calibrate is not None and answer.calibration is not None:
+    if answer.kind == "fit" and answer._fit_run is not None:
+        fig = _fit_figure(plt, answer._fit_run)
+    elif answer.kind == "calibrate" and answer.calibrate is not None and answer.calibration is not None:
         cal = answer.calibrate
         fig, (left, ax) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=110)
         value = answer.calibration.value
@@ -129,3 +132,50 @@ def save_plot(answer: Answer, path: Path) -> Path | None:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _fit_figure(plt: Any, fit_run: Any) -> Any:
+    """Per observed column, two panels: the data against the model at the estimate (with the model's
+    own 95% range for a stochastic model), and the forecast band (95% of runs under the parameters'
+    uncertainty) beside the data over the whole horizon."""
+    outcome, forecast, data = fit_run.outcome, fit_run.forecast, fit_run.plan.data
+    names = outcome.columns
+    fig, axes = plt.subplots(len(names), 2, figsize=(12, 3.8 * len(names)), dpi=110, squeeze=False)
+    steps = list(forecast.steps)
+    days = [int(i) for i in data.index]
+    unit = forecast.horizon_param[:-1] if forecast.horizon_param.endswith("s") else "step"
+    for row, name in enumerate(names):
+        near, far = axes[row]
+        band = forecast.band.get(name)
+        for ax, window in ((near, True), (far, False)):
+            if band:
+                keep = [i for i, step in enumerate(steps) if not window or step <= data.last]
+                xs = [steps[i] for i in keep]
+                ax.fill_between(
+                    xs,
+                    [band["lower"][i] for i in keep],
+                    [band["upper"][i] for i in keep],
+                    color="tab:blue",
+                    alpha=0.18,
+                    label="fitted model, 95% band",
+                )
+            if window and name in outcome.fitted_range:
+                low, high = outcome.fitted_range[name]
+                ax.fill_between(days, low, high, color="tab:orange", alpha=0.2, label="model's own 95% range")
+            if name in outcome.fitted:
+                ax.plot(days, outcome.fitted[name], color="tab:orange", linewidth=1.8, label="at the estimate")
+            ax.plot(days, data.columns[name], "o", color="black", ms=3, label=f"data ({data.source})")
+            ax.grid(alpha=0.3)
+            ax.set_xlabel(unit)
+        near.set_ylabel(name.replace("_", " "))
+        near.set_title("data and fit", fontsize=9)
+        far.set_title(f"forecast over {forecast.horizon} {forecast.horizon_param}", fontsize=9)
+        far.axvline(data.last, color="0.6", linewidth=0.8)
+        near.legend(fontsize=8)
+    fitted = ", ".join(
+        f"{e.name} {e.value:.3g}"
+        + (f" [{e.lower:.3g}, {e.upper:.3g}]" if e.lower is not None and e.upper is not None else "")
+        for e in outcome.estimates
+    )
+    fig.suptitle(f"{outcome.model} fitted to {data.source}: {fitted} (95% intervals)", fontsize=10)
+    return fig

@@ -39,10 +39,11 @@ from sim.interventions import (
     Vaccination,
     WorkplaceClosure,
 )
+from sim.models.abm_language import LANGUAGE
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
+from sim.models.observed import ABM_FIT_PARAMS, ABM_OBSERVABLES
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
-from sim.models.abm_language import LANGUAGE
 from sim.registry import ModelSpec
 
 SETTINGS = ("household", "school", "workplace", "community")
@@ -774,5 +775,7 @@ SPEC = ModelSpec(
     work=lambda p: float(p.population) * p.days * p.replicates,
     run_replicates=run_replicates,
     finalize=finalize,
+    observables=ABM_OBSERVABLES,
+    fit_params=ABM_FIT_PARAMS,
     language=LANGUAGE,
 )

@@ -18,7 +18,6 @@ LANGUAGE = ModelLanguage(
         "individual based model",
         "the agent one",
         "the agent-based one",
-        "agents",
         "synthetic population",
     ),
     words=(
@@ -89,42 +88,81 @@ LANGUAGE = ModelLanguage(
             less=("smaller",),
         ),
         "school_size": ParamLanguage(
-            phrases=("school size", "schools", "school", "pupils per school", "students per school", "pupils",
-                     "children per school", "schools of"),
+            phrases=(
+                "school size",
+                "schools",
+                "school",
+                "pupils per school",
+                "students per school",
+                "pupils",
+                "children per school",
+                "schools of",
+            ),
             dimension="count",
             more=("larger", "bigger", "big"),
             less=("smaller", "small"),
         ),
         "workplace_size": ParamLanguage(
-            phrases=("workplace size", "workers per workplace", "employees per workplace", "people per workplace",
-                     "workplaces", "staff per workplace", "office size"),
+            phrases=(
+                "workplace size",
+                "workers per workplace",
+                "employees per workplace",
+                "people per workplace",
+                "workplaces",
+                "staff per workplace",
+                "office size",
+            ),
             dimension="number",
             more=("larger", "bigger"),
             less=("smaller",),
         ),
         "employment_rate": ParamLanguage(
-            phrases=("employment rate", "employment", "employed", "in work", "working-age adults employed",
-                     "of adults employed", "of adults working", "of working-age adults employed"),
+            phrases=(
+                "employment rate",
+                "employment",
+                "employed",
+                "in work",
+                "working-age adults employed",
+                "of adults employed",
+                "of adults working",
+                "of working-age adults employed",
+            ),
             dimension="share",
         ),
         "symptomatic_fraction": ParamLanguage(
-            phrases=("symptomatic fraction", "symptomatic", "with symptoms", "show symptoms", "develop symptoms",
-                     "symptomatic share"),
+            phrases=(
+                "symptomatic fraction",
+                "symptomatic",
+                "with symptoms",
+                "show symptoms",
+                "develop symptoms",
+                "symptomatic share",
+            ),
             dimension="share",
         ),
         "isolation_delay_days": ParamLanguage(
-            phrases=("isolation delay", "detection delay", "delay to isolation", "delay before isolation",
-                     "days to detection", "detected after", "isolate after"),
+            phrases=(
+                "isolation delay",
+                "detection delay",
+                "delay to isolation",
+                "delay before isolation",
+                "days to detection",
+                "detected after",
+                "isolate after",
+            ),
             dimension="duration",
             unit="day",
         ),
-        "household_weight": ParamLanguage(phrases=("household weight", "household transmission weight"),
-                                          dimension="number"),
+        "household_weight": ParamLanguage(
+            phrases=("household weight", "household transmission weight"), dimension="number"
+        ),
         "school_weight": ParamLanguage(phrases=("school weight", "school transmission weight"), dimension="number"),
-        "workplace_weight": ParamLanguage(phrases=("workplace weight", "workplace transmission weight"),
-                                          dimension="number"),
-        "community_weight": ParamLanguage(phrases=("community weight", "community transmission weight"),
-                                          dimension="number"),
+        "workplace_weight": ParamLanguage(
+            phrases=("workplace weight", "workplace transmission weight"), dimension="number"
+        ),
+        "community_weight": ParamLanguage(
+            phrases=("community weight", "community transmission weight"), dimension="number"
+        ),
         "well_mixed": ParamLanguage(
             phrases=("well mixed", "well-mixed"),
             dimension="flag",
@@ -175,10 +213,21 @@ LANGUAGE = ModelLanguage(
             )
         ),
         "infections_by_age": BreakdownLanguage(
-            phrases=("by age", "by age group", "age group", "age groups", "per age group", "which ages", "older people",
-                     "the elderly", "children")
+            phrases=(
+                "by age",
+                "by age group",
+                "age group",
+                "age groups",
+                "per age group",
+                "which ages",
+                "older people",
+                "the elderly",
+                "children",
+            )
         ),
-        "attack_rate_by_age": BreakdownLanguage(phrases=("attack rate by age", "attack rate by age group")),
+        "attack_rate_by_age": BreakdownLanguage(
+            phrases=("attack rate by age", "attack rate by age group"), counts=False
+        ),
     },
     excludes=(
         *epidemic.EXCLUDES,

@@ -33,9 +33,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from sim.models.delivery_language import LANGUAGE
+from sim.models.observed import DELIVERY_FIT_PARAMS, DELIVERY_OBSERVABLES
 from sim.output import ModelOutput, replicate_seeds
 from sim.params import ModelParams
-from sim.models.delivery_language import LANGUAGE
 from sim.registry import ModelSpec
 
 # Shape of the gamma distribution of preparation times: coefficient of variation 1/sqrt(3.5) = 0.53,
@@ -466,5 +467,7 @@ SPEC = ModelSpec(
     work=_work,
     run_replicates=run_replicates,
     finalize=finalize,
+    observables=DELIVERY_OBSERVABLES,
+    fit_params=DELIVERY_FIT_PARAMS,
     language=LANGUAGE,
 )

@@ -23,9 +23,10 @@ from pydantic import Field, model_validator
 from scipy.integrate import solve_ivp
 
 from sim.interventions import CaseIsolation, ContactReduction, InterventionBase, Vaccination
+from sim.models.observed import SEIR_FIT_PARAMS, SEIR_OBSERVABLES
+from sim.models.seir_language import LANGUAGE
 from sim.output import ModelOutput
 from sim.params import ModelParams
-from sim.models.seir_language import LANGUAGE
 from sim.registry import ModelSpec
 
 MAX_POPULATION = 10_000_000_000  # more than the world's population: larger means a mistyped number
@@ -396,5 +397,7 @@ SPEC = ModelSpec(
     time_unit="day",
     work=work_units,
     batch_run=batch_run,
+    observables=SEIR_OBSERVABLES,
+    fit_params=SEIR_FIT_PARAMS,
     language=LANGUAGE,
 )

@@ -40,7 +40,7 @@ def test_save_to_bad_paths_keeps_the_conversation(tmp_path: Path, capsys, monkey
         "offline",
         input_fn=_script(
             [
-                "What if R0 is 2.8 in a town of 40,000?",
+                "R0 2.8 in a town of 40,000: what is the peak?",
                 f"/save {tmp_path}/no/such/folder/convo.json",
                 f"/save {folder}",
                 f"/save {blocker}/under-a-file.json",
@@ -62,14 +62,14 @@ def test_save_to_bad_paths_keeps_the_conversation(tmp_path: Path, capsys, monkey
 
 def test_a_save_that_fails_midway_keeps_the_old_file_whole(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    run_chat("offline", input_fn=_script(["What if R0 is 2 in a town of 5,000?", "/save c.json", "/quit"]))
+    run_chat("offline", input_fn=_script(["R0 2 in a town of 5,000: what is the peak?", "/save c.json", "/quit"]))
     before = (tmp_path / "c.json").read_text()
 
     def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", full_disk)
-    run_chat("offline", input_fn=_script(["What if R0 is 3 in a town of 5,000?", "/save c.json", "/quit"]))
+    run_chat("offline", input_fn=_script(["R0 3 in a town of 5,000: what is the peak?", "/save c.json", "/quit"]))
     assert "No space left on device" in capsys.readouterr().out
     assert (tmp_path / "c.json").read_text() == before
 
@@ -92,7 +92,7 @@ def test_any_failing_turn_leaves_the_chat_and_its_answers(tmp_path: Path, capsys
         "offline",
         input_fn=_script(
             [
-                "What if R0 is 2.5 in a town of 20,000?",
+                "R0 2.5 in a town of 20,000: what is the peak?",
                 "this turn has a bug",
                 "interrupt this turn",
                 "the disk fails in this turn",
@@ -118,7 +118,9 @@ def test_a_broken_store_fails_its_turn_not_the_chat(tmp_path: Path, capsys, monk
     (home() / "runs.sqlite").mkdir(parents=True)
     code = run_chat(
         "offline",
-        input_fn=_script(["What if R0 is 2.5?", "/runs", "What does r0 mean in the seir model?", "/save c.json"]),
+        input_fn=_script(
+            ["What is the peak with R0 2.5?", "/runs", "What does r0 mean in the seir model?", "/save c.json"]
+        ),
     )
     out = capsys.readouterr().out
     assert code == 0

@@ -101,7 +101,7 @@ def test_a_dead_chroma_url_does_not_fail_explain_or_simulate(cli, monkeypatch) -
     monkeypatch.setenv("SIMQA_CHROMA_URL", f"http://127.0.0.1:{_free_port()}")
     for question, kind in (
         ("What does r0 mean in the seir model?", "explain"),
-        ("What if R0 is 3 in a town of 10,000?", "simulate"),
+        ("R0 3 in a town of 10,000: what is the peak?", "simulate"),
     ):
         answer = _answer(cli("ask", "--translator", "offline", "--json", question))
         assert answer["kind"] == kind
@@ -116,7 +116,7 @@ def test_a_silent_chroma_server_costs_one_deadline(silent_server: str) -> None:
     # It used to hang `ask` for minutes; the process must end on its own, with the answer.
     for question, kind in (
         ("What does r0 mean in the seir model?", "explain"),
-        ("What if R0 is 2 in a town of 10,000?", "simulate"),
+        ("R0 2 in a town of 10,000: what is the peak?", "simulate"),
     ):
         answer = _answer(simqa_process("ask", "--translator", "offline", "--json", question, env=env, timeout=120))
         assert answer["kind"] == kind

@@ -57,7 +57,7 @@ def test_runs_of_the_whole_eval_can_be_shown(cli, tmp_path: Path) -> None:
 def test_a_run_kept_unsearchable_becomes_searchable_when_a_user_asks_it() -> None:
     from simqa import Assistant
 
-    question = "What if R0 is 2.1 in a town of 15,000?"
+    question = "R0 2.1 in a town of 15,000: what is the peak?"
     Assistant(translator="offline", index_runs=False).ask(question)
     assert len(RunStore()) == 1 and RunStore().index_rows() == []
     Assistant(translator="offline").ask(question)

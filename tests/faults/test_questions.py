@@ -1,6 +1,5 @@
-"""Hostile questions. The question-size limits and the numbers a question may carry belong to the
-offline translator, which is being rewritten: these probes are expected to fail until it lands
-(`xfail(strict=False)`: each turns into an XPASS as soon as it holds)."""
+"""Hostile questions: the question-size limit and the number of values a question may state
+(MAX_QUESTION_CHARS and MAX_VALUES of simqa.translators.offline) give a clear answer, never a traceback."""
 
 from __future__ import annotations
 
@@ -9,8 +8,6 @@ import json
 import pytest
 
 from sim.caps import MAX_SWEEP_VALUES
-
-REWRITE = "offline translator rewrite"
 
 
 def _answer_or_usage_error(cli, question: str) -> dict | None:  # type: ignore[no-untyped-def]
@@ -23,21 +20,18 @@ def _answer_or_usage_error(cli, question: str) -> dict | None:  # type: ignore[n
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=REWRITE)
 def test_a_question_with_1500_numbers_is_a_clear_answer(cli) -> None:
     numbers = " and ".join(str(i) for i in range(1500))
     answer = _answer_or_usage_error(cli, f"What is the peak with R0 2.5 and {numbers} people?")
     assert answer is None or answer["kind"] in ("clarify", "refuse")
 
 
-@pytest.mark.xfail(strict=False, reason=REWRITE)
 def test_a_sweep_over_the_cap_says_so_instead_of_running_six_values(cli) -> None:
     answer = _answer_or_usage_error(cli, "sweep r0 from 1 to 3 in 100000 steps")
     assert answer is None or (answer["kind"] == "clarify" and str(MAX_SWEEP_VALUES) in answer["text"])
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=REWRITE)
 def test_a_100kb_question_is_refused_in_one_line(cli) -> None:
     question = "What if R0 is 2 " + "and a town of 10,000 people " * 4000
     assert len(question) > 100_000

@@ -99,7 +99,7 @@ def test_sweep_without_a_store_still_runs() -> None:
 
 def test_runs_sqlite_as_a_folder_is_one_line_exit_3(cli) -> None:
     (home() / "runs.sqlite").mkdir(parents=True)
-    cli("ask", "--translator", "offline", "What if R0 is 3?").one_line_error(3, "is a folder", "runs.sqlite")
+    cli("ask", "--translator", "offline", "What is the peak with R0 3?").one_line_error(3, "is a folder", "runs.sqlite")
     cli("runs", "list").one_line_error(3, "is a folder")
     cli("runs", "show", "abc").one_line_error(3, "is a folder")
     # The repair moves the folder aside (never deletes it) and says nothing could be counted.
@@ -112,19 +112,21 @@ def test_runs_sqlite_as_a_folder_is_one_line_exit_3(cli) -> None:
 
 
 def test_a_read_only_home_is_one_line_exit_3_and_reads_still_work(cli) -> None:
-    answer = _ask_json(cli, "What if R0 is 2.4 in a town of 30,000?")
+    answer = _ask_json(cli, "R0 2.4 in a town of 30,000: what is the peak?")
     run_id = answer["results"][0]["run_id"]
     with pytest.MonkeyPatch.context() as patch:
         make_read_only(patch)
         # What needs a write fails in one line that names the fix ...
-        cli("ask", "--translator", "offline", "What if R0 is 3.3 in a town of 30,000?").one_line_error(3, "SIMQA_HOME")
+        cli("ask", "--translator", "offline", "R0 3.3 in a town of 30,000: what is the peak?").one_line_error(
+            3, "SIMQA_HOME"
+        )
         # ... what only reads goes on: the run already stored is shown, and asked again is served.
         shown = cli("runs", "show", run_id, "--series")
         assert shown.code == 0, shown.err
         assert json.loads(shown.out)["run_id"] == run_id
         listed = cli("runs", "list")
         assert listed.code == 0 and run_id in listed.out
-        again = cli("ask", "--translator", "offline", "--json", "What if R0 is 2.4 in a town of 30,000?")
+        again = cli("ask", "--translator", "offline", "--json", "R0 2.4 in a town of 30,000: what is the peak?")
         assert again.code == 0, again.err
         assert json.loads(again.out)["results"][0]["run_id"] == run_id
 
@@ -133,19 +135,19 @@ def test_a_home_that_cannot_be_created_is_one_line_exit_3(cli, tmp_path: Path, m
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     monkeypatch.setenv("SIMQA_HOME", str(blocker / "home"))
-    for args in (("ask", "--translator", "offline", "What if R0 is 3?"), ("runs", "list"), ("index",)):
+    for args in (("ask", "--translator", "offline", "What is the peak with R0 3?"), ("runs", "list"), ("index",)):
         cli(*args).one_line_error(3, "SIMQA_HOME")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file modes; the injected read-only home covers it")
 def test_a_home_without_write_permission_is_one_line_exit_3(cli) -> None:
-    _ask_json(cli, "What if R0 is 2.4 in a town of 30,000?")
+    _ask_json(cli, "R0 2.4 in a town of 30,000: what is the peak?")
     RunStore().close()
     folders = [home(), *[p for p in home().rglob("*") if p.is_dir()]]
     for folder in folders:
         folder.chmod(0o555)
     try:
-        cli("ask", "--translator", "offline", "What if R0 is 3.3 in a town of 30,000?").one_line_error(3)
+        cli("ask", "--translator", "offline", "R0 3.3 in a town of 30,000: what is the peak?").one_line_error(3)
     finally:
         for folder in folders:
             folder.chmod(0o755)
@@ -212,7 +214,7 @@ def test_repair_counts_every_row_it_drops() -> None:
 
 
 def test_a_missing_series_file_means_a_rerun(cli) -> None:
-    question = "What if R0 is 2.7 in a town of 12,000?"
+    question = "R0 2.7 in a town of 12,000: what is the peak?"
     first = _ask_json(cli, question)
     for series_file in (home() / "series").rglob("*.npz"):
         series_file.unlink()
@@ -227,7 +229,7 @@ def test_a_missing_series_file_means_a_rerun(cli) -> None:
 
 
 def test_a_damaged_series_file_means_a_rerun(cli) -> None:
-    question = "What if R0 is 2.9 in a town of 12,000?"
+    question = "R0 2.9 in a town of 12,000: what is the peak?"
     first = _ask_json(cli, question)
     (series_file,) = (home() / "series").rglob("*.npz")
     series_file.write_bytes(b"garbage")
@@ -241,7 +243,9 @@ def test_a_garbage_store_is_one_line_exit_3_until_repaired(cli) -> None:
     _six_runs()
     path = home() / "runs.sqlite"
     path.write_bytes(os.urandom(40_000))
-    cli("ask", "--translator", "offline", "What if R0 is 3?").one_line_error(3, "damaged", "simqa runs repair")
+    cli("ask", "--translator", "offline", "What is the peak with R0 3?").one_line_error(
+        3, "damaged", "simqa runs repair"
+    )
     repaired = cli("runs", "repair")
     assert "kept 0 runs" in repaired.out and "could not be read in full" in repaired.out
-    assert _ask_json(cli, "What if R0 is 3?")["results"]
+    assert _ask_json(cli, "What is the peak with R0 3?")["results"]

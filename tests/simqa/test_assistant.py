@@ -16,7 +16,7 @@ from simqa.cli import main
 from simqa.testing import ScriptedOpenAIServer, http_error, reply, server_error
 
 QUESTIONS = {
-    "simulate": "What if R0 is 3 in a town of 50,000?",
+    "simulate": "What is the peak with R0 3 in a town of 50,000?",
     "compare": "Compare no intervention with a 40% contact reduction from day 20 in a town of 50,000",
     "sweep": "attack rate for R0 from 1.5 to 3 in steps of 0.5",
     "calibrate": "What R0 gives an attack rate of 50%?",
@@ -99,7 +99,7 @@ def test_repeat_question_hits_the_run_cache():
 
 def test_conversation_follow_up_refines_previous_scenario():
     conv = Assistant(translator="offline", retrieval=False).conversation()
-    first = conv.ask("What if R0 is 2.8 in a town of 40,000?")
+    first = conv.ask("R0 2.8 in a town of 40,000: what is the peak?")
     follow = conv.ask("and if we also cut contacts by 30% from day 20?")
     assert first.kind == "simulate"
     last = follow.scenarios[-1]
@@ -175,7 +175,7 @@ def test_auto_falls_back_to_offline_when_llm_fails(llm_env):
         llm_env(server)
         answer = Assistant(translator="auto", retrieval=False).ask("What is the peak with R0 3?")
     assert answer.translator == "offline"
-    assert answer.scenarios[0].params["r0"] == 3.0
+    assert answer.scenarios[-1].params["r0"] == 3.0
     assert any("offline translator answered" in n for n in answer.notes)
 
 

@@ -26,7 +26,7 @@ def test_chat_follow_up_commands_and_plot(tmp_path, capsys, monkeypatch):
         "offline",
         input_fn=_script(
             [
-                "What if R0 is 2.8 in a town of 40,000?",
+                "R0 2.8 in a town of 40,000: what is the peak?",
                 "and if we also cut contacts by 30% from day 20?",
                 "/scenario",
                 "/runs",
@@ -71,7 +71,7 @@ def test_help_is_listed_and_lists_every_command(capsys):
 
 
 def test_scenario_after_an_explain_turn_shows_what_the_next_turn_refines(capsys):
-    lines = ["What if R0 is 2.8 in a town of 40,000?", "what does R0 mean?", "/scenario", "/quit"]
+    lines = ["R0 2.8 in a town of 40,000: what is the peak?", "what does R0 mean?", "/scenario", "/quit"]
     assert run_chat("offline", input_fn=_script(lines)) == 0
     out = capsys.readouterr().out
     assert "explain · seir" in out

@@ -73,9 +73,9 @@ def chat(tmp_path: Path):
 def test_a_person_types_a_conversation(chat: Terminal) -> None:
     banner = chat.read_until(PROMPT)
     assert "simqa chat" in banner and "/help" in banner
-    chat.type("What if R0 is 2.8 in a town of 40,000?")
+    chat.type("R0 2.8 in a town of 40,000: what is the peak?")
     answer = chat.read_until(PROMPT)
-    assert "simulate · seir · offline" in answer and "What if R0 is 2.8" in answer  # the typed line echoes
+    assert "simulate · seir · offline" in answer and "R0 2.8 in a town" in answer  # the typed line echoes
     chat.type("why?")
     why = chat.read_until(PROMPT)
     assert "explain · seir" in why and "Run " in why

@@ -180,7 +180,7 @@ def _fleet_is_short(metrics: dict) -> bool:
 def test_why_about_a_delivery_run_says_what_limits_the_fleet() -> None:
     for couriers in (30, 120):
         conv = Assistant(translator="offline").conversation()
-        ran = conv.ask(f"what if {couriers} couriers handle 120 orders an hour?")
+        ran = conv.ask(f"{couriers} couriers handle 120 orders an hour: what is the p90?")
         assert ran.kind == "simulate" and ran.model == "delivery"
         why = conv.ask("why?")
         assert why.kind == "explain" and ran.results[0].run_id in why.text

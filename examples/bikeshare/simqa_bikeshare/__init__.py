@@ -14,6 +14,7 @@ from pathlib import Path
 from sim import ModelSpec
 from simqa_bikeshare.language import LANGUAGE
 from simqa_bikeshare.model import METRICS, BikeshareParams, expected_daily_trips, run, work
+from simqa_bikeshare.observed import FIT_PARAMS, OBSERVABLES
 
 SPEC = ModelSpec(
     name="bikeshare",
@@ -30,6 +31,8 @@ SPEC = ModelSpec(
     breakdowns=(),
     time_unit="day",
     work=work,
+    observables=OBSERVABLES,
+    fit_params=FIT_PARAMS,
     language=LANGUAGE,
 )
 

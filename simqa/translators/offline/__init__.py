@@ -24,7 +24,6 @@ import sim
 from sim.errors import ScenarioError
 from sim.language import ModelLanguage
 from simqa.check import finish
-from simqa.request import Request
 from simqa.translators.base import Translation, TranslationContext, Translator
 from simqa.translators.offline import building, cues, followups, lexicon, routing
 from simqa.translators.offline.quantities import find_quantities, find_runs
@@ -61,7 +60,9 @@ def languages() -> _Languages:
             except ScenarioError:
                 continue
         lex = lexicon.build(langs)
-        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary
+        from simqa.translators.offline.quantities import UNITS
+
+        vocabulary = set(lexicon.words_of(langs.values())) | lex.vocabulary | set(UNITS)
         _cache = _Languages(names, langs, lex, Speller(vocabulary))
         return _cache
 
@@ -84,8 +85,9 @@ class Parsed:
     fixes: list[tuple[str, str]]
 
 
-def parse(question: str) -> Parsed:
-    """Steps 1 to 3 for one question (no model chosen yet)."""
+def parse(question: str, keep_instructions: bool = False) -> Parsed:
+    """Steps 1 to 3 for one question (no model chosen yet). `keep_instructions` reads text aimed at
+    the assistant too (what a user typed, for grounding checks); the translator never does."""
     if len(question) > MAX_QUESTION_CHARS:
         raise ScenarioError(
             f"the question is {len(question):,} characters long; questions are limited to "
@@ -95,17 +97,25 @@ def parse(question: str) -> Parsed:
             allowed=f"<= {MAX_QUESTION_CHARS:,} characters",
         )
     langs = languages()
-    text, injected = drop_injections(normalise(question))
+    text, injected = (normalise(question), False) if keep_instructions else drop_injections(normalise(question))
     tokens, fixes = langs.speller.fix(tokenize(text))
     lex = langs.lexicon
     literal = lex.match(tokens, lexicon.MODEL, set(), literal=True)
     reserved = {a for m in literal for a in m.anchors}
     quantities = find_quantities(tokens, text, reserved)
     runs = find_runs(tokens, quantities)
-    blocked = reserved | {k for q in quantities for k in range(q.first, q.last)} | {
-        k for q in quantities for k in q.per_tokens
-    }
+    valued = {k for q in quantities for k in range(q.first, q.last)} | {k for q in quantities for k in q.per_tokens}
+    blocked = reserved | valued
     mentions = sorted(literal + lex.match(tokens, lexicon.MODEL, blocked, literal=False), key=lambda m: m.first)
+    # "a 4-week lockdown and an 8-week lockdown": values each next to their own intervention are not one list
+    named = {a for m in mentions if any(s.category == "intervention" for s in m.senses) for a in m.anchors}
+    runs = [
+        run
+        for run in runs
+        if not any(
+            a in named for q, nxt in zip(run.members, run.members[1:], strict=False) for a in range(q.last, nxt.first)
+        )
+    ]
     return Parsed(
         text=text,
         tokens=tokens,
@@ -113,7 +123,7 @@ def parse(question: str) -> Parsed:
         runs=runs,
         mentions=mentions,
         cues=lex.match(tokens, lexicon.CUE, set(), max_gap=12),
-        relations=lex.match(tokens, lexicon.RELATION, blocked),
+        relations=lex.match(tokens, lexicon.RELATION, valued),
         changes=lex.match(tokens, lexicon.CHANGE, blocked),
         timing=lex.match(tokens, lexicon.TIMING, blocked),
         subjects=lex.match(tokens, lexicon.SUBJECT, blocked),
@@ -167,16 +177,25 @@ class OfflineTranslator(Translator):
         if parsed.fixes:
             notes.append("read misspelt words as: " + ", ".join(f"{a} -> {b}" for a, b in parsed.fixes)[:200])
         if is_harmful(parsed.text) or cues.OFF_TASK.search(parsed.text):
-            return _refuse(None, "I only answer questions about what the simulation models represent; I can't help "
-                                 "with that request.")
+            return _refuse(
+                None,
+                "I only answer questions about what the simulation models represent; I can't help with that request.",
+            )
         words = [t for t in parsed.tokens if t.is_word]
         if not words:
-            return _refuse(None, "There is no question left to answer once the instructions aimed at the assistant "
-                                 "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'")
+            return _refuse(
+                None,
+                "There is no question left to answer once the instructions aimed at the assistant "
+                "are set aside. Ask about a model, e.g. 'what is the peak with R0 3?'",
+            )
         if len(parsed.quantities) > MAX_VALUES:
-            return {"kind": "clarify", "message": (
-                f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
-                "question. Which few values should I use?")}
+            return {
+                "kind": "clarify",
+                "message": (
+                    f"The question states {len(parsed.quantities)} values; I can place at most {MAX_VALUES} in one "
+                    "question. Which few values should I use?"
+                ),
+            }
         langs = languages()
         history = context.history
         previous_turn = history[-1] if history else None
@@ -187,6 +206,16 @@ class OfflineTranslator(Translator):
             or _no_own_model(parsed, langs)
         )
         route = routing.choose(parsed.mentions, parsed.tokens, langs.languages, prior if follow else None)
+        foreign = _foreign(parsed, route, langs) if route.named and not _explain_cue(parsed) else []
+        if foreign and route.model is not None:
+            kind, name, owners = foreign[0]
+            return _refuse(
+                route.model,
+                (
+                    f"The {route.model} model has no {kind} {name!r} (it belongs to {', '.join(owners)}), so it cannot "
+                    f"answer that. The {route.model} model takes: {', '.join(langs.languages[route.model].params)}."
+                ),
+            )
         if route.model is None:
             if _explain_cue(parsed) and not parsed.quantities:
                 return {"kind": "explain", "model": None, "message": question.strip()[:2000]}
@@ -199,8 +228,19 @@ class OfflineTranslator(Translator):
             if r_prev is not None:
                 previous_items = [i.type for i in r_prev.items]
                 previous_metrics = r_prev.metrics
-        r = reading_for(parsed, route.model, previous_items if follow else None,
-                        previous_metrics if follow else None)
+        r = reading_for(parsed, route.model, previous_items if follow else None, previous_metrics if follow else None)
+        for other in routing.richer(route, langs.languages) if (r.unplaced or r.vague) else []:
+            # a value the cheaper model cannot place may be one a richer model of its family has
+            richer = reading_for(
+                parsed, other, previous_items if follow else None, previous_metrics if follow else None
+            )
+            if len(richer.unplaced) + len(richer.vague) < len(r.unplaced) + len(r.vague):
+                r = richer
+                break
+        if not follow and previous_turn is not None and (r.changes or r.items or r.vague) and len(r.statements) <= 1:
+            previous = context.previous
+            if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
+                follow = True  # "what if we add 10 more riders?" after a run: a change to that run
         r.excluded = r.excluded or _family_exclusions(parsed, r, langs)
         notes.extend(r.notes)
         explain = building.is_explain(r)
@@ -209,29 +249,60 @@ class OfflineTranslator(Translator):
         if r.excluded and not _exclusion_in_passing(r):
             return _refuse_excluded(r)
         if r.excluded:
-            notes.append(f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the "
-                         "question was not used")
+            notes.append(
+                f"the {r.model} model does not represent {' or '.join(r.excluded)}; that part of the "
+                "question was not used"
+            )
         if not follow and _weakly_routed(parsed, route, langs):
-            return _refuse(None, (
-                f"That is outside what the simulation models represent (it is about "
-                f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
-                f"{', '.join(langs.names)}; ask about one of them."
-            ))
+            return _refuse(
+                None,
+                (
+                    f"That is outside what the simulation models represent (it is about "
+                    f"{', '.join(repr(w) for w in _content_words(parsed, langs)[:3])}). The models are: "
+                    f"{', '.join(langs.names)}; ask about one of them."
+                ),
+            )
         unknown = building.asks_unknown(r, parsed.mentions)
         if unknown is not None:
             return _refuse_unknown(r, unknown)
         if follow and previous_turn is not None:
             previous = context.previous
-            if previous is not None and previous.model == r.model:
+            if previous is not None and (previous.model == r.model or followups._same_family(previous.model, r.model)):
                 refined = followups.refine(r, previous, previous_metrics)
                 if refined is not None:
                     return refined
+        noted = len(r.notes)
         draft = building.build(r, question)
+        notes.extend(r.notes[noted:])
+        if draft["kind"] in ("simulate", "compare", "sweep", "calibrate"):
+            notes.extend(building.key_default_notes(r, draft))
         if draft["kind"] == "simulate" and not _states_anything(r) and not (r.metrics or r.breakdowns):
-            return {"kind": "clarify", "model": r.model, "message": (
-                f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
-                f"result: it reports {_reports(r.language)}.")}
+            return {
+                "kind": "clarify",
+                "model": r.model,
+                "message": (
+                    f"What would you like to know about the {r.model} model? Name a situation (values to use) or a "
+                    f"result: it reports {_reports(r.language)}."
+                ),
+            }
         return draft
+
+
+def _foreign(parsed: Parsed, route: routing.Route, langs: _Languages) -> list[tuple[str, str, list[str]]]:
+    """What the question names for a model it names explicitly, that only other models have
+    ("with the X model, what lockdown strength ..." where X has no lockdown): (kind, name, models that have it)."""
+    out = []
+    for m in parsed.mentions:
+        own = [s for s in m.senses if s.model == route.model]
+        if own:
+            continue
+        for category, kind in (("intervention", "intervention"), ("metric", "metric")):
+            senses = [s for s in m.senses if s.category == category]
+            if senses:
+                owners = sorted({str(s.model) for s in senses})
+                out.append((kind, senses[0].key, owners))
+                break
+    return out
 
 
 def _family_exclusions(parsed: Parsed, r: Reading, langs: _Languages) -> list[str]:
@@ -251,7 +322,7 @@ def _family_exclusions(parsed: Parsed, r: Reading, langs: _Languages) -> list[st
 
 
 def _exclusion_in_passing(r: Reading) -> bool:
-    """"Flu season: R0 1.4 ... when's the peak?": what the model leaves out is named, but the question asks
+    """ "Flu season: R0 1.4 ... when's the peak?": what the model leaves out is named, but the question asks
     for a result the model has, in another sentence. Otherwise the question is about what it leaves out."""
     metrics = [m for m in r.mentions if m.of("metric", r.model) or m.of("breakdown", r.model)]
     excluded = [m for m in r.mentions if any(s.category == "exclude" for s in m.senses)]
@@ -278,8 +349,16 @@ def _no_own_model(parsed: Parsed, langs: _Languages) -> bool:
 
 
 def _explained_model(r: Reading, route: routing.Route) -> str | None:
-    own = [m for m in r.mentions if m.of("name", r.model) or m.of("param", r.model) or m.of("metric", r.model)
-           or m.of("intervention", r.model) or m.of("breakdown", r.model) or m.of("word", r.model)]
+    own = [
+        m
+        for m in r.mentions
+        if m.of("name", r.model)
+        or m.of("param", r.model)
+        or m.of("metric", r.model)
+        or m.of("intervention", r.model)
+        or m.of("breakdown", r.model)
+        or m.of("word", r.model)
+    ]
     return r.model if own else None
 
 
@@ -293,16 +372,21 @@ def _reports(lang: ModelLanguage) -> str:
 
 def _refuse_excluded(r: Reading) -> dict[str, Any]:
     names = " or ".join(r.excluded[:2])
-    return _refuse(None, (
-        f"The {r.model} model does not represent {names}, so it cannot answer that; I won't run it on something "
-        f"it leaves out. It reports: {_reports(r.language)}."
-    ))
+    said = [m.text for m in r.mentions if any(s.category == "exclude" for s in m.senses)]
+    quoted = f" (you asked about {', '.join(repr(w) for w in dict.fromkeys(said))})" if said else ""
+    return _refuse(
+        None,
+        (
+            f"The {r.model} model does not represent {names}{quoted}, so it cannot answer that; I won't run it on "
+            f"something it leaves out. It reports: {_reports(r.language)}."
+        ),
+    )
 
 
 def _refuse_unknown(r: Reading, thing: str) -> dict[str, Any]:
-    return _refuse(None, (
-        f"None of the models reports '{thing}'. The {r.model} model reports: {_reports(r.language)}."
-    ))
+    return _refuse(
+        None, (f"None of the models reports '{thing}'. The {r.model} model reports: {_reports(r.language)}.")
+    )
 
 
 def _content_words(parsed: Parsed, langs: _Languages) -> list[str]:
@@ -315,7 +399,7 @@ def _content_words(parsed: Parsed, langs: _Languages) -> list[str]:
             continue
         if t.text in cues.VAGUE_WORDS or t.text in cues.ASK_FILLERS or t.text in cues.CONNECTORS:
             continue
-        if t.text in cue_words or _common(t.text):
+        if t.text in cue_words or t.text in cues.WORDS or _common(t.text):
             continue
         out.append(t.text)
     return out
@@ -346,13 +430,17 @@ def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
     if excluded:
         return _refuse(None, f"None of the models represents {excluded[0]}; they cover: {models}.")
     if not content or followups.refers_back(parsed.tokens):
-        return {"kind": "clarify", "message": (
-            f"Which system do you mean, and what would you like to know? The models are: {models}.")}
-    return _refuse(None, (
-        f"That is outside what the simulation models represent ({', '.join(repr(w) for w in content[:3])}). "
-        f"They are: {models}; ask about one of them."
-    ))
+        return {
+            "kind": "clarify",
+            "message": f"The models are: {models}. Which system do you mean, and what would you like to know?",
+        }
+    return _refuse(
+        None,
+        (
+            f"That is outside what the simulation models represent ({', '.join(repr(w) for w in content[:3])}). "
+            f"They are: {models}; ask about one of them."
+        ),
+    )
 
 
 __all__ = ["MAX_QUESTION_CHARS", "MAX_VALUES", "OfflineTranslator", "parse", "reading_for"]
-

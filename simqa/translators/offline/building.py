@@ -11,6 +11,7 @@ defaults apply.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +55,7 @@ def _is_quantity(s: Statement) -> bool:
 
 
 def _bare_term(r: Reading) -> bool:
-    """"what's utilization?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
+    """ "what's a late rate?", "what is a p90?": a term asked for with no 'the' and nothing stated."""
     words = [t.text for t in r.tokens if t.text not in ("?", ".", "!")]
     if len(words) > 6 or r.quantities:
         return False
@@ -62,8 +63,10 @@ def _bare_term(r: Reading) -> bool:
     if head not in ("what's", "what is", "whats", "what are", "what's a", "what is a") and words[:1] != ["what's"]:
         return False
     rest = words[2:] if words[:2] in (["what", "is"], ["what", "are"]) else words[1:]
-    return bool(rest) and rest[0] not in ("the", "our", "my") and any(
-        m.of("metric", r.model) or m.of("param", r.model) or m.of("intervention", r.model) for m in r.mentions
+    return (
+        bool(rest)
+        and rest[0] not in ("the", "our", "my")
+        and any(m.of("metric", r.model) or m.of("param", r.model) or m.of("intervention", r.model) for m in r.mentions)
     )
 
 
@@ -105,7 +108,11 @@ def build(r: Reading, question: str) -> dict[str, Any]:
         return sweep
     if variants:
         return _compare(r, base, variants)
-    return {"kind": "simulate", "model": r.model, "scenarios": [_scenario("baseline", r.model, base.params, base.items)]}
+    return {
+        "kind": "simulate",
+        "model": r.model,
+        "scenarios": [_scenario("baseline", r.model, base.params, base.items)],
+    }
 
 
 def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
@@ -114,8 +121,11 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     _split_two_value_fields(r)
     multi = [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
     singles = [s for s in r.statements if len(s.values) == 1]
-    items = [i for i in r.items if not i.negated and not (r.asked and r.asked.intervention == i.type and
-                                                          r.asked.field not in i.fields)]
+    items = [
+        i
+        for i in r.items
+        if not i.negated and not (r.asked and r.asked.intervention == i.type and r.asked.field not in i.fields)
+    ]
     searched_items = [i for i in r.items if r.asked and r.asked.intervention == i.type]
     changes = list(r.changes)
     clause = _effect_clause(r)
@@ -126,16 +136,21 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     by_param: dict[str, list[Statement]] = {}
     for s in singles:
         by_param.setdefault(s.param, []).append(s)
-    for param, group in by_param.items():
-        values = list(dict.fromkeys(_key(v) for s in group for v in s.values))
+    for param, same in by_param.items():
+        values = list(dict.fromkeys(_key(v) for s in same for v in s.values))
         if len(values) >= 2:
-            ordered = sorted(group, key=lambda s: s.first)
-            merged = Statement(param, [v for s in ordered for v in s.values], ordered[0].first, ordered[-1].last,
-                               " / ".join(s.text for s in ordered))
+            ordered = sorted(same, key=lambda s: s.first)
+            merged = Statement(
+                param,
+                [v for s in ordered for v in s.values],
+                ordered[0].first,
+                ordered[-1].last,
+                " / ".join(s.text for s in ordered),
+            )
             multi.append(merged)
-            singles = [s for s in singles if s not in group]
-        elif len(group) > 1:
-            singles = [s for s in singles if s is group[0] or s not in group]
+            singles = [s for s in singles if s not in same]
+        elif len(same) > 1:
+            singles = [s for s in singles if s is same[0] or s not in same]
     variant_statements: list[Statement] = []
     for s in singles:
         in_zone = zone is not None and zone[0] <= s.first < zone[1]
@@ -151,11 +166,17 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         before = [o for o in r.statements if o.param == s.param and len(o.values) == 1 and o.first < s.first]
         values = [*(v for o in before for v in o.values), *s.values]
         base.params.pop(s.param, None)
-        labels = [f"{_name(r, s.param)} {_fmt(v)}" for v in values]
+        labels = [f"{s.param}={_fmt(v)}" for v in values]
         order = list(range(len(values)))
+        default = _default(r, s.param)
         if against_at is not None and not before:
             against = min(range(len(values)), key=lambda i: abs(_position(r, s, i) - against_at))
             order = [against] + [i for i in order if i != against]
+        elif default in values and values.index(default) != 0 and _says_none(r):
+            # "batching up to 4 orders vs no batching": the option that is the default is the baseline
+            d = values.index(default)
+            order = [d] + [i for i in order if i != d]
+            labels[d] = "baseline"
         variants = []
         for i in order:
             v = Variant(labels[i], params={**base.params, s.param: values[i]}, items=list(base.items))
@@ -167,12 +188,12 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         return base, rest, against_at is not None
     for s in multi:
         base.params.setdefault(s.param, s.values[0])
-    for s in variant_statements:
-        elements.append((s.first, s))
-    for c in changes:
-        elements.append((c.first, c))
-    for i in items:
-        elements.append((i.position, i))
+    for statement in variant_statements:
+        elements.append((statement.first, statement))
+    for change in changes:
+        elements.append((change.first, change))
+    for item in items:
+        elements.append((item.position, item))
     elements.sort(key=lambda e: e[0])
     if not elements:
         return base, [], against_at is not None
@@ -184,30 +205,44 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         for _, element in group:
             if isinstance(element, Statement):
                 v.params[element.param] = element.values[0]
-                names.append(f"{_name(r, element.param)} {_fmt(element.values[0])}")
+                names.append(f"{element.param}={_fmt(element.values[0])}")
             elif isinstance(element, Change):
+                stated = element.param in v.params or element.param in base.params
                 start = v.params.get(element.param, base.params.get(element.param, _default(r, element.param)))
                 v.params[element.param] = _changed(r, element, start)
-                names.append(f"{_name(r, element.param)} {_fmt(v.params[element.param])}")
+                r.notes.append(change_note(element, start, v.params[element.param], stated))
+                names.append(f"{element.param}={_fmt(v.params[element.param])}")
             else:
                 v.items.append(element)
-                names.append(element.type.replace("_", " "))
-        v.label = " + ".join(names)[:80] or "variant"
+                names.append(element.type)
+        v.label = "+".join(names)[:80] or "variant"
         variants.append(v)
     return base, variants[:MAX_VARIANTS], against_at is not None
 
 
+def _says_none(r: Reading) -> bool:
+    return any(t.text in ("no", "without", "none", "not", "single") for t in r.tokens)
+
+
 def _split_two_value_fields(r: Reading) -> None:
-    """"vaccinating 0.5% vs 1% a day": two values of an intervention field are two options."""
+    """ "vaccinating 0.5% vs 1% a day": two values of an intervention field are two options."""
     for item in list(r.items):
         for name, values in list(item.sweeps.items()):
             if len(values) != 2:
                 continue
             del item.sweeps[name]
             item.fields[name] = values[0]
-            copy = Item(type=item.type, mention=item.mention, fields={**item.fields, name: values[1]},
-                        start=item.start, duration=item.duration, until=item.until, to_end=item.to_end,
-                        alternative_to=r.items.index(item), at=(item.mention.last if item.mention else None))
+            copy = Item(
+                type=item.type,
+                mention=item.mention,
+                fields={**item.fields, name: values[1]},
+                start=item.start,
+                duration=item.duration,
+                until=item.until,
+                to_end=item.to_end,
+                alternative_to=r.items.index(item),
+                at=(item.mention.last if item.mention else None),
+            )
             r.items.append(copy)
 
 
@@ -225,16 +260,23 @@ def _option_groups(
     r: Reading, elements: list[tuple[int, Any]], zone: tuple[int, int] | None
 ) -> list[list[tuple[int, Any]]]:
     """One group per option: elements apart by "," / "or" / "(b)" are options when the question offers a choice."""
-    choice = zone is not None or offers_choice(r) or any(isinstance(e, Item) and e.alternative_to is not None
-                                                        for _, e in elements)
+    choice = (
+        zone is not None
+        or offers_choice(r)
+        or any(isinstance(e, Item) and e.alternative_to is not None for _, e in elements)
+    )
     if not choice:
         return [elements]
     groups: list[list[tuple[int, Any]]] = [[elements[0]]]
-    for (a_at, a), (b_at, b) in zip(elements, elements[1:], strict=False):
+    for (a_at, a), (b_at, b) in itertools.pairwise(elements):
         end_a = getattr(a, "last", None) or (a.mention.last if isinstance(a, Item) and a.mention else a_at + 1)
         between = {t.text for t in r.tokens[min(end_a, b_at) : b_at]}
         alternative = isinstance(b, Item) and b.alternative_to is not None
-        if between & {",", "or", "vs", "versus", "(", ";"} or isinstance(b, Item) and isinstance(a, Item) or alternative:
+        if (
+            between & {",", "or", "vs", "versus", "(", ";"}
+            or (isinstance(b, Item) and isinstance(a, Item))
+            or alternative
+        ):
             groups.append([(b_at, b)])
         else:
             groups[-1].append((b_at, b))
@@ -277,8 +319,9 @@ def _effect_clause(r: Reading) -> tuple[int, int] | None:
         return None
     for k, t in enumerate(r.tokens):
         if t.text == "if":
-            end = next((j for j in range(k + 1, len(r.tokens)) if r.tokens[j].text in (",", ".", "?", "!", ";")),
-                       len(r.tokens))
+            end = next(
+                (j for j in range(k + 1, len(r.tokens)) if r.tokens[j].text in (",", ".", "?", "!", ";")), len(r.tokens)
+            )
             return k, end
     m = cues_found[0]
     if m.gap:
@@ -322,16 +365,24 @@ def _sweep(r: Reading, base: Variant) -> dict[str, Any] | None:
             return None  # two values of a field are two options: a compare
         items = [i for i in r.items if not i.negated]
         scenario = _scenario("baseline", r.model, base.params, items)
-        return {"kind": "sweep", "model": r.model, "scenarios": [scenario],
-                "sweep": {"param": f"{item.type}.{name}", "values": values}}
+        return {
+            "kind": "sweep",
+            "model": r.model,
+            "scenarios": [scenario],
+            "sweep": {"param": f"{item.type}.{name}", "values": values},
+        }
     if not lists:
         return None
     s = lists[0]
     params = {k: v for k, v in base.params.items() if k != s.param}
     items = [i for i in r.items if not i.negated]
     scenario = _scenario("baseline", r.model, params, items)
-    return {"kind": "sweep", "model": r.model, "scenarios": [scenario],
-            "sweep": {"param": s.param, "values": list(s.values)}}
+    return {
+        "kind": "sweep",
+        "model": r.model,
+        "scenarios": [scenario],
+        "sweep": {"param": s.param, "values": list(s.values)},
+    }
 
 
 def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
@@ -342,8 +393,24 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
     items = [i for i in r.items if not i.negated]
     if asked.intervention and not any(i.type == asked.intervention for i in items):
         items.append(Item(type=asked.intervention, mention=None, implicit=True))
-    spec: dict[str, Any] = {"param": asked.target, "metric": target.metric, "target": target.value,
-                            "relation": target.relation}
+    relation = target.relation
+    metric = r.language.metrics[target.metric]
+    if (
+        relation == "eq"
+        and metric.better
+        and any(
+            r.tokens[m.first].text in ("need", "needed", "required", "so", "to keep", "keep", "keeps")
+            for m in r.cue("target_link")
+        )
+    ):
+        # "how many riders do we need so that ...": enough to reach the target, a limit on the good side
+        relation = "le" if metric.better == "lower" else "ge"
+    spec: dict[str, Any] = {
+        "param": asked.target,
+        "metric": target.metric,
+        "target": target.value,
+        "relation": relation,
+    }
     if asked.lower is not None:
         spec["lower"] = asked.lower
     if asked.upper is not None:
@@ -353,8 +420,11 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
 
 
 def _compare(r: Reading, base: Variant, variants: list[Variant]) -> dict[str, Any]:
-    return compare_draft(r.model, [_scenario(base.label or "baseline", r.model, base.params, base.items)]
-                         + [_scenario(v.label, r.model, v.params, v.items) for v in variants])
+    return compare_draft(
+        r.model,
+        [_scenario(base.label or "baseline", r.model, base.params, base.items)]
+        + [_scenario(v.label, r.model, v.params, v.items) for v in variants],
+    )
 
 
 def compare_draft(model: str, scenarios: list[dict[str, Any]]) -> dict[str, Any]:
@@ -372,10 +442,31 @@ def compare_draft(model: str, scenarios: list[dict[str, Any]]) -> dict[str, Any]
     if len(out) < 2:
         return {"kind": "simulate", "model": model, "scenarios": out[:1]}
     labels = [s["label"] for s in out]
+    new_labels = []
+    for n, s in enumerate(out):
+        if labels.count(s["label"]) > 1:
+            same = [o for o in out if o is not s and o["label"] == s["label"]]
+            new_labels.append((f"{s['label']} {_distinct(s, same)}".strip())[:80] or f"scenario {n + 1}")
+        else:
+            new_labels.append(s["label"])
+    for s, label in zip(out, new_labels, strict=True):
+        s["label"] = label
+    labels = [s["label"] for s in out]
     for n, s in enumerate(out):
         if labels.count(s["label"]) > 1:
             s["label"] = f"{s['label']} ({n + 1})"[:80]
     return {"kind": "compare", "model": model, "scenarios": out}
+
+
+def _distinct(scenario: dict[str, Any], others: list[dict[str, Any]]) -> str:
+    """What sets a scenario apart from others of the same label ("start_day=30")."""
+    mine = {f"{k}={_fmt(v)}" for iv in scenario["interventions"] for k, v in iv.items() if k != "type"}
+    mine |= {f"{k}={_fmt(v)}" for k, v in scenario["params"].items()}
+    theirs = set()
+    for o in others:
+        theirs |= {f"{k}={_fmt(v)}" for iv in o["interventions"] for k, v in iv.items() if k != "type"}
+        theirs |= {f"{k}={_fmt(v)}" for k, v in o["params"].items()}
+    return " ".join(sorted(mine - theirs))
 
 
 def _scenario(label: str, model: str, params: dict[str, Any], items: list[Item]) -> dict[str, Any]:
@@ -390,11 +481,37 @@ def _scenario(label: str, model: str, params: dict[str, Any], items: list[Item])
 def _intervention(item: Item) -> dict[str, Any]:
     out: dict[str, Any] = {"type": item.type}
     if item.start is not None:
-        out["start_day"] = int(round(item.start)) if float(item.start).is_integer() else item.start
+        out["start_day"] = round(item.start) if float(item.start).is_integer() else item.start
     if item.duration is not None and not item.to_end:
-        out["duration_days"] = int(round(item.duration)) if float(item.duration).is_integer() else item.duration
+        out["duration_days"] = round(item.duration) if float(item.duration).is_integer() else item.duration
     out.update(item.fields)
     return out
+
+
+def change_note(change: Change, start: Any, value: Any, stated: bool) -> str:
+    """What a relative change was relative to: "<param> = 156 (30% more than the default 120)"."""
+    if change.to is not None:
+        how = "set"
+    elif change.factor is not None:
+        how = f"x{change.factor:.4g}"
+    else:
+        how = f"{'+' if (change.delta or 0) >= 0 else ''}{change.delta:.4g}"
+    origin = "stated" if stated else "default"
+    return f"{change.param} = {_fmt(value)} ({change.text}: {how} from the {origin} {_fmt(start)})"
+
+
+def key_default_notes(r: Reading, draft: dict[str, Any]) -> list[str]:
+    """The defaults that matter, named when the question leaves them out ("<param> not stated: used the default 100,000")."""
+    from sim.registry import get_model
+
+    fields = get_model(r.model).params.model_fields
+    stated = {k for sc in draft.get("scenarios", []) for k in sc.get("params", {})}
+    stated |= {str((draft.get(part) or {}).get("param")) for part in ("sweep", "calibrate")}
+    return [
+        f"{name} not stated: used the default {_fmt(fields[name].default)}"
+        for name, p in r.language.params.items()
+        if p.key and name not in stated and name in fields
+    ]
 
 
 def _changed(r: Reading, change: Change, start: Any) -> Any:
@@ -407,7 +524,7 @@ def _changed(r: Reading, change: Change, start: Any) -> Any:
     elif change.delta is not None:
         value = value + change.delta
     if p.dimension == "count" and math.isfinite(value):
-        value = int(round(value))
+        value = round(value)
     return round(value, 10) if isinstance(value, float) else value
 
 
@@ -423,7 +540,9 @@ def _name(r: Reading, param: str) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:,.6g}" if abs(value) >= 10_000 else f"{value:.6g}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
     return str(value)
 
 

@@ -27,8 +27,19 @@ _HARD_BREAKS = frozenset({".", "?", "!", ";", ":"})
 _NUMBER_WORDS = frozenset({*SMALL_NUMBERS, *TENS, *SCALES, *FRACTIONS, *FACTORS, "hundred", "dozen", "single"})
 
 # Between phrases of equal length, the one that names more wins: "close ... workplaces" over "of workplaces".
-_PRIORITY = {"name": 0, "intervention": 1, "value": 1, "exclude": 1, "param": 2, "metric": 2, "breakdown": 2,
-             "field": 3, "field_value": 4, "noun": 4, "word": 5}
+_PRIORITY = {
+    "name": 0,
+    "intervention": 1,
+    "value": 1,
+    "exclude": 1,
+    "param": 2,
+    "metric": 2,
+    "breakdown": 2,
+    "field": 3,
+    "field_value": 4,
+    "noun": 4,
+    "word": 5,
+}
 
 # Layers are matched independently: a cue ("how many") never hides a model's phrase ("how many get infected").
 MODEL, TIMING, CUE, RELATION, CHANGE, SUBJECT = "model", "timing", "cue", "relation", "change", "subject"
@@ -78,6 +89,7 @@ class _Phrase:
     sense: Sense
     layer: str
     literal: bool  # contains numbers: matched before quantities are read
+    ing: set[tuple[int, int]] = field(default_factory=set)  # (part, word) positions written as "-ing" verbs
 
 
 @dataclass
@@ -101,7 +113,8 @@ class Lexicon:
             return
         literal = any(any(ch.isdigit() for ch in w) or w in _NUMBER_WORDS for p in parts for w in p)
         stems = [[_stem_of(w) for w in p] for p in parts]
-        self.phrases[stems[0][0]].append(_Phrase(stems, sense, layer, literal))
+        ing = {(i, j) for i, p in enumerate(parts) for j, w in enumerate(p) if w.endswith("ing")}
+        self.phrases[stems[0][0]].append(_Phrase(stems, sense, layer, literal, ing))
         self.vocabulary.update(w for w in words if w.isalpha())
         self.stems.update(st for part in stems for st in part)
 
@@ -119,9 +132,12 @@ class Lexicon:
                 if phrase.layer != layer or (literal is not None and phrase.literal != literal):
                     continue
                 hit = _match_at(tokens, i, phrase.parts, blocked, max_gap)
+                if hit is not None and phrase.ing and _plural_for_verb(tokens, hit[0], phrase):
+                    continue
                 if hit is not None:
                     anchors, gap = hit
                     found.append((i, anchors[-1] + 1, anchors, gap, phrase))
+        found += self._coordinated(tokens, found, layer, blocked, literal)
         found.sort(key=lambda f: (-len(f[2]), _PRIORITY.get(f[4].sense.category, 5), f[3], f[0]))
         taken: set[int] = set()
         mentions: dict[tuple[int, int, tuple[int, ...]], Mention] = {}
@@ -137,6 +153,33 @@ class Lexicon:
             text = " ".join(tokens[a].text for a in anchors)
             mentions[key] = Mention(first, last, anchors, [phrase.sense], text, gap)
         return sorted(mentions.values(), key=lambda m: m.first)
+
+    def _coordinated(
+        self, tokens: list[Token], found: list[Any], layer: str, blocked: set[int], literal: bool | None
+    ) -> list[Any]:
+        """ "close schools and workplaces": the second object takes the verb of the first ("close ... workplaces")."""
+        extra = []
+        for _first, last, _anchors, _gap, phrase in found:
+            if len(phrase.parts) < 2:
+                continue
+            j = last
+            if j >= len(tokens) or tokens[j].text not in ("and", "or", ","):
+                continue
+            j += 1
+            while j < len(tokens) and tokens[j].text in ("the", "all", "our", "of", "a", "an", "and"):
+                j += 1
+            if j >= len(tokens) or j in blocked:
+                continue
+            verb = phrase.parts[0]
+            for other in self.phrases.get(verb[0], ()):
+                if other.layer != layer or len(other.parts) < 2 or other.parts[0] != verb or other is phrase:
+                    continue
+                if literal is not None and other.literal != literal:
+                    continue
+                if other.parts[1] and _match_part(tokens, j, other.parts[1], blocked):
+                    span = tuple(range(j, j + len(other.parts[1])))
+                    extra.append((j, span[-1] + 1, span, 0, other))
+        return extra
 
 
 def _match_at(
@@ -180,6 +223,16 @@ def _match_part(tokens: list[Token], j: int, part: list[str], blocked: set[int])
     return True
 
 
+def _plural_for_verb(tokens: list[Token], anchors: tuple[int, ...], phrase: _Phrase) -> bool:
+    """ "distances" is not "distancing": a plural noun does not match a word the phrase writes as a verb."""
+    flat = [(i, j) for i, part in enumerate(phrase.parts) for j in range(len(part))]
+    for (i, j), a in zip(flat, anchors, strict=False):
+        text = tokens[a].text
+        if (i, j) in phrase.ing and text.endswith("s") and not text.endswith("ings"):
+            return True
+    return False
+
+
 def _phrase_words(text: str) -> list[str]:
     """A phrase as its words: lower case, hyphens as spaces, '...' kept as a gap, symbols as words."""
     text = text.lower().replace("-", " ")
@@ -217,6 +270,8 @@ def build(languages: dict[str, ModelLanguage]) -> Lexicon:
         for name, m in lang.metrics.items():
             for phrase in m.phrases:
                 lex.add(phrase, Sense("metric", name, model, phrase=phrase))
+            for phrase in m.complement:
+                lex.add(phrase, Sense("metric", name, model, value="complement", phrase=phrase))
         for name, iv in lang.interventions.items():
             for phrase in iv.phrases:
                 lex.add(phrase, Sense("intervention", name, model, phrase=phrase))
@@ -233,8 +288,12 @@ def build(languages: dict[str, ModelLanguage]) -> Lexicon:
                 lex.add(phrase, Sense("exclude", exclusion.name, model, phrase=phrase))
         if lang.timing is not None:
             t = lang.timing
-            for category, phrases in (("start", t.start), ("until", t.until), ("length", t.length),
-                                      ("to_end", t.to_end)):
+            for category, phrases in (
+                ("start", t.start),
+                ("until", t.until),
+                ("length", t.length),
+                ("to_end", t.to_end),
+            ):
                 for phrase in phrases:
                     lex.add(phrase, Sense(category, category, model, phrase=phrase), TIMING)
     for name, phrases in cues.PHRASES.items():

@@ -1,7 +1,7 @@
 """Step 4, reading: what each stated value is, in the language the chosen model declares.
 
 Every value (a quantity, or a run of them) gets at most one role: a parameter's value, a change to a
-parameter ("15 more couriers", "20% more transmissible"), an intervention's strength or timing, a
+parameter ("15 more riders", "20% more transmissible"), an intervention's strength or timing, a
 calibration target, the bounds of a search. Candidate roles are scored by where the value stands
 relative to the phrases that name them (a name right before a value, a noun right after it, nothing
 in between that belongs elsewhere) and by whether the value's dimension fits; the best-scored roles
@@ -22,7 +22,9 @@ from simqa.translators.offline.quantities import Quantity, Run, expand, same_dim
 from simqa.translators.offline.text import Token
 
 # Phrases ending in these words introduce the value after them ("starting from 40", "a fleet of 90").
-_INTRODUCERS = frozenset({"from", "with", "of", "for", "after", "in", "at", "to", "by", "within", "than", "on"})
+_INTRODUCERS = frozenset(
+    {"from", "with", "of", "for", "after", "in", "at", "to", "by", "within", "than", "on", "over", "during", "until"}
+)
 _DEBUG = bool(os.environ.get("SIMQA_DEBUG_READING"))
 _SITUATION = frozenset({"in", "for", "with", "at", "when", "while", "given", "we", "our", "currently", "now"})
 
@@ -75,6 +77,8 @@ class Item:
     alternative_to: int | None = None
     at: int | None = None
     counts: dict[str, list[float]] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+    field_at: dict[str, int] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -233,7 +237,7 @@ def _metric_fit(q: Quantity, language: ModelLanguage, metric: str) -> tuple[bool
     if m.dimension == "duration":
         return fit(q, "duration", m.unit or "minute")
     if m.share_of and q.dimension == "share" and not q.points:
-        return True, q.value, -0.5  # "10% of the population infectious at once": converted once the population is known
+        return True, q.value, -0.5  # "10% of the town infectious at once": converted once its size is known
     ok, value, bonus = fit(q, "count", None)
     if not ok and q.dimension == "number" and not q.per:
         return True, q.value, -0.5  # "5.5 trips per day on average"
@@ -345,7 +349,6 @@ def read(
     that under 35 minutes" after a question about the p90).
     """
     r = reading
-    lang = r.language
     model = r.model
     linker = _Linker(r)
     r.items = _items(r, previous_items or [])
@@ -380,9 +383,9 @@ def read(
             # a second value for a role already taken, at the unit's best: an alternative ("20 km/h vs
             # 25 km/h", "from day 10 versus from day 40") or the same value again ("3 km by 3 km")
             first = taken_slots[c.slot]
-            if best_for_unit and _same_value(first.unit, c.unit):
-                taken_units.add(id(c.unit))
-            elif best_for_unit and _alternative(r, first.unit, c.unit) and _add_alternative(r, first, c):
+            if (best_for_unit and _same_value(first.unit, c.unit)) or (
+                best_for_unit and _alternative(r, first.unit, c.unit) and _add_alternative(r, first, c)
+            ):
                 taken_units.add(id(c.unit))
             continue
         taken_units.add(id(c.unit))
@@ -390,7 +393,9 @@ def read(
         c.apply(r)
     r.unplaced = [u for u in linker.units if id(u) not in taken_units]
     _value_phrases(r)
+    _factor_verbs(r)
     _shares_of(r)
+    _apply_field_changes(r)
     merge_items(r, offers_choice(r))
     _share_timing(r)
     r.asked = _finish_asked(r, asked)
@@ -418,8 +423,10 @@ def _shares_of(r: Reading) -> None:
                     item.fields[name] = values[0]
                 else:
                     item.sweeps[name] = values
-                r.notes.append(f"read {', '.join(f'{c:g}' for c in counts)} people a day as "
-                               f"{', '.join(f'{v:.4g}' for v in values)} of the {of} a day")
+                r.notes.append(
+                    f"read {', '.join(f'{c:g}' for c in counts)} people a day as "
+                    f"{', '.join(f'{v:.4g}' for v in values)} of the {of} a day"
+                )
     for t in r.targets:
         of = r.language.metrics[t.metric].share_of
         if t.share and of:
@@ -429,8 +436,9 @@ def _shares_of(r: Reading) -> None:
 
 # -- alternatives ------------------------------------------------------------------------------
 
-_ALTERNATIVE_WORDS = frozenset({"vs", "versus", "or", "instead", "rather", "compared", "against", "than", "one",
-                                "ones"})
+_ALTERNATIVE_WORDS = frozenset(
+    {"vs", "versus", "or", "instead", "rather", "compared", "against", "than", "one", "ones"}
+)
 
 
 def _same_value(a: Unit, b: Unit) -> bool:
@@ -446,8 +454,10 @@ def _alternative(r: Reading, a: Unit, b: Unit) -> bool:
     between = {t.text for t in r.tokens[lo.last : hi.first]}
     if between & _ALTERNATIVE_WORDS:
         return True
-    compares = any(r.tokens[m.first].text in ("compare", "comparing", "difference", "between", "versus", "vs")
-                   for m in [*r.cue("options"), *r.cue("explain"), *r.cue("what_if")])
+    compares = any(
+        r.tokens[m.first].text in ("compare", "comparing", "difference", "between", "versus", "vs")
+        for m in [*r.cue("options"), *r.cue("explain"), *r.cue("what_if")]
+    )
     before = {t.text for t in r.tokens[max(0, lo.first - 6) : lo.first]}
     return "and" in between and (compares or "between" in before)
 
@@ -464,15 +474,31 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
         if not added:
             return False
         r.statements = r.statements[:before]
-        statement.values.extend(added[0].values)
-        statement.positions.extend([other.unit.first])
+        pairs = sorted(
+            zip(
+                [*statement.positions[: len(statement.values)], other.unit.first],
+                [*statement.values, *added[0].values],
+                strict=False,
+            )
+        )
+        statement.positions = [p for p, _ in pairs]  # in the order the question states them
+        statement.values = [v for _, v in pairs]
         return True
     if slot[0] in ("start", "duration", "until", "field", "timing"):
         n = slot[1]
         original = r.items[n]
-        copy = Item(type=original.type, mention=original.mention, fields=dict(original.fields),
-                    sweeps=dict(original.sweeps), start=original.start, duration=original.duration,
-                    until=original.until, to_end=original.to_end, alternative_to=n, at=other.unit.first)
+        copy = Item(
+            type=original.type,
+            mention=original.mention,
+            fields=dict(original.fields),
+            sweeps=dict(original.sweeps),
+            start=original.start,
+            duration=original.duration,
+            until=original.until,
+            to_end=original.to_end,
+            alternative_to=n,
+            at=other.unit.first,
+        )
         r.items.append(copy)
         index = len(r.items) - 1
         remapped = _Candidate(other.score, other.unit, (slot[0], index, *slot[2:]), None)
@@ -524,7 +550,10 @@ def _items(r: Reading, previous_items: list[str]) -> list[Item]:
             owners = [k for k, iv in r.language.interventions.items() if s.field in iv.fields]
             if previous_items:
                 owners = [k for k in owners if k in previous_items] or owners
-            valued = any(0 <= m.first - q.last <= 3 or 0 <= q.first - m.last <= 3 for q in r.quantities)
+            valued = any(
+                (0 <= m.first - q.last <= 1 or 0 <= q.first - m.last <= 1) and q.dimension == "share"
+                for q in r.quantities
+            )  # "60% compliance": a field with its value, not "the effect"
             if len(owners) == 1 and valued and not any(i.type == owners[0] for i in items):
                 items.append(Item(type=owners[0], mention=None, implicit=True))
     return items
@@ -552,8 +581,17 @@ def merge_items(r: Reading, choice: bool) -> None:
         if item.alternative_to is not None or n in originals:
             merged.append(item)  # alternatives stay apart; what the others state reaches them below
             continue
-        same = next((m for m in merged if m.type == item.type and m.negated == item.negated
-                     and m.alternative_to is None and r.items.index(m) not in originals), None)
+        same = next(
+            (
+                m
+                for m in merged
+                if m.type == item.type
+                and m.negated == item.negated
+                and m.alternative_to is None
+                and r.items.index(m) not in originals
+            ),
+            None,
+        )
         if same is None:
             merged.append(item)
             continue
@@ -569,7 +607,7 @@ def merge_items(r: Reading, choice: bool) -> None:
 
 
 def _pronoun_anchors(r: Reading, n: int) -> list[Mention]:
-    """"versus one of 8 weeks": "one" stands for the intervention named before it."""
+    """ "versus one of 8 weeks": "one" stands for the intervention named before it."""
     out = []
     busy = {k for q in r.quantities for k in range(q.first, q.last)}
     for k, t in enumerate(r.tokens):
@@ -587,17 +625,23 @@ def _item_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate
     out: list[_Candidate] = []
     q = unit.head
     for n, item in enumerate(r.items):
+        if item.negated:
+            continue  # "versus no lockdown": nothing stated is about it
         iv = r.language.interventions[item.type]
         anchor = item.mention
         pronouns = _pronoun_anchors(r, n) if anchor is not None else []
         if anchor is not None:  # "... households with 70% compliance for 60 days": the field phrase is the item too
-            pronouns += [fm for fm in r.mentions if any(s.key == item.type for s in fm.of("field", r.model))
-                         and 0 <= fm.first - anchor.last <= 6]
+            pronouns += [
+                fm
+                for fm in r.mentions
+                if any(s.key == item.type for s in fm.of("field", r.model)) and 0 <= fm.first - anchor.last <= 6
+            ]
         # strength and named fields
         for field_name, flang in iv.fields.items():
             ok = all(fit(m, flang.dimension, flang.unit)[0] for m in unit.members)
-            counts = flang.share_of is not None and all(m.dimension == "number" and m.per and m.value > 1
-                                                         for m in unit.members)
+            counts = flang.share_of is not None and all(
+                m.dimension == "number" and m.per and m.value > 1 for m in unit.members
+            )
             if not ok and not counts:
                 continue
             bonus = 1.0 if counts else fit(q, flang.dimension, flang.unit)[2]
@@ -648,16 +692,43 @@ def _set_field(n: int, field_name: str, unit: Unit) -> Any:
         item = r.items[n]
         flang = r.language.interventions[item.type].fields[field_name]
         if flang.share_of and all(m.dimension == "number" and m.per and m.value > 1 for m in unit.members):
-            item.counts[field_name] = [m.value for m in unit.members]  # people a day: a share once the population is known
+            item.counts[field_name] = [
+                m.value for m in unit.members
+            ]  # people a day: a share once the size of what it is a share of is known
             return
         values = [fit(m, flang.dimension, flang.unit)[1] for m in unit.members]
+        if flang.reduces and _what_is_left(r, unit):
+            values = [round(1 - v, 10) for v in values]  # "contacts down to 70% of normal": 30% taken away
         if unit.run is not None:
             expanded = expand(unit.run) or values
             item.sweeps[field_name] = expanded
         else:
             item.fields[field_name] = values[0]
+        item.field_at[field_name] = unit.first
 
     return apply
+
+
+def _what_is_left(r: Reading, unit: Unit) -> bool:
+    """ "to 70% of normal", "at 60% of usual": the share states what is left, not what is taken."""
+    before = r.tokens[unit.first - 1].text if unit.first > 0 else ""
+    after = " ".join(t.text for t in r.tokens[unit.last : unit.last + 3])
+    return before in ("to", "at") and any(
+        after.startswith(w)
+        for w in (
+            "of normal",
+            "of usual",
+            "of the usual",
+            "of what",
+            "of before",
+            "of current",
+            "of pre",
+            "of the normal",
+            "of their usual",
+            "of its usual",
+            "of baseline",
+        )
+    )
 
 
 def _set_start(n: int, q: Quantity) -> Any:
@@ -684,8 +755,17 @@ def _sweep_timing(n: int, which: str, unit: Unit) -> Any:
                 _set_starts(n, unit)(r)
                 return
             item.duration = values[0]
-            r.items.append(Item(type=item.type, mention=item.mention, fields=dict(item.fields), start=item.start,
-                                duration=values[1], alternative_to=n, at=unit.members[1].first))
+            r.items.append(
+                Item(
+                    type=item.type,
+                    mention=item.mention,
+                    fields=dict(item.fields),
+                    start=item.start,
+                    duration=values[1],
+                    alternative_to=n,
+                    at=unit.members[1].first,
+                )
+            )
             return
         item.sweeps[name] = values
         item.timing_at = unit.first
@@ -699,9 +779,19 @@ def _set_starts(n: int, unit: Unit) -> Any:
         _set_start(n, first)(r)
         for q in others:
             original = r.items[n]
-            r.items.append(Item(type=original.type, mention=original.mention, fields=dict(original.fields),
-                                start=q.value, duration=original.duration, to_end=original.to_end,
-                                alternative_to=n, at=q.first, timing_at=q.first))
+            r.items.append(
+                Item(
+                    type=original.type,
+                    mention=original.mention,
+                    fields=dict(original.fields),
+                    start=q.value,
+                    duration=original.duration,
+                    to_end=original.to_end,
+                    alternative_to=n,
+                    at=q.first,
+                    timing_at=q.first,
+                )
+            )
 
     return apply
 
@@ -735,10 +825,7 @@ def _set_duration(n: int, q: Quantity) -> Any:
 
 
 def _timing_word_before(r: Reading, first: int, category: str) -> bool:
-    for m in r.timing:
-        if m.last in (first, first - 1) and m.has(category):
-            return True
-    return False
+    return any(m.last in (first, first - 1) and m.has(category) for m in r.timing)
 
 
 def _share_timing(r: Reading) -> None:
@@ -768,18 +855,25 @@ def _share_timing(r: Reading) -> None:
     if len(explicit) >= 2:
         first_at = min(i.first for i in explicit)
         last_at = max(i.mention.last for i in explicit if i.mention is not None)
-        for source in list(explicit):
-            if source.timing_at is None:
+        for timed in list(explicit):
+            if timed.timing_at is None:
                 continue
-            before_all = source.timing_at < first_at
-            words = _before_words(r.tokens, source.timing_at, 3)
-            after_all = source.timing_at >= last_at and bool(words & {"both", "each", "all", "every"})
+            source_item, at = timed, timed.timing_at
+            before_all = at < first_at
+            words = _before_words(r.tokens, at, 3)
+            together = not offers_choice(r)  # "close schools and workplaces for 4 weeks from day 30": one timing
+            after_all = at >= last_at and (together or bool(words & {"both", "each", "all", "every"}))
+            if at >= last_at and not after_all and source_item.start is not None:
+                # "a 4-week lockdown and an 8-week lockdown from day 20": the start of every option of that kind
+                for item in explicit:
+                    if item is not source_item and item.type == source_item.type and item.start is None:
+                        item.start = source_item.start
             if before_all or after_all:
                 for item in explicit:
-                    if item is source or item.timing_at is not None:
+                    if item is source_item or item.timing_at is not None:
                         continue
-                    item.start, item.duration, item.to_end = source.start, source.duration, source.to_end
-                    item.timing_at = source.timing_at
+                    item.start, item.duration, item.to_end = source_item.start, source_item.duration, source_item.to_end
+                    item.timing_at = source_item.timing_at
     for item in list(r.items):
         if item.mention is None or item.start is not None or item.duration is not None or not item.fields:
             continue
@@ -792,10 +886,18 @@ def _share_timing(r: Reading) -> None:
                 for name, value in item.fields.items():
                     other.fields.setdefault(name, value)
             r.items.remove(item)
+    for item in list(r.items):  # "lockdown from day 20 vs lockdown from day 35, both 50% effective"
+        for name, at in item.field_at.items():
+            if _before_words(r.tokens, at, 2) & {"both", "each", "all"}:
+                for other in r.items:
+                    if other is not item and other.type == item.type and not other.negated:
+                        other.fields.setdefault(name, item.fields.get(name))
     stated = [i for i in r.items if i.start is not None or i.duration is not None or i.fields]
     for item in r.items:
         if item.same_timing and item.start is None:
-            source = next((s for s in reversed(stated) if s.first < item.first and s.start is not None), None)
+            source: Item | None = next(
+                (s for s in reversed(stated) if s.first < item.first and s.start is not None), None
+            )
             if source is not None:
                 item.start = source.start
         if item.same:
@@ -890,8 +992,12 @@ def _out_of_bounds(r: Reading, name: str, value: float) -> float:
     if info is None or not isinstance(value, int | float) or not math.isfinite(value):
         return 0.0
     for meta in info.metadata:
-        for attr, ok in (("gt", lambda b: value > b), ("ge", lambda b: value >= b), ("lt", lambda b: value < b),
-                         ("le", lambda b: value <= b)):
+        for attr, ok in (
+            ("gt", lambda b: value > b),
+            ("ge", lambda b: value >= b),
+            ("lt", lambda b: value < b),
+            ("le", lambda b: value <= b),
+        ):
             bound = getattr(meta, attr, None)
             if bound is not None and not ok(bound):
                 return 1.5
@@ -907,8 +1013,11 @@ def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
             values = _range_values(r, unit.run, values, p)
         if p.dimension == "count" or _whole_number_param(r, name):
             values = [int(v) if isinstance(v, float) and math.isfinite(v) and v.is_integer() else v for v in values]
-        r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention,
-                                      [unit.first] * len(values)))
+        positions = [m.first for m in unit.members] if len(unit.members) == len(values) else [unit.first] * len(values)
+        for m in unit.members:
+            if m.derived:
+                r.notes.append(f"{name} = {_num(values[0])} ({m.derived})")
+        r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention, positions))
 
     return apply
 
@@ -916,11 +1025,18 @@ def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
 RANGE_POINTS = 5  # values tried over a range given without a step ("vary R0 between 1.5 and 3")
 
 
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float]:
     """The values a range names for a parameter: its steps; the whole numbers of a short count range
-    ("max batch 1 through 4"); the two ends for a change ("doubling couriers from 30 to 60"); or
+    ("max batch 1 through 4"); the two ends for a change ("doubling riders from 30 to 60"); or
     RANGE_POINTS evenly spaced values when asked to vary over it."""
     low, high = ends
+    if run.steps is not None:
+        count = max(run.steps, 2)  # too many for a sweep: the request's check asks for fewer
+        return [round(low + (high - low) * k / (count - 1), 10) for k in range(count)]
     if run.step is not None:
         step = abs(fit(run.step, p.dimension, p.unit)[1])
         if step > 0 and math.isfinite(step) and abs(high - low) / step <= 10_000:
@@ -930,8 +1046,10 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
         return ends
     before = {t.text for t in r.tokens[max(0, run.first - 4) : run.first + 1]}
     changing = any(c.last <= run.first + 1 and c.first >= run.first - 4 for c in r.changes_layer)
+    if "as" in before:  # "how does the peak change as R0 goes from 1 to 4": the peak along the range
+        return [round(low + (high - low) * k / (RANGE_POINTS - 1), 10) for k in range(RANGE_POINTS)]
     if changing or before & cues.CHANGE_FROM_VERBS:
-        return ends  # "doubling couriers from 30 to 60", "if we go from 40 to 50 couriers": two situations
+        return ends  # "doubling riders from 30 to 60", "if we go from 40 to 50 riders": two situations
     if p.dimension == "count" and float(low).is_integer() and float(high).is_integer() and abs(high - low) <= 20:
         sign = 1 if high >= low else -1
         return [low + sign * k for k in range(int(abs(high - low)) + 1)]
@@ -941,7 +1059,7 @@ def _range_values(r: Reading, run: Run, ends: list[float], p: Any) -> list[float
 
 
 def _rate_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
-    """"1,000 orders over a 5-hour shift": a count of what a rate counts, over a stated duration."""
+    """ "1,000 orders over a 5-hour shift": a count of what a rate counts, over a stated duration."""
     out: list[_Candidate] = []
     if unit.run is not None or unit.quantity is None or unit.quantity.dimension != "number" or unit.quantity.per:
         return out
@@ -964,8 +1082,9 @@ def _rate_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate
         rate = Quantity(q.value / per, "number", None, q.first, q.last, q.start, q.end, q.text, per=p.unit)
         derived = Unit(quantity=rate)
 
-        def apply(r: Reading, name: str = name, derived: Unit = derived, duration: Quantity = duration,
-                  per_unit: str = p.unit) -> None:
+        def apply(
+            r: Reading, name: str = name, derived: Unit = derived, duration: Quantity = duration, per_unit: str = p.unit
+        ) -> None:
             _set_param(name, derived, None)(r)
             r.notes.append(f"read {q.text} over {duration.text} as a rate of {derived.head.value:g} per {per_unit}")
 
@@ -982,13 +1101,31 @@ def _stem(word: str) -> str:
 # -- changes -----------------------------------------------------------------------------------
 
 
-_BEFORE_AMOUNT = frozenset({"by", "about", "around", "roughly", "some", "another", "nearly", "almost", "to", "into",
-                            "a", "an", "the", "up", "down", "in"})
+_BEFORE_AMOUNT = frozenset(
+    {
+        "by",
+        "about",
+        "around",
+        "roughly",
+        "some",
+        "another",
+        "nearly",
+        "almost",
+        "to",
+        "into",
+        "a",
+        "an",
+        "the",
+        "up",
+        "down",
+        "in",
+    }
+)
 _AFTER_AMOUNT = frozenset({"as", "a", "an", "the", "of", "our", "their", "its", "more", "times", "all"})
 
 
 def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candidate]:
-    """A value that moves a parameter: "up 40 percent", "15 more couriers", "twice as long", "to 8 hours"."""
+    """A value that moves a parameter: "up 40 percent", "15 more riders", "twice as long", "to 8 hours"."""
     out: list[_Candidate] = []
     if unit.run is not None:
         return out
@@ -1045,15 +1182,24 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
         if score > change_by_param.get(sense.key, -100):
             change_by_param[sense.key] = score
             out.append(_Candidate(score, unit, ("change", sense.key), _add_change(sense.key, q, change, r)))
+    out += _field_change_candidates(r, linker, unit, q, near, generic, to_word)
     unnamed = [name for name in declared if name not in change_by_param and name in r.language.params]
     if unnamed:
-        # a word several inputs declare, none named: the one it raises ("25% faster couriers": speed, not prep)
+        # a word several inputs declare, none named: the one it raises ("25% faster riders": their speed, not the kitchens')
         window = range(max(0, q.first - 8), q.last + 4)
-        described = [name for name in unnamed if any(m.first in window and m.has("subject", name, r.model)
-                                                     for m in r.subjects)]
+        described = [
+            name for name in unnamed if any(m.first in window and m.has("subject", name, r.model) for m in r.subjects)
+        ]
         raising = [name for name in unnamed if declared[name] == "up"]
-        choice = (unnamed[0] if len(unnamed) == 1 else described[0] if len(described) == 1
-                  else raising[0] if len(raising) == 1 else None)
+        choice = (
+            unnamed[0]
+            if len(unnamed) == 1
+            else described[0]
+            if len(described) == 1
+            else raising[0]
+            if len(raising) == 1
+            else None
+        )
         if choice is not None:
             p = r.language.params[choice]
             change = _amount(q, p.dimension, p.unit, declared[choice], to_word)
@@ -1062,8 +1208,82 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
     return out
 
 
+def _field_change_candidates(
+    r: Reading, linker: _Linker, unit: Unit, q: Quantity, near: list[Mention], direction: str | None, to_word: bool
+) -> list[_Candidate]:
+    """ "what if the vaccine rate doubles": a change to an intervention field, from its default."""
+    from sim.interventions import INTERVENTION_TYPES
+
+    out: list[_Candidate] = []
+    for n, item in enumerate(r.items):
+        if item.negated or item.mention is None:
+            continue
+        iv = r.language.interventions[item.type]
+        for fm in r.mentions:
+            for s in fm.of("field", r.model):
+                if s.key != item.type or s.field is None or s.field not in iv.fields:
+                    continue
+                flang = iv.fields[s.field]
+                change = _amount(q, flang.dimension, flang.unit, direction, to_word)
+                cls = INTERVENTION_TYPES.get(item.type)
+                if change is None or cls is None or s.field not in cls.model_fields:
+                    continue
+                score = max([proximity(linker, unit, fm)] + [_cue_proximity(r, c, fm) for c in near]) + 2.0
+                out.append(
+                    _Candidate(
+                        score,
+                        unit,
+                        ("field_change", n, s.field),
+                        _change_field(n, s.field, cls.model_fields[s.field].default, change),
+                    )
+                )
+    return out
+
+
+def _change_field(n: int, name: str, default: float, change: dict[str, float]) -> Any:
+    def apply(r: Reading) -> None:
+        r.items[n].changes[name] = (default, change)
+
+    return apply
+
+
+def _apply_field_changes(r: Reading) -> None:
+    """A changed field: from its stated value, as a second option ("1% a day; what if the rate doubles?"),
+    or from its default when none is stated."""
+    for n, item in enumerate(list(r.items)):
+        for name, (default, change) in item.changes.items():
+            stated = name in item.fields
+            value = float(item.fields.get(name, default))
+            if "to" in change:
+                value = change["to"]
+            elif "factor" in change:
+                value *= change["factor"]
+            else:
+                value += change["delta"]
+            value = round(value, 10)
+            if not stated:
+                item.fields[name] = value
+                r.notes.append(f"{item.type}.{name} = {value:g} (changed from the default {default:g})")
+                continue
+            r.notes.append(f"{item.type}.{name} = {value:g} (changed from the stated {item.fields[name]:g})")
+            r.items.append(
+                Item(
+                    type=item.type,
+                    mention=item.mention,
+                    fields={**item.fields, name: value},
+                    start=item.start,
+                    duration=item.duration,
+                    until=item.until,
+                    to_end=item.to_end,
+                    alternative_to=n,
+                    at=(item.mention.last if item.mention else None),
+                )
+            )
+        item.changes = {}
+
+
 def _plain_adjective(r: Reading, word: str) -> bool:
-    """"wide" when "wider" is also a change word: the plain form describes, the comparative changes."""
+    """ "wide" when "wider" is also a change word: the plain form describes, the comparative changes."""
     forms = {word + "er", word + "r", word + word[-1:] + "er", word[:-1] + "ier"}
     declared = {w for p in r.language.params.values() for w in (*p.more, *p.less)}
     return bool(forms & declared)
@@ -1088,13 +1308,16 @@ def _cue_proximity(r: Reading, cue: Mention, mention: Mention) -> float:
         gap = r.tokens[cue.last : mention.first]
     else:
         return 10.0
-    cost = sum(0.3 if t.text in cues.CONNECTORS or t.text in cues.ARTICLES else 2.5 if t.text in cues.CLAUSE_MARKS
-               else 0.8 for t in gap)
+    cost = sum(
+        0.3 if t.text in cues.CONNECTORS or t.text in cues.ARTICLES else 2.5 if t.text in cues.CLAUSE_MARKS else 0.8
+        for t in gap
+    )
     return 10.0 - cost
 
 
-def _amount(q: Quantity, dimension: str, unit: str | None, direction: str | None,
-            to_word: bool) -> dict[str, float] | None:
+def _amount(
+    q: Quantity, dimension: str, unit: str | None, direction: str | None, to_word: bool
+) -> dict[str, float] | None:
     if q.dimension == "factor":
         k = q.value
         if direction == "down" and k > 1:
@@ -1132,11 +1355,14 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
         return out
     q = unit.head
     relation = _relation(r, q)
-    for n, m in enumerate(r.mentions):
+    for m in r.mentions:
         for s in m.of("metric", r.model):
             ok, value, bonus = _metric_fit(q, r.language, s.key)
             if not ok:
                 continue
+            if s.value == "complement":
+                value = round(1 - value, 10)  # "95% of orders arrive within ...": 5% late
+                relation = {"ge": "le", "le": "ge"}.get(relation, relation)
             score = proximity(linker, unit, m) + bonus
             if relation != "eq":
                 score += 1.5
@@ -1149,7 +1375,7 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
 
 
 def _previous_target_candidates(r: Reading, unit: Unit, metrics: list[str]) -> list[_Candidate]:
-    """"how many couriers to get that under 35 minutes": the metric the previous turn asked about."""
+    """ "how many riders to get that under 35 minutes": the metric the previous turn asked about."""
     out: list[_Candidate] = []
     if unit.run is not None:
         return out
@@ -1205,6 +1431,22 @@ def _relation(r: Reading, q: Quantity) -> str:
 # -- value phrases -----------------------------------------------------------------------------
 
 
+def _factor_verbs(r: Reading) -> None:
+    """ "halve contacts from day 15": a reduction named with a factor verb takes away that share."""
+    from simqa.translators.offline.quantities import FACTORS
+
+    for item in r.items:
+        if item.mention is None:
+            continue
+        iv = r.language.interventions[item.type]
+        strength = iv.strength
+        if strength is None or strength in item.fields or not iv.fields[strength].reduces:
+            continue
+        factors = [FACTORS[r.tokens[a].text] for a in item.mention.anchors if r.tokens[a].text in FACTORS]
+        if factors and 0 < factors[0] < 1:
+            item.fields[strength] = round(1 - factors[0], 10)
+
+
 def _value_phrases(r: Reading) -> None:
     """Values stated by a phrase ("overcast", "single orders", "SIR"), and field values ("all workplaces")."""
     for m in r.mentions:
@@ -1244,8 +1486,31 @@ _HOW_DIMENSIONS = {
 }
 
 
-_ASKED_FILLERS = frozenset({"the", "a", "an", "number", "of", "value", "level", "amount", "average", "mean", "daily",
-                            "total", "share", "size", "per", "much", "many", "possible", "our", "we", "kind"})
+_ASKED_FILLERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "number",
+        "of",
+        "value",
+        "level",
+        "amount",
+        "average",
+        "mean",
+        "daily",
+        "total",
+        "share",
+        "size",
+        "per",
+        "much",
+        "many",
+        "possible",
+        "our",
+        "we",
+        "kind",
+    }
+)
 
 
 def _asked(r: Reading) -> list[Asked]:
@@ -1255,8 +1520,11 @@ def _asked(r: Reading) -> list[Asked]:
     lang = r.language
     for c in r.cue("calibrate"):
         head = " ".join(r.tokens[a].text for a in c.anchors)
-        superlative = head if c.last - c.first == 1 and head not in (
-            "what", "which", "search", "fit", "fits", "calibrate") else None
+        superlative = (
+            head
+            if c.last - c.first == 1 and head not in ("what", "which", "search", "fit", "fits", "calibrate")
+            else None
+        )
         dimensions = _HOW_DIMENSIONS.get(head)
         reach = 4 if dimensions else 3
         for m in r.mentions:
@@ -1268,47 +1536,68 @@ def _asked(r: Reading) -> list[Asked]:
             if not dimensions and any(t.text not in _ASKED_FILLERS for t in between):
                 continue  # "gets infected most if R0 is 2.2": "most" does not ask for the R0
             params = [p for p in m.keys("param", r.model) if not dimensions or lang.params[p].dimension in dimensions]
-            if params and head in ("how many", "how much") and any(
-                o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
-                for o in r.mentions
-            ) and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link")):
+            if (
+                params
+                and head in ("how many", "how much")
+                and any(
+                    o.of("metric", r.model) and (o is m or 0 <= o.first - m.last <= 4) and not _metric_valued(r, o)
+                    for o in r.mentions
+                )
+                and not any(m.last <= t.first <= m.last + 5 for t in r.cue("target_link"))
+            ):
                 continue  # "how many people will have been infected": a result asked for, not an input
             ivs = m.keys("intervention", r.model)
             fields = [s for s in m.of("field", r.model)]
             if params:
-                found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first,
-                                   superlative=superlative))
+                found.append(
+                    Asked(
+                        param=sorted(params, key=lambda p: _param_order(r, p))[0],
+                        first=m.first,
+                        superlative=superlative,
+                    )
+                )
+            elif ivs and dimensions == ("duration",) and lang.timing is not None:
+                found.append(
+                    Asked(
+                        intervention=sorted(ivs)[0],
+                        field=lang.timing.duration_field,
+                        first=m.first,
+                        superlative=superlative,
+                    )
+                )  # "how long must schools stay closed"
             elif ivs and not dimensions:
                 iv_type = sorted(ivs)[0]
                 strength = lang.interventions[iv_type].strength
                 named_field = _field_after(r, m, iv_type) or strength
                 if named_field:
-                    found.append(Asked(intervention=iv_type, field=named_field, first=m.first,
-                                       superlative=superlative))
+                    found.append(Asked(intervention=iv_type, field=named_field, first=m.first, superlative=superlative))
             elif fields and not dimensions:
                 s = fields[0]
                 found.append(Asked(intervention=s.key, field=s.field, first=m.first, superlative=superlative))
         if dimensions and not any(a.first > c.first for a in found):
-            # "how fast must couriers ride": the model's only input of that dimension
-            only = [n for n, p in lang.params.items() if p.dimension in dimensions and dimensions != ("count", "number",
-                                                                                                    "rate")]
+            # "how fast must riders go": the model's only input of that dimension
+            only = [
+                n
+                for n, p in lang.params.items()
+                if p.dimension in dimensions and dimensions != ("count", "number", "rate")
+            ]
             if len(only) == 1:
                 found.append(Asked(param=only[0], first=c.last, superlative=superlative))
-    for m in r.mentions:  # "R0 needed for ...", "couriers required to ..."
+    for m in r.mentions:  # "R0 needed for ...", "riders required to ..."
         after = r.tokens[m.last].text if m.last < len(r.tokens) else ""
         if after in ("needed", "required", "necessary"):
-            params = m.keys("param", r.model)
-            if params:
-                found.append(Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first))
+            named = m.keys("param", r.model)
+            if named:
+                found.append(Asked(param=sorted(named, key=lambda p: _param_order(r, p))[0], first=m.first))
     return found
 
 
 def _metric_valued(r: Reading, m: Mention) -> bool:
     """A value the metric could take stands right around its phrase ("p90 under 35 minutes")."""
     for q in r.quantities:
-        if 0 <= q.first - m.last <= 4 or 0 <= m.first - q.last <= 2:
-            if any(_metric_fit(q, r.language, s.key)[0] for s in m.of("metric", r.model)):
-                return True
+        near = 0 <= q.first - m.last <= 4 or 0 <= m.first - q.last <= 2
+        if near and any(_metric_fit(q, r.language, s.key)[0] for s in m.of("metric", r.model)):
+            return True
     return False
 
 
@@ -1350,11 +1639,15 @@ def _finish_asked(r: Reading, asked: list[Asked]) -> Asked | None:
 
 
 def _vague(r: Reading) -> list[str]:
-    """Parameters a question changes without saying by how much ("add more couriers", "change R0")."""
+    """Parameters a question changes without saying by how much ("add more riders", "change R0")."""
     out: list[str] = []
     stated = {s.param for s in r.statements} | {c.param for c in r.changes}
     relation_tokens = _relation_and_intervention_tokens(r)
-    change_cues = [c for c in r.changes_layer if not set(c.anchors) & relation_tokens]
+    change_cues = [
+        c
+        for c in r.changes_layer
+        if not set(c.anchors) & relation_tokens and not _plain_adjective(r, r.tokens[c.anchors[-1]].text)
+    ]
     change_cues += r.cue("change_verb")
     for c in change_cues:
         for mention, sense in _param_senses(r):
@@ -1363,8 +1656,10 @@ def _vague(r: Reading) -> list[str]:
             specific = any(s.key == sense.key for s in c.senses if s.category in ("up", "down"))
             near = 0 <= mention.first - c.last <= 2 or 0 <= c.first - mention.last <= 1
             if specific or near:
-                busy = any(q.first >= min(c.first, mention.first) - 1 and q.last <= max(c.last, mention.last) + 3
-                           for q in r.quantities)
+                busy = any(
+                    q.first >= min(c.first, mention.first) - 1 and q.last <= max(c.last, mention.last) + 3
+                    for q in r.quantities
+                )
                 if not busy:
                     out.append(sense.key)
     return out

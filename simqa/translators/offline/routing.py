@@ -25,6 +25,23 @@ WEIGHTS = {"name": 10.0, "param": 2.0, "value": 2.0, "metric": 2.0, "interventio
 NEEDED = ("param", "value", "metric", "intervention", "breakdown")
 
 
+def richer(route: Route, languages: dict[str, ModelLanguage]) -> list[str]:
+    """The other models of the route's family, cheapest first: where to look when the first cannot place a value."""
+    if route.model is None or route.named:
+        return []
+    lang = languages[route.model]
+    if lang.family is None:
+        return []
+    return sorted(
+        (
+            m
+            for m, other in languages.items()
+            if other.family == lang.family and other.rank > lang.rank and m not in route.refused_names
+        ),
+        key=lambda m: languages[m].rank,
+    )
+
+
 @dataclass
 class Route:
     model: str | None
@@ -67,12 +84,16 @@ def choose(
     best = max(candidates, key=lambda m: (candidates[m], -languages[m].rank))
     family = languages[best].family
     if family is not None:
-        members = sorted((m for m in languages if languages[m].family == family and m not in refused),
-                         key=lambda m: languages[m].rank)
+        members = sorted(
+            (m for m in languages if languages[m].family == family and m not in refused),
+            key=lambda m: languages[m].rank,
+        )
         explicit = [m for m in members if m in named]
         if explicit:
             return Route(explicit[0], dict(scores), named, refused, "named")
         needed = _needed(mentions, set(members), tokens)
+        if prior in members and all(prior in models for models in needed):
+            return Route(prior, dict(scores), named, refused, "the model of the previous turn")
         for member in members:
             if all(member in models for models in needed):
                 return Route(member, dict(scores), named, refused, "first of its family that understands the question")
@@ -88,7 +109,7 @@ def _needed(mentions: list[Mention], members: set[str], tokens: list[Token]) -> 
         senses = [s for s in m.senses if s.category in NEEDED and s.model in members]
         if all(s.category == "param" for s in senses) and not _with_value(m, tokens):
             continue
-        models = {s.model for s in senses}
+        models = {str(s.model) for s in senses}
         if models and models != members:
             out.append(models)
     return out
@@ -98,10 +119,7 @@ def _with_value(m: Mention, tokens: list[Token]) -> bool:
     """A value or a change word right next to the phrase ("school size 250", "500 pupils", "bigger schools")."""
     after = [t for t in tokens[m.last : m.last + 4] if t.text not in cues.CONNECTORS][:1]
     before = tokens[max(0, m.first - 1) : m.first]
-    if any(t.kind == "num" or t.text in cues.CHANGE_UP or t.text in cues.CHANGE_DOWN for t in after + before):
-        return True
-    window = tokens[max(0, m.first - 4) : m.first]  # "5 infections a day come in from outside"
-    return any(t.kind == "num" for t in window) and not any(t.text in (",", ".", ";", "?", "-") for t in window)
+    return any(t.kind == "num" or t.text in cues.CHANGE_UP or t.text in cues.CHANGE_DOWN for t in after + before)
 
 
 def _negated(tokens: list[Token], first: int) -> bool:

@@ -46,16 +46,47 @@ _TOKEN = re.compile(
     r"|(?P<sym>[^\sa-z\d])"
 )
 # Words that stay words when digits follow a hyphen ("day-30" is day 30, not an identifier).
-_NOT_IDENTIFIERS = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours",
-                              "minute", "minutes", "min", "mins", "top", "over", "under", "by", "to", "x", "e", "and",
-                              "or", "vs", "of", "at", "about", "around", "step", "steps"})
+_NOT_IDENTIFIERS = frozenset(
+    {
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "top",
+        "over",
+        "under",
+        "by",
+        "to",
+        "x",
+        "e",
+        "and",
+        "or",
+        "vs",
+        "of",
+        "at",
+        "about",
+        "around",
+        "step",
+        "steps",
+    }
+)
 
 
 @dataclass(frozen=True)
 class Token:
     """One token of the normalised question.
 
-    kind: "word", "num" (digits), "ident" (letters with digits: "r0", "p90", "covid19"),
+    kind: "word", "num" (digits), "ident" (letters with digits: "p90", "covid19"),
     "ordinal" ("90th"), "sym" (one other character).
     """
 
@@ -205,6 +236,8 @@ class Speller:
             if abs(len(candidate) - len(word)) > limit or candidate[0] != word[0]:
                 continue
             d = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
+            if d > limit:
+                continue
             if d < best_distance:
                 best, best_distance = [candidate], d
             elif d == best_distance:
