@@ -4,7 +4,7 @@ When an LLM is configured the offline reading is made too (it is cheap, and has 
 The two are compared on kind, model and the values the question states. Where they differ, the
 answer's notes say so, and the reading kept is the one that accounts for every value the
 question states: a stated value is accounted for when the reading uses it (converted as
-`simqa.numbers.stated_values` converts it: 4 weeks = 28 days, 30% = 0.3, "30% more" = 1.3,
+the grounding check converts it: 4 weeks = 28 days, 30% = 0.3, "30% more" = 1.3,
 "double" = twice a value the reading sets), or, for a clarify or a refuse, names it. The LLM's
 reading is kept unless the offline one accounts for more stated values.
 """
@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.errors import ScenarioError
 from sim.registry import get_model
-from simqa.numbers import find_quantities, stated_values
 from simqa.request import Request
 from simqa.translators.base import Translation
 
@@ -87,15 +87,22 @@ def reconcile(question: str, llm: Translation, offline: Translation) -> tuple[Tr
 
 def unaccounted_values(question: str, request: Request) -> list[str]:
     """The values the question states (as written) that `request` does not use."""
+    from simqa.translators.offline import parse
+    from simqa.translators.offline.stated import conversions
+
+    try:
+        quantities = parse(question, keep_instructions=True).quantities
+    except ScenarioError:  # over the question-size limit: nothing to compare
+        return []
     used = request_values(request)
     ratios = _ratios(request)
     missing = []
-    for quantity in find_quantities(question):
-        candidates = stated_values(quantity.text) | {quantity.value}
-        if quantity.unit in ("%", "fraction"):
-            share = quantity.value / 100.0 if quantity.unit == "%" else quantity.value
-            candidates |= {1.0 + share, 1.0 - share}
-        pool = used | ratios if quantity.unit in ("x", "%", "fraction") else used
+    for quantity in quantities:
+        candidates = conversions(quantity)
+        relative = quantity.dimension == "share" or (quantity.dimension == "number" and 0 < quantity.value <= 10)
+        if quantity.dimension == "share":
+            candidates |= {1.0 + quantity.value, 1.0 - quantity.value}
+        pool = used | ratios if relative else used
         if not any(_close(c, u) for c in candidates for u in pool):
             missing.append(quantity.text)
     return missing
@@ -120,6 +127,8 @@ def request_values(request: Request) -> set[float]:
         cal = request.calibrate
         values |= {float(v) for v in (cal.target, cal.lower, cal.upper) if v is not None and _is_number(v)}
     if request.message and request.kind in ("clarify", "refuse"):
+        from simqa.translators.offline.stated import stated_values
+
         values |= stated_values(request.message)
     return values
 
