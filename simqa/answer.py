@@ -101,6 +101,7 @@ class Answer(BaseModel):
     @property
     def readings(self) -> dict[str, Any] | None:
         return self._readings
+
     # A fit's data, fitted values and forecast band (simqa.fitting.FitRun), for its plot.
     _fit_run: Any = PrivateAttr(default=None)
 

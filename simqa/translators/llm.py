@@ -237,7 +237,7 @@ _GENERIC_TYPE_WORDS = frozenset({"closure", "reduction", "restriction", "case", 
 
 
 def _type_words(iv_type: str) -> str:
-    """`school_closure` -> a pattern for the stems of its distinctive words ("school"), the loosest naming."""
+    """An intervention type -> a pattern for the stems of its name's distinctive words, the loosest naming."""
     words = [w for w in iv_type.split("_") if len(w) > 3 and w not in _GENERIC_TYPE_WORDS]
     stems = [word[:6] if len(word) > 6 else word for word in words]
     return "|".join(rf"\b{re.escape(stem)}\w*" for stem in stems)
@@ -500,7 +500,7 @@ def _check_calibrate(scenario: Scenario, request: Request) -> None:
 
 
 def with_value(scenario: Scenario, spec: ModelSpec, param: str, value: float, where: str) -> Scenario:
-    """`scenario` with a parameter or an intervention field (`contact_reduction.effectiveness`) set."""
+    """`scenario` with a parameter or an intervention field (`<intervention type>.<field>`) set."""
     if "." not in param:
         info = spec.params.model_fields.get(param)
         if info is None:
@@ -621,7 +621,7 @@ _GENERIC_WORDS = frozenset(
         "people",
     ]
 )
-# Stems of words that name nothing (a declared phrase such as "the seir one" holds some).
+# Stems of words that name nothing (a declared phrase such as "the <name> one" holds some).
 _STOP_STEMS = frozenset(
     {
         *[
@@ -715,11 +715,11 @@ def route(question: str, context: TranslationContext, models: Sequence[str]) -> 
     scores: dict[str, float] = {}
     for name in models:
         own, domain = _model_cues(name)
-        own = own - shared  # a name's word that is also some model's parameter word ("population") routes less
+        own = own - shared  # a name's word that is also some model's parameter word routes no more than that
         score = 3.0 * len(words & own) + len(words & domain)
         score += 3.0 if name == previous else 0.0
         scores[name] = score
-    # ties: the declared rank, then the simpler model (fewer parameters) first: seir before abm
+    # ties: the declared rank, then the simpler model (fewer parameters) first
     ranked = sorted(models, key=lambda n: (-scores[n], _rank(n), len(get_model(n).params.model_fields), n))
     if not ranked or scores[ranked[0]] <= 0:
         return ranked[:MAX_MENU]
