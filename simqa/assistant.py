@@ -145,13 +145,13 @@ class Assistant:
         notes: list[str] = []
 
         start = time.perf_counter()
-        context = TranslationContext(history=list(history))
+        context = TranslationContext(history=list(history), budget=self._llm_budget())
         if self.retrieval:
             self._retrieve(question, context, exclude_case, notes)
         timings["retrieve"] = _ms(start)
 
         start = time.perf_counter()
-        translation = self._translate(question, context, notes)
+        translation, readings = self._translate(question, context, notes)
         request = translation.request
         # Until the translator tells these apart itself: "why?" about the run just made, and how to use simqa.
         from simqa.explain import is_usage_question, is_why_about_last_run
@@ -198,7 +198,7 @@ class Assistant:
         else:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
-        text = self._maybe_llm_text(question, request, outcome, text, notes)
+        text = self._maybe_llm_text(question, request, outcome, text, notes, context.budget)
         citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in _cited_runs(request, outcome)]
         timings["compose"] = _ms(start)
 
@@ -230,6 +230,7 @@ class Assistant:
             ),
         )
         answer._full_results = outcome.results
+        answer._readings = readings
         return answer, request
 
     def _fit_answer(
@@ -333,17 +334,49 @@ class Assistant:
             notes.append(f"the vector store failed ({exc}); the model cards were searched by keywords alone")
         context.docs, context.runs, context.examples = found.docs, found.runs, found.examples
 
-    def _translate(self, question: str, context: TranslationContext, notes: list[str]) -> Translation:
+    def _llm_budget(self) -> Any:
+        """A fresh LLM budget for one answer, or None when no LLM is used."""
+        if self.translator_name == "offline":
+            return None
+        try:
+            llm = self._llm_translator()
+        except LLMError:
+            return None
+        client = getattr(llm, "client", None)
+        return client.budget() if client is not None else None
+
+    def _translate(
+        self, question: str, context: TranslationContext, notes: list[str]
+    ) -> tuple[Translation, dict[str, Any] | None]:
+        """The translation, and how the two readings compared when the LLM's was made (None otherwise).
+
+        With an LLM the offline reading is made too; `simqa.readings` keeps the one that accounts
+        for every stated value and notes where they differ.
+        """
         if self.translator_name != "offline":
             llm = self._llm_translator()
             if llm is not None:
                 try:
-                    return llm.translate(question, context)
+                    llm_translation = llm.translate(question, context)
                 except LLMError as exc:
                     if self.translator_name == "llm":
                         raise
                     notes.append(f"the LLM failed ({exc}); the offline translator answered")
-        return self._offline_translator().translate(question, context)
+                else:
+                    return self._second_reading(question, context, llm_translation)
+        return self._offline_translator().translate(question, context), None
+
+    def _second_reading(
+        self, question: str, context: TranslationContext, llm_translation: Translation
+    ) -> tuple[Translation, dict[str, Any] | None]:
+        from simqa.readings import reconcile
+
+        try:
+            offline = self._offline_translator().translate(question, context)
+        except Exception:  # the second reading is a check: its failure never costs the answer
+            return llm_translation, None
+        chosen, comparison = reconcile(question, llm_translation, offline)
+        return chosen, comparison.as_dict()
 
     def _run(self, request: Request, progress: Progress | None) -> Outcome:
         from sim.dispatch import run_request
@@ -364,10 +397,15 @@ class Assistant:
         return _StoreCache(store, read=self.cache, write=self.store, searchable=self.index_runs)
 
     def _maybe_llm_text(
-        self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str]
+        self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str], budget: Any = None
     ) -> str:
-        """An LLM-written answer when one is configured, kept only if every number in it is grounded."""
+        """An LLM-written answer when one is configured, kept only if every number in it is grounded.
+
+        Not asked when the endpoint already failed within this answer (the translator's note says so).
+        """
         if self.translator_name == "offline" or request.kind not in RUN_KINDS or not outcome.results:
+            return template
+        if budget is not None and budget.failure is not None:
             return template
         try:
             llm = self._llm_translator()
@@ -377,7 +415,7 @@ class Assistant:
         if composer is None:
             return template
         try:
-            text = composer(question, request, outcome)
+            text = composer(question, request, outcome, budget=budget)
         except LLMError as exc:
             notes.append(f"the LLM could not write the answer ({exc}); template answer used")
             return template

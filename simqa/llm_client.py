@@ -1,32 +1,47 @@
-"""One client for any OpenAI-compatible chat endpoint: config, errors, retries, structured output, cache.
+"""One client for any OpenAI-compatible chat endpoint: config, deadlines, errors, structured output, cache.
 
 Configuration (environment):
 - `OPENAI_API_KEY`: the key (local servers that need none may leave it unset when a base URL is set)
 - `SIMQA_LLM_BASE_URL`: the endpoint, ending in `/v1` (unset: OpenAI)
 - `SIMQA_LLM_MODEL`: the model name (unset: `DEFAULT_MODEL`)
-- `SIMQA_LLM_TIMEOUT`: seconds per request (default 60); `SIMQA_LLM_MAX_RETRIES` (default 3)
+- `SIMQA_LLM_TIMEOUT`: seconds one request may take in all, connect and every read included (default 60)
+- `SIMQA_LLM_BUDGET`: seconds one answer may spend in the LLM in all, translation, corrections and
+  the written answer together (default twice the timeout)
+- `SIMQA_LLM_MAX_RETRIES`: retries of 429 and 5xx within the budget (default 3)
+- `SIMQA_LLM_COOLDOWN`: seconds an endpoint that failed is left alone by later answers (default 30)
 
 Structured output. Servers differ in what they accept as `response_format`, so the client tries,
 in order, and remembers per endpoint (base URL + model) what worked, in memory and in
 `$SIMQA_HOME/llm_endpoints.json` (delete the file to probe again):
-1. `json_schema` with `strict: true` (OpenAI, vLLM, and Ollama's OpenAI-compatible `/v1` endpoint;
-   Ollama's native `format` field belongs to its own `/api/chat` API, which this client does not speak);
-2. `{"type": "json_object", "schema": ...}` (the llama-cpp-python server rejects `json_schema`);
+1. `json_schema` with `strict: true` (OpenAI, vLLM, and Ollama's OpenAI-compatible `/v1` endpoint);
+2. `{"type": "json_object", "schema": ...}` (the llama-cpp-python server, whose request model
+   allows only `text` and `json_object`);
 3. no `response_format`: the schema goes into the prompt and the reply is validated like any other.
-A server's 400 (or 422) that names `response_format` / `json_schema` / `schema` moves to the next mode.
+A mode is refused by behaviour, not by one status code: any 4xx or 5xx (but 401, 403, 404, 429)
+whose message names the response format or the schema (`response_format`, `json_schema`, "JSON
+schema", `grammar`...), or that is a request-validation error, moves to the next mode. The
+llama-cpp-python server answers an unknown `response_format.type` with a 500 whose message is
+FastAPI's validation error; vLLM with a 400 (a validation error, or a schema its grammar backend
+cannot compile); Ollama with a 500 "invalid JSON schema in format"; OpenAI with a 400 naming
+`response_format`.
 
-Retries. The SDK's own retries are off (`max_retries=0`): this client retries timeouts, dropped
-connections, 429 and 5xx itself, at most `max_retries` times, with exponential backoff and jitter,
-honouring Retry-After up to `max_wait_s`. Doing it here keeps the attempt count, the waits and
-the mode fallback in one loop that tests can observe (over real HTTP, with a scripted server),
-and bounds the worst case at about `max_retries * max_wait_s` seconds.
+Deadlines. A request runs under a watchdog: `SIMQA_LLM_TIMEOUT` bounds it whole, so a server
+that accepts and never answers, or drips a byte a second, costs that long and no more. A
+`Budget` bounds one answer: every request gets at most what is left of it. Within an answer:
+a timeout is not retried; a refused connection is retried once; 429 and 5xx are retried with
+backoff while the budget lasts, and a Retry-After longer than what is left (or than
+`max_wait_s`) gives up at once, saying so. Once an endpoint has failed, the budget remembers it
+and the same answer does not call it again; later answers skip it for `cooldown_s`.
 
-Errors. Anything that cannot be retried or keeps failing is an `LLMError` of one line naming the
-environment variable to check. Nothing a model writes is executed: replies are data, parsed as JSON.
+Errors. Anything that cannot be retried or keeps failing is an `EndpointError` (an `LLMError`)
+of one line naming the environment variable to check: a body that is not a chat completion
+(HTML, cut-off or deeply nested JSON, no choices), a reply over `max_reply_bytes`, a refusal of
+every mode. Nothing a model writes is executed: replies are data, parsed as JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,7 +49,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -48,7 +63,12 @@ MODES: tuple[Mode, ...] = ("json_schema", "json_object", "plain")
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_RETRIES = 3
+DEFAULT_COOLDOWN_S = 30.0
 ENDPOINTS_FILE = "llm_endpoints.json"
+MAX_REPLY_BYTES = 1_000_000  # a chat completion body; a translation reply is a few kB
+MAX_REPLY_CHARS = 50_000  # the message content
+CONNECT_RETRY_WAIT_S = 0.2  # a refused connection is tried once more after this
+WATCHDOG_GRACE_S = 0.2  # the SDK's own timeout fires first when it can
 
 Message = dict[str, str]
 
@@ -67,8 +87,11 @@ class LLMConfig:
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base_s: float = 0.5  # first wait; doubles each retry
     backoff_max_s: float = 8.0  # cap of the exponential wait
-    max_wait_s: float = 30.0  # cap of any single wait, Retry-After included
+    max_wait_s: float = 30.0  # the longest single wait; a longer Retry-After gives up at once
     temperature: float = 0.0  # translation wants the most likely reading, not variety
+    budget_s: float | None = None  # one answer's time in the LLM (None: twice timeout_s)
+    cooldown_s: float = DEFAULT_COOLDOWN_S  # a failed endpoint is left alone this long
+    max_reply_bytes: int = MAX_REPLY_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LLMConfig:
@@ -76,12 +99,15 @@ class LLMConfig:
         env = os.environ if env is None else env
         base_url = env.get("SIMQA_LLM_BASE_URL") or None
         api_key = env.get("OPENAI_API_KEY") or None
+        timeout_s = _seconds(env, "SIMQA_LLM_TIMEOUT", DEFAULT_TIMEOUT_S)
+        budget_raw = env.get("SIMQA_LLM_BUDGET")
+        budget_s = _seconds(env, "SIMQA_LLM_BUDGET", 0.0) if budget_raw else None
+        cooldown_s = _seconds(env, "SIMQA_LLM_COOLDOWN", DEFAULT_COOLDOWN_S, allow_zero=True)
         try:
-            timeout_s = float(env.get("SIMQA_LLM_TIMEOUT") or DEFAULT_TIMEOUT_S)
             max_retries = int(env.get("SIMQA_LLM_MAX_RETRIES") or DEFAULT_MAX_RETRIES)
         except ValueError:
             raise LLMError(
-                "SIMQA_LLM_TIMEOUT must be a number of seconds and SIMQA_LLM_MAX_RETRIES a whole number"
+                f"SIMQA_LLM_MAX_RETRIES must be a whole number, got {env.get('SIMQA_LLM_MAX_RETRIES')!r}"
             ) from None
         return cls(
             model=env.get("SIMQA_LLM_MODEL") or DEFAULT_MODEL,
@@ -89,7 +115,14 @@ class LLMConfig:
             api_key=api_key,
             timeout_s=timeout_s,
             max_retries=max(0, max_retries),
+            budget_s=budget_s,
+            cooldown_s=cooldown_s,
         )
+
+    @property
+    def answer_budget_s(self) -> float:
+        """Seconds one answer may spend in the LLM in all (`SIMQA_LLM_BUDGET`, default twice the timeout)."""
+        return self.budget_s if self.budget_s is not None else 2 * self.timeout_s
 
     @property
     def configured(self) -> bool:
@@ -104,6 +137,20 @@ class LLMConfig:
     @property
     def where(self) -> str:
         return self.base_url or "the OpenAI API"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, allow_zero: bool = False) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        least = "zero or more" if allow_zero else "more than zero"
+        raise LLMError(f"{name} must be a number of seconds ({least}), got {raw!r}")
+    return value
 
 
 def configured(env: Mapping[str, str] | None = None) -> bool:
@@ -252,6 +299,8 @@ def parse_json_object(text: str) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             error = error or exc
             continue
+        except RecursionError:
+            raise ValueError("the reply is nested too deeply to be a request") from None
         if not isinstance(value, dict):
             raise ValueError(f"the reply must be one JSON object, got a JSON {type(value).__name__}")
         return value
@@ -310,6 +359,88 @@ class EndpointMemory:
         return data if isinstance(data, dict) else {}
 
 
+# --------------------------------------------------------------------------- deadlines
+
+
+class EndpointError(LLMError):
+    """The endpoint failed (unreachable, timed out, rate limited past the budget, a reply that is no
+    completion): the same answer does not call it again."""
+
+
+class Budget:
+    """One answer's time in the LLM, and whether the endpoint has already failed within it.
+
+    Every request of the answer (translation, corrections, the written answer) gets at most what
+    is left; the time between them (retrieval, the simulation) is not counted. Once a request
+    found the endpoint failing, `failure` says why and no request follows.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self.spent = 0.0
+        self._since: float | None = None  # the clock when the running chat call started
+        self.failure: str | None = None
+
+    def remaining(self) -> float:
+        running = self._clock() - self._since if self._since is not None else 0.0
+        return self.seconds - self.spent - running
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        """Count the time spent inside this block against the budget."""
+        self._since = self._clock()
+        try:
+            yield
+        finally:
+            self.spent += self._clock() - self._since
+            self._since = None
+
+
+class _ReplyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the reply is over {limit:,} bytes")
+        self.limit = limit
+
+
+def _limited_http_client(limit: int) -> Any:
+    """The SDK's default HTTP client, with a transport whose response bodies stop past `limit` bytes."""
+    import importlib
+
+    import openai
+
+    # The HTTP library the SDK is built on (httpx, or its successor in newer SDKs).
+    base = next(c for c in openai.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
+    http: Any = importlib.import_module(base.__module__.split(".")[0])
+
+    class LimitedStream(http.SyncByteStream):  # type: ignore[misc]
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+
+        def __iter__(self) -> Any:
+            total = 0
+            for chunk in self._stream:
+                total += len(chunk)
+                if total > limit:
+                    raise _ReplyTooLarge(limit)
+                yield chunk
+
+        def close(self) -> None:
+            self._stream.close()
+
+    class LimitedTransport(http.HTTPTransport):  # type: ignore[misc]
+        def handle_request(self, request: Any) -> Any:
+            response = super().handle_request(request)
+            response.stream = LimitedStream(response.stream)
+            return response
+
+    return openai.DefaultHttpxClient(transport=LimitedTransport())
+
+
+class _WatchdogTimeout(Exception):
+    """The request outlived its deadline (a server that hangs, or drips its reply)."""
+
+
 # --------------------------------------------------------------------------- the client
 
 
@@ -317,16 +448,28 @@ class _FormatRejected(Exception):
     """The endpoint does not accept this `response_format`: try the next mode."""
 
 
-_FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|schema|structured output|guided", re.IGNORECASE)
+# What a refusal of the response format says: OpenAI names `response_format`; vLLM "JSON schema"
+# or its grammar backend; Ollama "invalid JSON schema in format"; llama-cpp-python's server the
+# field (`response_format`, `type`) in a validation error.
+_FORMAT_WORDS = re.compile(
+    r"response_format|response format|json_schema|json[ _-]?schema|json_object|\bschema\b|grammar|"
+    r"structured[ _]output|guided",
+    re.IGNORECASE,
+)
+# A request-validation error (FastAPI / pydantic) rather than a failure of the model.
+_VALIDATION_WORDS = re.compile(
+    r"validation error|literal_error|Input should be|'loc': \(|\"loc\": \[|extra_forbidden|unrecognized request argument",
+    re.IGNORECASE,
+)
 
 
 class LLMClient:
-    """Chat completions with retries, structured-output fallback, usage accounting and a reply cache.
+    """Chat completions with deadlines, retries, structured-output fallback, usage accounting and a reply cache.
 
     cache_dir: when set, replies are stored there under a hash of (model, messages, schema) and a
       rerun of the same prompt costs nothing (the eval runner passes one).
     home: where the endpoint memory file lives (default `$SIMQA_HOME`, else `~/.simqa`).
-    sleep / rng: injectable for tests of the backoff.
+    sleep / rng / clock: injectable for tests of the backoff and the cool-down.
     """
 
     def __init__(
@@ -337,6 +480,7 @@ class LLMClient:
         home: str | Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -344,8 +488,10 @@ class LLMClient:
         self.usage: dict[str, int] = {"prompt_tokens": 0, "completion_tokens": 0}
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
         self._lock = threading.Lock()
-        self._sdk: Any = None
+        self._idle: list[Any] = []  # SDK clients with open keep-alive connections
+        self._failed: tuple[float, str] | None = None  # (when, why) the endpoint last failed
 
     # ---------------------------------------------------------------- public
 
@@ -354,24 +500,67 @@ class LLMClient:
         """The structured-output mode this endpoint is known to accept (json_schema until told otherwise)."""
         return self.memory.get(self.config.endpoint) or "json_schema"
 
+    def budget(self) -> Budget:
+        """A fresh budget for one answer (`LLMConfig.answer_budget_s`)."""
+        return Budget(self.config.answer_budget_s, self._clock)
+
+    def unavailable(self) -> str | None:
+        """Why the endpoint is being left alone now (it failed within the cool-down), or None."""
+        with self._lock:
+            failed = self._failed
+        if failed is None:
+            return None
+        ago = self._clock() - failed[0]
+        if ago >= self.config.cooldown_s:
+            return None
+        return (
+            f"the LLM endpoint {self.config.where} failed {ago:.0f} s ago ({failed[1]}); it is left alone for "
+            f"{self.config.cooldown_s:g} s (SIMQA_LLM_COOLDOWN)"
+        )
+
     def chat(
         self,
         messages: Sequence[Message],
         *,
         schema: Mapping[str, Any] | None = None,
         schema_name: str = "reply",
+        budget: Budget | None = None,
+        max_tokens: int | None = None,
+        loose_schema: Mapping[str, Any] | None = None,
     ) -> ChatReply:
-        """One completion. With a `schema`, the reply is asked for as JSON in the best mode the endpoint takes."""
+        """One completion. With a `schema`, the reply is asked for as JSON in the best mode the endpoint takes.
+
+        budget: the answer's budget (a fresh one when None); raises EndpointError without a
+          request when the endpoint already failed within it, or within the cool-down.
+        loose_schema: the schema of json_object mode and of plain mode's prompt, in place of `schema`:
+          one that may leave out what strict mode must list (shorter replies for small local models).
+        """
         messages = [dict(m) for m in messages]
         key = self._cache_key(messages, schema)
         cached = self._cache_get(key)
         if cached is not None:
             return cached
-        if schema is None:
-            reply = self._complete(messages, None, "plain")
-        else:
-            reply = self._structured(messages, schema, schema_name)
+        budget = budget or self.budget()
+        if budget.failure is not None:
+            raise EndpointError(f"{budget.failure} (not called again for this answer)")
+        unavailable = self.unavailable()
+        if unavailable is not None:
+            budget.failure = unavailable
+            raise EndpointError(unavailable)
+        self._checkin(self._checkout())  # import and build the SDK client off the budget's clock
+        try:
+            with budget.counting():
+                if schema is None:
+                    reply = self._complete(messages, None, "plain", budget, max_tokens)
+                else:
+                    reply = self._structured(messages, schema, schema_name, budget, max_tokens, loose_schema)
+        except EndpointError as exc:
+            budget.failure = str(exc)
+            with self._lock:
+                self._failed = (self._clock(), _first_clause(str(exc)))
+            raise
         with self._lock:
+            self._failed = None
             for name in ("prompt_tokens", "completion_tokens"):
                 self.usage[name] += reply.usage.get(name, 0)
         self._cache_put(key, reply)
@@ -379,19 +568,34 @@ class LLMClient:
 
     # ---------------------------------------------------------------- modes
 
-    def _structured(self, messages: list[Message], schema: Mapping[str, Any], name: str) -> ChatReply:
+    def _structured(
+        self,
+        messages: list[Message],
+        schema: Mapping[str, Any],
+        name: str,
+        budget: Budget,
+        max_tokens: int | None,
+        loose_schema: Mapping[str, Any] | None,
+    ) -> ChatReply:
         """The reply in the first mode, from the remembered one on, that the endpoint accepts."""
         remembered = self.mode
+        refusals: list[str] = []
         for mode in MODES[MODES.index(remembered) :]:
+            mode_schema = schema if mode == "json_schema" or loose_schema is None else loose_schema
+            sent = self._messages_for(messages, mode_schema, mode)
             try:
-                reply = self._complete(self._messages_for(messages, schema, mode), (schema, name), mode)
-            except _FormatRejected:
+                reply = self._complete(sent, (mode_schema, name), mode, budget, max_tokens)
+            except _FormatRejected as exc:
+                refusals.append(f"{mode}: {str(exc)[:120]}")
                 continue
             if mode != remembered:
                 self.memory.set(self.config.endpoint, mode)
             return reply
         # "plain" sends no response_format, so only a server that rejects every request gets here
-        raise LLMError(f"the LLM endpoint {self.config.where} rejected every response format: check SIMQA_LLM_BASE_URL")
+        raise EndpointError(
+            f"the LLM endpoint {self.config.where} rejected every response format ({'; '.join(refusals)}): "
+            "check SIMQA_LLM_BASE_URL"
+        )
 
     @staticmethod
     def _messages_for(messages: list[Message], schema: Mapping[str, Any], mode: Mode) -> list[Message]:
@@ -418,22 +622,63 @@ class LLMClient:
 
     # ---------------------------------------------------------------- one completion, with retries
 
-    def _client(self) -> Any:
+    def _checkout(self) -> Any:
         with self._lock:
-            if self._sdk is not None:
-                return self._sdk
-            import openai
+            if self._idle:
+                return self._idle.pop()
+        import openai
 
-            self._sdk = openai.OpenAI(
-                base_url=self.config.base_url,
-                # local servers need no key, but the SDK insists on one
-                api_key=self.config.api_key or "not-needed",
-                timeout=self.config.timeout_s,
-                max_retries=0,
-            )
-        return self._sdk
+        sdk = openai.OpenAI(
+            base_url=self.config.base_url,
+            # local servers need no key, but the SDK insists on one
+            api_key=self.config.api_key or "not-needed",
+            timeout=self.config.timeout_s,
+            max_retries=0,
+            http_client=_limited_http_client(self.config.max_reply_bytes),
+        )
+        _ = sdk.chat.completions  # the SDK imports its resources lazily: not on the request's clock
+        return sdk
 
-    def _complete(self, messages: list[Message], schema: tuple[Mapping[str, Any], str] | None, mode: Mode) -> ChatReply:
+    def _checkin(self, sdk: Any) -> None:
+        with self._lock:
+            if len(self._idle) < 8:
+                self._idle.append(sdk)
+                return
+        sdk.close()
+
+    def _send(self, kwargs: dict[str, Any], timeout_s: float) -> Any:
+        """The SDK call, bounded whole by `timeout_s`: past it the connection is closed and the call abandoned."""
+        sdk = self._checkout()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box["response"] = sdk.chat.completions.create(**kwargs, timeout=timeout_s)
+            except BaseException as exc:
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="simqa-llm-request", daemon=True).start()
+        if not done.wait(timeout_s + WATCHDOG_GRACE_S):
+            with contextlib.suppress(Exception):
+                sdk.close()  # the worker's next read fails and it ends; nobody waits for it
+            raise _WatchdogTimeout
+        if "error" in box:
+            self._checkin(sdk)
+            raise box["error"]
+        self._checkin(sdk)
+        return box["response"]
+
+    def _complete(
+        self,
+        messages: list[Message],
+        schema: tuple[Mapping[str, Any], str] | None,
+        mode: Mode,
+        budget: Budget,
+        max_tokens: int | None = None,
+    ) -> ChatReply:
         import openai
 
         kwargs: dict[str, Any] = {
@@ -441,55 +686,102 @@ class LLMClient:
             "messages": messages,
             "temperature": self.config.temperature,
         }
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
         if schema is not None:
             response_format = self._response_format(schema[0], schema[1], mode)
             if response_format is not None:
                 kwargs["response_format"] = response_format
         cfg = self.config
+        where = cfg.where
+        connect_retry = True
+        retries_left = cfg.max_retries
+        attempts = 0
         last = ""
-        for attempt in range(cfg.max_retries + 1):
+        while True:
+            remaining = budget.remaining()
+            if remaining <= 0.05:
+                raise EndpointError(
+                    f"the LLM endpoint {where} used up this answer's budget of {budget.seconds:g} s"
+                    + (f" (last: {last})" if last else "")
+                    + ": raise SIMQA_LLM_BUDGET, or check that the server is up"
+                )
+            timeout_s = min(cfg.timeout_s, remaining)
+            attempts += 1
             wait: float | None = None
             try:
-                response = self._client().chat.completions.create(**kwargs)
-                return self._reply(response, mode, attempt + 1)
-            except openai.APITimeoutError:
-                last = f"no answer within {cfg.timeout_s:g} s"
+                response = self._send(kwargs, timeout_s)
+                return self._reply(response, mode, attempts, where)
+            except (_WatchdogTimeout, openai.APITimeoutError):
+                raise EndpointError(
+                    f"the LLM endpoint {where} gave no complete answer within {timeout_s:g} s: check that the "
+                    "server is up, or raise SIMQA_LLM_TIMEOUT"
+                ) from None
             except openai.APIConnectionError as exc:
+                cause = _root_cause(exc)
+                if isinstance(cause, _ReplyTooLarge):
+                    raise EndpointError(
+                        f"the LLM endpoint {where} sent {cause}: check SIMQA_LLM_BASE_URL and SIMQA_LLM_MODEL"
+                    ) from None
                 last = f"cannot connect ({_cause(exc)})"
+                if not connect_retry:
+                    raise EndpointError(
+                        f"the LLM endpoint {where} failed twice (last: {last}): check SIMQA_LLM_BASE_URL and "
+                        "that the server is up"
+                    ) from None
+                connect_retry = False
+                wait = CONNECT_RETRY_WAIT_S
             except openai.AuthenticationError:
-                raise LLMError(
-                    f"the LLM endpoint {cfg.where} rejected the API key (401): check OPENAI_API_KEY"
+                raise EndpointError(
+                    f"the LLM endpoint {where} rejected the API key (401): check OPENAI_API_KEY"
                 ) from None
             except openai.PermissionDeniedError:
-                raise LLMError(
-                    f"the LLM endpoint {cfg.where} refused access (403): check OPENAI_API_KEY and that it may use "
+                raise EndpointError(
+                    f"the LLM endpoint {where} refused access (403): check OPENAI_API_KEY and that it may use "
                     f"model {cfg.model!r} (SIMQA_LLM_MODEL)"
                 ) from None
             except openai.NotFoundError:
-                raise LLMError(
-                    f"model {cfg.model!r} was not found at {cfg.where} (404): check SIMQA_LLM_MODEL, and that "
+                raise EndpointError(
+                    f"model {cfg.model!r} was not found at {where} (404): check SIMQA_LLM_MODEL, and that "
                     "SIMQA_LLM_BASE_URL ends in /v1"
                 ) from None
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                message = _error_message(exc)
-                if "response_format" in kwargs and _FORMAT_WORDS.search(message):
-                    raise _FormatRejected(message) from None
-                raise LLMError(
-                    f"the LLM endpoint {cfg.where} rejected the request ({exc.status_code}: {message[:200]})"
-                ) from None
             except openai.APIStatusError as exc:
-                if exc.status_code != 429 and exc.status_code < 500 and exc.status_code != 408:
-                    raise LLMError(
-                        f"the LLM endpoint {cfg.where} answered {exc.status_code}: {_error_message(exc)[:200]}"
+                message = _error_message(exc)
+                status = exc.status_code
+                if "response_format" in kwargs and _refuses_format(status, message):
+                    raise _FormatRejected(f"HTTP {status}: {message}") from None
+                if status not in (408, 409, 429) and status < 500:
+                    raise EndpointError(
+                        f"the LLM endpoint {where} rejected the request (HTTP {status}: {_one_line(message)[:200]})"
                     ) from None
-                last = f"HTTP {exc.status_code}" + (" (rate limited)" if exc.status_code == 429 else "")
-                wait = _retry_after(exc.response.headers)
-            if attempt < cfg.max_retries:
-                self._sleep(self._backoff(attempt, wait))
-        raise LLMError(
-            f"the LLM endpoint {cfg.where} failed {cfg.max_retries + 1} times (last: {last}): check "
-            "SIMQA_LLM_BASE_URL and that the server is up, or raise SIMQA_LLM_TIMEOUT"
-        )
+                last = f"HTTP {status}" + (" (rate limited)" if status == 429 else "")
+                retry_after = _retry_after(exc.response.headers)
+                if retry_after is not None and retry_after > min(cfg.max_wait_s, budget.remaining()):
+                    raise EndpointError(
+                        f"the LLM endpoint {where} is rate limited and asks to wait {retry_after:g} s (Retry-After), "
+                        f"longer than this answer may wait ({min(cfg.max_wait_s, budget.remaining()):.0f} s): "
+                        "answered without it"
+                    ) from None
+                if retries_left <= 0:
+                    raise EndpointError(
+                        f"the LLM endpoint {where} failed {attempts} times (last: {last}): check "
+                        "SIMQA_LLM_BASE_URL and that the server is up"
+                    ) from None
+                retries_left -= 1
+                wait = self._backoff(attempts - 1, retry_after)
+            except EndpointError:
+                raise
+            except Exception as exc:  # a body the SDK could not read: HTML, cut-off or deeply nested JSON
+                raise EndpointError(
+                    f"the LLM endpoint {where} sent a reply that is not a chat completion "
+                    f"({type(exc).__name__}: {_one_line(str(exc))[:120]}): check SIMQA_LLM_BASE_URL"
+                ) from None
+            if wait >= budget.remaining():
+                raise EndpointError(
+                    f"the LLM endpoint {where} failed (last: {last}) and this answer's budget has no time left "
+                    "to retry: check that the server is up, or raise SIMQA_LLM_BUDGET"
+                )
+            self._sleep(wait)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter (half fixed, half random); Retry-After when the server gives one."""
@@ -500,21 +792,46 @@ class LLMClient:
         return min(ceiling / 2 + self._rng.uniform(0, ceiling / 2), cfg.max_wait_s)
 
     @staticmethod
-    def _reply(response: Any, mode: Mode, attempts: int) -> ChatReply:
-        if not getattr(response, "choices", None):
-            raise LLMError("the LLM endpoint answered without any choices: check SIMQA_LLM_BASE_URL")
-        message = response.choices[0].message
-        usage = getattr(response, "usage", None)
-        tokens = {
-            "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
-            "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
-        }
+    def _reply(response: Any, mode: Mode, attempts: int, where: str) -> ChatReply:
+        """The reply in a completion; anything else the server sent is an EndpointError."""
+        if isinstance(response, str | bytes) or not hasattr(response, "choices"):
+            text = response if isinstance(response, str) else type(response).__name__
+            raise EndpointError(
+                f"the LLM endpoint {where} sent a reply that is not a chat completion "
+                f"({_one_line(str(text))[:80]!r}): check that SIMQA_LLM_BASE_URL ends in /v1"
+            )
+        try:
+            choices = list(response.choices or [])
+            if not choices:
+                raise EndpointError(f"the LLM endpoint {where} answered without any choices: check SIMQA_LLM_BASE_URL")
+            message = choices[0].message
+            content = message.content
+            refusal = getattr(message, "refusal", None)
+            usage = getattr(response, "usage", None)
+            tokens = {
+                "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
+                "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
+            }
+        except EndpointError:
+            raise
+        except Exception as exc:
+            raise EndpointError(
+                f"the LLM endpoint {where} sent a completion of the wrong shape ({type(exc).__name__}): "
+                "check SIMQA_LLM_BASE_URL"
+            ) from None
+        if content is not None and not isinstance(content, str):
+            raise EndpointError(f"the LLM endpoint {where} sent message content that is not text")
+        if content is not None and len(content) > MAX_REPLY_CHARS:
+            raise EndpointError(
+                f"the LLM endpoint {where} sent a reply of {len(content):,} characters, over the limit of "
+                f"{MAX_REPLY_CHARS:,}"
+            )
         return ChatReply(
-            content=message.content or "",
+            content=content or "",
             usage=tokens,
             mode=mode,
             attempts=attempts,
-            refusal=getattr(message, "refusal", None),
+            refusal=refusal if isinstance(refusal, str) else None,
         )
 
     # ---------------------------------------------------------------- cache
@@ -567,7 +884,32 @@ def _error_message(exc: Any) -> str:
             return str(body["message"])
         if body.get("detail"):
             return str(body["detail"])
+    if isinstance(body, str) and body:
+        return body
     return str(getattr(exc, "message", "") or exc)
+
+
+def _refuses_format(status: int, message: str) -> bool:
+    """Whether an error answer refuses the response format (see the module docstring)."""
+    if status in (401, 403, 404, 429) or status < 400:
+        return False
+    return bool(_FORMAT_WORDS.search(message) or _VALIDATION_WORDS.search(message))
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = 0
+    while (exc.__cause__ or exc.__context__) is not None and seen < 10:
+        exc = cast(BaseException, exc.__cause__ or exc.__context__)
+        seen += 1
+    return exc
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_clause(text: str) -> str:
+    return _one_line(text).split(": check")[0][:160]
 
 
 def _cause(exc: BaseException) -> str:

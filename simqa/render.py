@@ -92,7 +92,7 @@ def results_table(answer: Answer) -> Table | None:
                 lo, hi = r.ci[n]
                 cell += f"\n[dim]{format_metric(n, lo)}–{format_metric(n, hi)}[/dim]"
             cells.append(cell)
-        table.add_row(r.label, *cells)
+        table.add_row(Text(r.label), *cells)  # a label may be the LLM's: text, not markup
     return table
 
 
@@ -206,7 +206,7 @@ def run_summary(run: Any) -> Group:
                 cell += f" ({format_metric(name, lo)} to {format_metric(name, hi)})"
         table.add_row(name, cell)
     for note in run.notes:
-        table.add_row("note", note)
+        table.add_row("note", Text(note))
     lengths = sorted({len(v) for v in run.series.values()})
     if run.series:
         each = f"{lengths[0]} values each" if len(lengths) == 1 else "values"
@@ -235,7 +235,8 @@ def runs_table(rows: list[Any], width: int | None = None) -> Table:
     for row in rows:
         get = row.get if isinstance(row, dict) else lambda k, r=row: getattr(r, k, "")
         created = str(get("created_at")).replace("T", " ")[:16]
-        table.add_row(str(get("run_id")), str(get("model")), created, _scenario_cell(get("label"), get("scenario")))
+        cells = (str(get("run_id")), str(get("model")), created, _scenario_cell(get("label"), get("scenario")))
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any
 
 from rag.types import Chunk, Example, RunHit
 from simqa.request import Request
@@ -25,6 +26,9 @@ class TranslationContext:
     examples: list[Example] = field(default_factory=list)
     runs: list[RunHit] = field(default_factory=list)
     history: list[Turn] = field(default_factory=list)
+    # The answer's LLM budget (`simqa.llm_client.Budget`): shared by translation and composition,
+    # so a failed endpoint is not called again within one answer. None: each call gets its own.
+    budget: Any = None
 
     @property
     def previous(self) -> Request | None:

@@ -34,6 +34,7 @@ from sim.scenario import Scenario, describe_allowed, resolve
 from sim.target import Target
 from simqa.grounding import (
     UngroundedValue,
+    conversation_text,
     drop_ungrounded,
     gather_evidence,
     grounding_feedback,
@@ -44,7 +45,9 @@ from simqa.request import Request
 from simqa.translators.base import Translation, TranslationContext, Translator
 
 MAX_CORRECTIONS = 2  # error texts sent back before giving up
-MAX_DOC_CHARS = 6000  # retrieved documentation in the prompt
+MAX_REPLY_TOKENS = 400  # a request is under 200 tokens; a model that loops stops here
+MAX_ANSWER_TOKENS = 250  # the written answer: about 120 words
+MAX_DOC_CHARS = 600  # retrieved documentation in the prompt (the models' declarations carry the rest)
 MAX_EXAMPLES = 4
 KINDS = ("simulate", "compare", "sweep", "calibrate", "explain", "clarify", "refuse")
 SCHEMA_NAME = "simqa_request"
@@ -79,14 +82,33 @@ class LLMTranslator(Translator):
     # ------------------------------------------------------------------ translate
 
     def translate(self, question: str, context: TranslationContext) -> Translation:
-        models = _loadable_models()
+        try:
+            return self._translate(question, context)
+        except LLMError:
+            raise
+        except Exception as exc:  # a reply of a shape nothing above foresaw: never a traceback
+            raise LLMError(
+                f"the LLM's reply could not be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+            ) from None
+
+    def _translate(self, question: str, context: TranslationContext) -> Translation:
+        models = route(question, context, _loadable_models())
         schema = request_schema(tuple(models))
+        loose = request_schema(tuple(models), strict=False)
         messages = build_messages(question, context, models)
+        budget = context.budget if context.budget is not None else self.client.budget()
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         grounding_sent = False
         error = ""
         for attempt in range(MAX_CORRECTIONS + 1):
-            reply = self.client.chat(messages, schema=schema, schema_name=SCHEMA_NAME)
+            reply = self.client.chat(
+                messages,
+                schema=schema,
+                loose_schema=loose,
+                schema_name=SCHEMA_NAME,
+                budget=budget,
+                max_tokens=MAX_REPLY_TOKENS,
+            )
             for key in usage:
                 usage[key] += reply.usage.get(key, 0)
             may_send_grounding = not grounding_sent and attempt < MAX_CORRECTIONS
@@ -117,8 +139,9 @@ class LLMTranslator(Translator):
         if refusal:
             return Request(kind="refuse", message=refusal[:2000]), []
         ungrounded: list[UngroundedValue] = []
+        repairs: list[str] = []
         try:
-            request = parse_reply(content)
+            request = parse_reply(content, gather_evidence(question, context.history).stated, repairs)
             ungrounded = ungrounded_values(request, question, context.history)
             check_caps(request)
         except CapExceeded as exc:
@@ -130,11 +153,19 @@ class LLMTranslator(Translator):
             return (answer, []) if answer is not None else _Correction(str(exc))
         except ValueError as exc:  # malformed JSON, a request of the wrong shape
             return _Correction(str(exc))
+        request, iv_notes = drop_unnamed_interventions(request, question, context.history)
+        iv_notes = repairs + iv_notes
         if not ungrounded:
-            return request, []
+            return request, iv_notes
+        ungrounded = (
+            ungrounded_values(request, question, context.history) if len(iv_notes) > len(repairs) else ungrounded
+        )
+        if not ungrounded:
+            return request, iv_notes
         if may_send_grounding:
             return _Correction(grounding_feedback(ungrounded), about_grounding=True)
-        return self._settle_ungrounded(request, ungrounded)
+        settled, notes = self._settle_ungrounded(request, ungrounded)
+        return settled, iv_notes + notes
 
     def _settle_ungrounded(self, request: Request, ungrounded: list[UngroundedValue]) -> tuple[Request, list[str]]:
         """Values still ungrounded after feedback: defaults where there are some, a question where not."""
@@ -166,8 +197,11 @@ class LLMTranslator(Translator):
 
     # ------------------------------------------------------------------ answer text
 
-    def compose(self, question: str, request: Request, outcome: Any) -> str:
-        """An answer written by the LLM from the results (the caller checks its numbers are grounded)."""
+    def compose(self, question: str, request: Request, outcome: Any, budget: Any = None) -> str:
+        """An answer written by the LLM from the results (the caller checks its numbers are grounded).
+
+        budget: the answer's LLM budget, shared with the translation (a fresh one when None).
+        """
         scenario = request.model_dump(mode="json", include={"kind", "model", "scenarios", "sweep", "calibrate"})
         results: dict[str, Any] = {
             "results": [
@@ -186,23 +220,130 @@ class LLMTranslator(Translator):
             scenario=wrap_text(json.dumps(scenario, indent=1)),
             results=wrap_text(json.dumps(results, indent=1)),
         )
-        reply = self.client.chat([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+        reply = self.client.chat(
+            [{"role": "system", "content": prompt}, {"role": "user", "content": question}],
+            budget=budget,
+            max_tokens=MAX_ANSWER_TOKENS,
+        )
         text = reply.content.strip()
         if not text:
             raise LLMError("the LLM wrote an empty answer")
         return text
 
 
+# ---------------------------------------------------------------------- interventions the question names
+
+
+_GENERIC_TYPE_WORDS = frozenset({"closure", "reduction", "restriction", "case", "cases"})
+
+
+def _type_words(iv_type: str) -> str:
+    """An intervention type -> a pattern for the stems of its name's distinctive words, the loosest naming."""
+    words = [w for w in iv_type.split("_") if len(w) > 3 and w not in _GENERIC_TYPE_WORDS]
+    stems = [word[:6] if len(word) > 6 else word for word in words]
+    return "|".join(rf"\b{re.escape(stem)}\w*" for stem in stems)
+
+
+@lru_cache(maxsize=1)
+def _intervention_cues() -> dict[str, tuple[re.Pattern[str], tuple[frozenset[str], ...]]]:
+    """For each intervention type: the stems of its own name's distinctive words, and the word
+    stems of each phrase the models declare for it (`ModelSpec.language`, `sim.interventions`)."""
+    phrases: dict[str, list[str]] = {t: [] for t in INTERVENTION_TYPES}
+    try:
+        from sim.interventions import INTERVENTION_LANGUAGE
+
+        for iv_type, entry in INTERVENTION_LANGUAGE.items():
+            phrases.setdefault(iv_type, []).extend(entry.phrases)
+    except ImportError:  # an engine without declared intervention language: the type's own words remain
+        pass
+    for name in _loadable_models():
+        language = getattr(get_model(name), "language", None)
+        for iv_type, entry in (getattr(language, "interventions", None) or {}).items():
+            phrases.setdefault(iv_type, []).extend(getattr(entry, "phrases", ()))
+    cues = {}
+    for iv_type in INTERVENTION_TYPES:
+        own = re.compile(_type_words(iv_type) or r"(?!)", re.IGNORECASE)
+        cues[iv_type] = (own, tuple(frozenset(_stems(p)) for p in phrases.get(iv_type, ()) if _stems(p)))
+    return cues
+
+
+def named_interventions(question: str, history: Sequence[Any] = ()) -> set[str]:
+    """The intervention types the conversation names: in its words, or in an earlier request.
+
+    A declared phrase names its intervention when each of its words (by stem) is in the text.
+    """
+    text = conversation_text(question, history)
+    words = _stems(text)
+    named = {
+        t for t, (own, phrases) in _intervention_cues().items() if own.search(text) or any(p <= words for p in phrases)
+    }
+    for turn in history:
+        named |= {iv.type for s in turn.request.scenarios for iv in s.interventions}
+    return named
+
+
+def drop_unnamed_interventions(
+    request: Request, question: str, history: Sequence[Any] = ()
+) -> tuple[Request, list[str]]:
+    """`request` without the interventions the conversation never names, with one note per type dropped.
+
+    An intervention a sweep or a calibration searches over stays (it is named by that). Scenarios
+    that become copies of an earlier one go; a compare left with one scenario becomes a simulate.
+    """
+    if not any(s.interventions for s in request.scenarios):
+        return request, []
+    named = named_interventions(question, history)
+    for spec in (request.sweep, request.calibrate):
+        param = getattr(spec, "param", "") or ""
+        if "." in param:
+            named.add(param.split(".")[0])
+    dropped: list[str] = []
+    scenarios: list[dict[str, Any]] = []
+    for scenario in request.scenarios:
+        data = scenario.model_dump(mode="python", exclude_unset=False)
+        kept = []
+        for iv in scenario.interventions:
+            if iv.type in named:
+                kept.append(iv.model_dump(mode="python", include=iv.model_fields_set | {"type"}))
+            elif iv.type not in dropped:
+                dropped.append(iv.type)
+        data["interventions"] = kept
+        if any(_same_scenario(data, earlier) for earlier in scenarios):
+            continue
+        scenarios.append(data)
+    if not dropped:
+        return request, []
+    update: dict[str, Any] = {"scenarios": scenarios}
+    if request.kind == "compare" and len(scenarios) < 2:
+        update["kind"] = "simulate"
+    result = Request.model_validate({**request.model_dump(mode="python", exclude={"scenarios"}), **update})
+    notes = [
+        f"the LLM added a {iv_type} intervention the question does not name; it was dropped" for iv_type in dropped
+    ]
+    return result, notes
+
+
+def _same_scenario(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return a["model"] == b["model"] and a["params"] == b["params"] and a["interventions"] == b["interventions"]
+
+
 # ---------------------------------------------------------------------- parsing and validation
 
 
-def parse_reply(content: str) -> Request:
+def parse_reply(content: str, stated: set[float] | None = None, notes: list[str] | None = None) -> Request:
     """A validated `Request` from the model's JSON reply (nulls mean defaults).
 
+    stated: the values the conversation states. When given, two slips small models make are
+      repaired instead of sent back, each with a note in `notes`: a value out of bounds that the
+      conversation does not state goes back to its default (it was invented anyway), and a kind
+      that does not fit the scenarios is read from them (`repair_kind`).
     Raises ScenarioError for a scenario that cannot run (naming the field and bound), ValueError
     for anything else wrong with the reply.
     """
     data = parse_json_object(content)
+    if stated is not None:
+        notes = notes if notes is not None else []
+        _repair_shape(data, notes)
     data.pop("notes", None)  # notes are simqa's to write, never the model's
     for key in ("model", "sweep", "calibrate", "message"):
         if data.get(key, 0) is None:
@@ -219,12 +360,15 @@ def parse_reply(content: str) -> Request:
             scenario["model"] = data["model"]  # the request names the model once; the scenario left it null
         if scenario.get("label") is None:
             scenario["label"] = "baseline" if i == 0 else f"scenario {i + 1}"
-        try:
-            resolve(scenario)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                f"scenarios[{i}]: {exc}", field=exc.field, value=exc.value, allowed=exc.allowed
-            ) from None
+        for _ in range(MAX_REPAIRS + 1):
+            try:
+                resolve(scenario)
+                break
+            except ScenarioError as exc:
+                if stated is None or notes is None or not _drop_invented(scenario, exc, stated, notes, i):
+                    raise ScenarioError(
+                        f"scenarios[{i}]: {exc}", field=exc.field, value=exc.value, allowed=exc.allowed
+                    ) from None
         cleaned.append(scenario)
     data["scenarios"] = cleaned
     if isinstance(data.get("calibrate"), dict):
@@ -235,6 +379,72 @@ def parse_reply(content: str) -> Request:
         raise ValueError(_short(exc)) from None
     check_request(request)
     return request
+
+
+MAX_REPAIRS = 8  # invented out-of-bounds values dropped from one scenario before it is sent back
+
+
+def _is_stated(value: Any, stated: set[float]) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return any(abs(float(value) - s) <= 1e-9 * max(1.0, abs(s)) for s in stated)
+
+
+def _drop_invented(scenario: dict[str, Any], exc: ScenarioError, stated: set[float], notes: list[str], i: int) -> bool:
+    """Drop the number `exc` names when it breaks a bound of a known field and the conversation does
+    not state it; False when it cannot (unknown names and values of the wrong type are sent back)."""
+    value = exc.value
+    if exc.field is None or isinstance(value, bool) or not isinstance(value, int | float) or _is_stated(value, stated):
+        return False
+    params_field = re.fullmatch(r"params\.(\w+)", exc.field)
+    iv_field = re.fullmatch(r"interventions\[(\d+)\]\.\w+\.(\w+)", exc.field)
+    if params_field:
+        name = params_field.group(1)
+        try:
+            known = name in get_model(str(scenario.get("model"))).params.model_fields
+        except ScenarioError:
+            known = False
+        if not known or not isinstance(scenario.get("params"), dict) or name not in scenario["params"]:
+            return False
+        scenario["params"].pop(name)
+    elif iv_field and isinstance(scenario.get("interventions"), list):
+        j, name = int(iv_field.group(1)), iv_field.group(2)
+        ivs = scenario["interventions"]
+        if j >= len(ivs) or not isinstance(ivs[j], dict) or name not in ivs[j]:
+            return False
+        ivs[j].pop(name)
+    else:
+        return False
+    notes.append(
+        f"the LLM set scenarios[{i}].{exc.field} = {exc.value!r}, out of bounds and not stated in the question; "
+        "the default was used"
+    )
+    return True
+
+
+def _repair_shape(data: dict[str, Any], notes: list[str]) -> None:
+    """Read the kind from the scenarios where the LLM's kind does not fit them (see `parse_reply`)."""
+    kind = data.get("kind")
+    scenarios = data.get("scenarios")
+    n = len(scenarios) if isinstance(scenarios, list) else 0
+    fixed = kind
+    if kind in ("explain", "clarify", "refuse") and n:
+        if data.get("message"):
+            data["scenarios"] = []  # the message is the answer: nothing to run
+            notes.append(f"the LLM's {kind} came with scenarios to run; they were left out")
+            return
+        fixed = "simulate" if n == 1 else "compare"
+    elif kind == "compare" and n == 1:
+        fixed = "simulate"
+    elif kind == "simulate" and n > 1:
+        fixed = "compare"
+    elif (kind == "sweep" and not isinstance(data.get("sweep"), dict) and n) or (
+        kind == "calibrate" and not isinstance(data.get("calibrate"), dict) and n
+    ):
+        fixed = "simulate" if n == 1 else "compare"
+    if fixed != kind:
+        data["kind"] = fixed
+        notes.append(f"the LLM's kind {kind!r} did not fit its {n} scenario(s); read as {fixed!r}")
 
 
 def check_request(request: Request) -> None:
@@ -350,50 +560,261 @@ def _loadable_models() -> list[str]:
     return names
 
 
+# A small local model gets about 2,000 prompt tokens in all, the reply schema included: the prompt
+# describes only the models the question routes to (a short menu when routing is unsure), from what
+# each model declares, with a few retrieved worked examples and no more documentation than this.
+MAX_MENU = 3  # models described when routing is unsure
+MAX_PROMPT_EXAMPLES = 3
+MAX_EXAMPLE_CHARS = 420
+_GENERIC_WORDS = frozenset(
+    [
+        "days",
+        "day",
+        "per",
+        "hour",
+        "hours",
+        "rate",
+        "rates",
+        "minutes",
+        "minute",
+        "size",
+        "weight",
+        "fraction",
+        "delay",
+        "mean",
+        "initial",
+        "seed",
+        "replicates",
+        "total",
+        "model",
+        "models",
+        "number",
+        "share",
+        "time",
+        "people",
+    ]
+)
+# Stems of words that name nothing (a declared phrase such as "the <name> one" holds some).
+_STOP_STEMS = frozenset(
+    {
+        *[
+            "the",
+            "and",
+            "with",
+            "how",
+            "many",
+            "get",
+            "are",
+            "will",
+            "run",
+            "what",
+            "for",
+            "from",
+            "per",
+            "day",
+            "days",
+            "after",
+            "start",
+            "when",
+            "who",
+            "which",
+        ],
+        *[
+            "this",
+            "that",
+            "one",
+            "all",
+            "any",
+            "its",
+            "our",
+            "was",
+            "were",
+            "has",
+            "have",
+            "had",
+            "can",
+            "could",
+            "would",
+            "should",
+            "not",
+            "out",
+            "into",
+            "over",
+        ],
+        *["under", "more", "less", "much", "some", "than", "then", "them", "they", "there", "simul", "model"],
+    }
+)
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z][a-z0-9]+", text.lower().replace("_", " "))
+    stems = {w[:5] for w in words if len(w) > 2 or any(ch.isdigit() for ch in w)}
+    return stems - _STOP_STEMS
+
+
+@lru_cache(maxsize=32)
+def _model_cues(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(stems that name the model or its domain, stems of its parameters, metrics and interventions)."""
+    spec = get_model(name)
+    own = {name[:5]}
+    domain: set[str] = set()
+    language = getattr(spec, "language", None)
+    if language is not None:
+        for phrase in getattr(language, "names", ()):
+            own |= _stems(phrase)
+        for phrase in getattr(language, "words", ()):
+            domain |= _stems(phrase)
+        for group in ("params", "metrics", "interventions"):
+            for entry in (getattr(language, group, None) or {}).values():
+                for phrase in getattr(entry, "phrases", ()):
+                    domain |= _stems(phrase)
+    words = [*spec.params.model_fields, *spec.metrics, *spec.interventions]
+    for word in words:
+        domain |= {
+            w[:5] for w in word.split("_") if (len(w) > 3 or any(c.isdigit() for c in w)) and w not in _GENERIC_WORDS
+        }
+    return frozenset(own), frozenset(domain - own)
+
+
+def route(question: str, context: TranslationContext, models: Sequence[str]) -> list[str]:
+    """The model the question goes to, or a short menu (best first) when the words do not decide.
+
+    Scores: a word naming the model 3, a word of its domain, parameters, metrics or interventions
+    1, the model of the conversation's last run 3; ties go to the model its family ranks first.
+    """
+    words = _stems(conversation_text(question, context.history[-1:]))
+    previous = context.previous.model if context.previous is not None else None
+    shared = frozenset().union(*(_model_cues(n)[1] for n in models)) if models else frozenset()
+    scores: dict[str, float] = {}
+    for name in models:
+        own, domain = _model_cues(name)
+        own = own - shared  # a name's word that is also some model's parameter word routes no more than that
+        score = 3.0 * len(words & own) + len(words & domain)
+        score += 3.0 if name == previous else 0.0
+        scores[name] = score
+    # ties: the declared rank, then the simpler model (fewer parameters) first
+    ranked = sorted(models, key=lambda n: (-scores[n], _rank(n), len(get_model(n).params.model_fields), n))
+    if not ranked or scores[ranked[0]] <= 0:
+        return ranked[:MAX_MENU]
+    best = scores[ranked[0]]
+    close = [n for n in ranked if scores[n] >= best - 1 and scores[n] > 0]
+    return close[:MAX_MENU]
+
+
+def _rank(name: str) -> int:
+    language = getattr(get_model(name), "language", None)
+    return int(getattr(language, "rank", 0) or 0)
+
+
 def build_messages(question: str, context: TranslationContext, models: Sequence[str]) -> list[dict[str, str]]:
-    """System prompt (rules, parameter schema, retrieved context), the conversation so far, the question."""
+    """System prompt (rules, the routed models, worked examples), the conversation so far, the question."""
     system = load("translate").render(
         models=describe_models(models),
-        interventions=describe_interventions(),
-        docs=format_docs(context),
-        examples=format_examples(context),
+        interventions=describe_interventions(models),
+        examples=format_examples(context, models),
     )
     messages = [{"role": "system", "content": system}]
     for turn in context.history:
         messages.append({"role": "user", "content": turn.question})
-        previous = turn.request.model_dump(mode="json", exclude={"notes"})
-        messages.append({"role": "assistant", "content": json.dumps(previous)})
+        messages.append(
+            {"role": "assistant", "content": json.dumps(compact_request(turn.request.model_dump(mode="json")))}
+        )
     messages.append({"role": "user", "content": question})
     return messages
 
 
+def _bounds(cls: Any, field_name: str) -> str:
+    """`describe_allowed` without the type: ">= 1 and <= 730" -> "1..730"."""
+    text = describe_allowed(cls, field_name)
+    low = re.search(r"(>=?)\s*(-?[\d.e+]+)", text)
+    high = re.search(r"<=?\s*(-?[\d.e+]+)", text)
+    if low is None and high is None:
+        choices = re.findall(r"'([^']+)'", text)
+        return "|".join(choices) if choices else ""
+    lo = (low.group(2) if low.group(1) == ">=" else f">{low.group(2)}") if low else ""
+    return f"{lo}..{high.group(1) if high else ''}"
+
+
 def describe_models(models: Sequence[str]) -> str:
+    """One block per model: what it is, its parameters (bounds, default, unit), metrics, interventions."""
     blocks = []
     for name in models:
         spec = get_model(name)
-        lines = [f"model {name} ({spec.time_unit} steps): {spec.description}"]
-        lines.append(f"  metrics: {', '.join(spec.metrics)}")
-        lines.append(f"  interventions: {', '.join(sorted(spec.interventions)) or 'none'}")
-        lines.append("  parameters:")
+        language = getattr(spec, "language", None)
+        param_language = getattr(language, "params", None) or {}
+        description = spec.description.split(";")[0].split(". ")[0]
+        lines = [f"model {name}: {description}"]
+        params = []
         for field_name, info in spec.params.model_fields.items():
-            allowed = describe_allowed(spec.params, field_name)
-            lines.append(f"    - {field_name} ({allowed}; default {info.default!r}): {info.description or ''}")
+            unit = getattr(param_language.get(field_name), "unit", None)
+            default = (
+                info.default
+                if not isinstance(info.default, float) or not info.default.is_integer()
+                else int(info.default)
+            )
+            params.append(f"{field_name} {_bounds(spec.params, field_name)} ={default}" + (f" {unit}" if unit else ""))
+        lines.append("  params: " + "; ".join(params))
+        lines.append("  metrics: " + ", ".join(spec.metrics))
+        if spec.interventions:
+            lines.append("  interventions: " + ", ".join(sorted(spec.interventions)))
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n".join(blocks)
 
 
-def describe_interventions() -> str:
+def describe_interventions(models: Sequence[str] | None = None) -> str:
+    """The interventions the models support: what names them, and their fields (bounds, default)."""
+    supported = _supported_interventions(models)
     lines = []
-    for iv_type, cls in INTERVENTION_TYPES.items():
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        fields = []
-        for field_name, info in cls.model_fields.items():
-            if field_name == "type":
-                continue
-            allowed = describe_allowed(cls, field_name)
-            fields.append(f"{field_name} ({allowed}; default {info.default!r})")
-        lines.append(f"- {iv_type}: {doc} Fields: {', '.join(fields)}")
-    return "\n".join(lines)
+    for iv_type in supported:
+        cls = INTERVENTION_TYPES[iv_type]
+        fields = [
+            f"{f} {_bounds(cls, f)} ={info.default}"
+            for f, info in cls.model_fields.items()
+            if f not in ("type", "start_day", "duration_days")
+        ]
+        words = _intervention_words(iv_type, models)
+        lines.append(f"- {iv_type}" + (f" ({words})" if words else "") + (": " + "; ".join(fields) if fields else ""))
+    if not lines:
+        return "(none)"
+    return "every intervention has start_day (0..) and duration_days (null: to the end)\n" + "\n".join(lines)
+
+
+def _supported_interventions(models: Sequence[str] | None) -> list[str]:
+    names = list(models) if models is not None else _loadable_models()
+    supported = {t for n in names for t in get_model(n).interventions}
+    return [t for t in INTERVENTION_TYPES if t in supported]
+
+
+def _intervention_words(iv_type: str, models: Sequence[str] | None) -> str:
+    for name in models or ():
+        language = getattr(get_model(name), "language", None)
+        entry = (getattr(language, "interventions", None) or {}).get(iv_type)
+        if entry is not None and getattr(entry, "phrases", None):
+            return ", ".join(entry.phrases[:3])
+    cls = INTERVENTION_TYPES[iv_type]
+    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+    first = re.split(r"[;:]|\. ", doc)[0].strip().rstrip(".")
+    return first if len(first) <= 60 else first[:60].rsplit(" ", 1)[0]
+
+
+_REQUEST_KEYS = ("kind", "model", "scenarios", "sweep", "calibrate", "message")
+
+
+def compact_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A request without nulls, empty lists, notes and per-scenario model names: what an example shows."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None and v != [] and k != "notes"}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    out = clean({k: v for k, v in request.items() if k in _REQUEST_KEYS})
+    for scenario in out.get("scenarios", []):
+        if isinstance(scenario, dict) and scenario.get("model") == out.get("model"):
+            scenario.pop("model", None)
+    return out
 
 
 _TAG = re.compile(r"<(/?)(context|example)", re.IGNORECASE)
@@ -404,14 +825,18 @@ def wrap_text(text: str) -> str:
     return _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
 
 
-def format_docs(context: TranslationContext) -> str:
-    if not context.docs:
+def format_docs(context: TranslationContext, models: Sequence[str] | None = None) -> str:
+    """Retrieved documentation about the routed models, at most `MAX_DOC_CHARS`, wrapped as context."""
+    chunks = [c for c in context.docs if models is None or c.model in (None, *models)]
+    if not chunks:
         return "(none retrieved)"
     blocks: list[str] = []
     used = 0
-    for chunk in context.docs:
+    for chunk in chunks:
         text = wrap_text(chunk.text.strip())
-        if used + len(text) > MAX_DOC_CHARS and blocks:
+        if used + len(text) > MAX_DOC_CHARS:
+            text = text[: max(0, MAX_DOC_CHARS - used)]
+        if not text:
             break
         used += len(text)
         source = chunk.source.replace('"', "'")
@@ -419,12 +844,16 @@ def format_docs(context: TranslationContext) -> str:
     return "\n".join(blocks)
 
 
-def format_examples(context: TranslationContext) -> str:
+def format_examples(context: TranslationContext, models: Sequence[str] | None = None) -> str:
+    """A few retrieved worked examples (question, then its request), those of the routed models first."""
     if not context.examples:
         return "(none retrieved)"
+    routed = set(models or ())
+    ranked = sorted(context.examples, key=lambda e: e.request.get("model") not in routed)
     blocks = []
-    for example in context.examples[:MAX_EXAMPLES]:
-        body = wrap_text(f"Question: {example.question}\nRequest: {json.dumps(example.request)}")
+    for example in ranked[:MAX_PROMPT_EXAMPLES]:
+        request = json.dumps(compact_request(example.request), separators=(",", ":"))
+        body = wrap_text(f"Question: {example.question}\nRequest: {request}")[:MAX_EXAMPLE_CHARS]
         blocks.append(f'<context example="{example.case_id}">\n{body}\n</context>')
     return "\n".join(blocks)
 
@@ -432,99 +861,83 @@ def format_examples(context: TranslationContext) -> str:
 # ---------------------------------------------------------------------- the reply schema
 
 
-@lru_cache(maxsize=8)
-def request_schema(models: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The JSON schema of the translator's reply, accepted by OpenAI strict mode.
+@lru_cache(maxsize=32)
+def request_schema(models: tuple[str, ...] | None = None, strict: bool = True) -> dict[str, Any]:
+    """The JSON schema of the translator's reply for these models (default: every loadable one).
 
-    Every object closes (`additionalProperties: false`) and requires all its properties; what may
-    be left out is nullable instead (null = the default). Scenario parameters are one object with
-    the union of every model's parameters; `sim` rejects a parameter the chosen model lacks.
-    Bounds are in the descriptions (and enforced by validation), not in keywords some servers reject.
+    strict (OpenAI strict mode, vLLM, Ollama): every object closes (`additionalProperties: false`)
+    and requires all its properties; what may be left out is nullable (null = the default).
+    Not strict (json_object mode, the schema in the prompt): parameters and intervention fields
+    may be left out, so a small local model writes only what the question states. Scenario
+    parameters are one object with the union of the models' parameters (`sim` rejects one the
+    chosen model lacks); interventions are those the models support. The descriptions live in the
+    prompt; bounds are enforced by validation, not by keywords some servers reject.
     """
     names = list(models) if models is not None else _loadable_models()
     specs = [get_model(n) for n in names]
     metrics = sorted({m for s in specs for m in s.metrics})
+    interventions = _supported_interventions(names)
+    model_enum = {"type": "string", "enum": names}
+    iv_items: dict[str, Any] = (
+        {"anyOf": [{"$ref": f"#/$defs/{t}"} for t in interventions]} if interventions else {"type": "null"}
+    )
     defs: dict[str, Any] = {
-        "params": _params_schema(specs),
+        "params": _params_schema(specs, strict),
         "scenario": _closed(
             {
-                "label": {
-                    "type": "string",
-                    "description": "short name; the first scenario of a compare is the baseline",
-                },
-                "model": {"type": "string", "enum": names},
+                "label": {"type": "string"},
                 "params": {"$ref": "#/$defs/params"},
-                "interventions": {
-                    "type": "array",
-                    "items": {"anyOf": [{"$ref": f"#/$defs/{t}"} for t in INTERVENTION_TYPES]},
-                },
+                "interventions": {"type": "array", "items": iv_items},
             }
         ),
-        "sweep": _closed(
-            {
-                "param": {
-                    "type": "string",
-                    "description": "a model parameter (r0) or intervention_type.field (contact_reduction.effectiveness)",
-                },
-                "values": {"type": "array", "items": {"type": "number"}},
-            }
-        ),
+        "sweep": _closed({"param": {"type": "string"}, "values": {"type": "array", "items": {"type": "number"}}}),
         "calibrate": _closed(
             {
-                "param": {"type": "string", "description": "the numeric parameter to search"},
+                "param": {"type": "string"},
                 "metric": {"type": "string", "enum": metrics},
                 "target": {"type": "number"},
                 "relation": {"type": "string", "enum": ["eq", "le", "ge"]},
-                "lower": {"type": ["number", "null"], "description": "lowest value to search; null: its bound"},
-                "upper": {"type": ["number", "null"], "description": "highest value to search; null: its bound"},
-            }
+                "lower": {"type": ["number", "null"]},
+                "upper": {"type": ["number", "null"]},
+            },
+            required=None if strict else ["param", "metric", "target", "relation"],
         ),
     }
-    for iv_type, cls in INTERVENTION_TYPES.items():
+    for iv_type in interventions:
+        cls = INTERVENTION_TYPES[iv_type]
         props: dict[str, Any] = {"type": {"type": "string", "enum": [iv_type]}}
         for field_name, info in cls.model_fields.items():
-            if field_name == "type":
-                continue
-            props[field_name] = _nullable(
-                _value_schema(info.annotation),
-                f"{info.description or ''} ({describe_allowed(cls, field_name)}; null: default {info.default!r})",
-            )
-        defs[iv_type] = _closed(props, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else None)
+            if field_name != "type":
+                props[field_name] = _nullable(_value_schema(info.annotation))
+        defs[iv_type] = _closed(props, required=None if strict else ["type"])
     root = _closed(
         {
             "kind": {"type": "string", "enum": list(KINDS)},
-            "model": {"anyOf": [{"type": "string", "enum": names}, {"type": "null"}]},
+            "model": {"anyOf": [model_enum, {"type": "null"}]},
             "scenarios": {"type": "array", "items": {"$ref": "#/$defs/scenario"}},
             "sweep": {"anyOf": [{"$ref": "#/$defs/sweep"}, {"type": "null"}]},
             "calibrate": {"anyOf": [{"$ref": "#/$defs/calibrate"}, {"type": "null"}]},
-            "message": {
-                "type": ["string", "null"],
-                "description": "explain: the topic; clarify: the one question to ask; refuse: the reason",
-            },
-        }
+            "message": {"type": ["string", "null"]},
+        },
+        required=None if strict else ["kind", "model", "scenarios"],
     )
     root["$defs"] = defs
     return root
 
 
-def _params_schema(specs: Sequence[ModelSpec]) -> dict[str, Any]:
+def _params_schema(specs: Sequence[ModelSpec], strict: bool = True) -> dict[str, Any]:
     """One object with the union of the models' parameters, each nullable (null = that model's default)."""
     fragments: dict[str, list[dict[str, Any]]] = {}
-    notes: dict[str, list[str]] = {}
     for spec in specs:
         for field_name, info in spec.params.model_fields.items():
             fragment = _value_schema(info.annotation)
             if fragment not in fragments.setdefault(field_name, []):
                 fragments[field_name].append(fragment)
-            allowed = describe_allowed(spec.params, field_name)
-            if field_name not in notes and info.description:
-                notes[field_name] = [info.description]
-            notes.setdefault(field_name, []).append(f"{spec.name}: {allowed}, default {info.default!r}")
     props = {}
     for field_name, options in fragments.items():
         schema = options[0] if len(options) == 1 else {"anyOf": options}
-        props[field_name] = _nullable(schema, "; ".join(notes[field_name]))
-    return _closed(props, "parameters of the scenario's model; null = the documented default")
+        props[field_name] = _nullable(schema)
+    return _closed(props, required=None if strict else [])
 
 
 def _value_schema(annotation: Any) -> dict[str, Any]:
@@ -560,11 +973,14 @@ def _nullable(schema: Mapping[str, Any], description: str | None = None) -> dict
     return out
 
 
-def _closed(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+def _closed(
+    properties: dict[str, Any], description: str | None = None, required: list[str] | None = None
+) -> dict[str, Any]:
+    """An object schema that allows no other property; `required` None: every property (strict mode)."""
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
-        "required": list(properties),
+        "required": list(properties) if required is None else required,
         "additionalProperties": False,
     }
     if description:

@@ -36,8 +36,11 @@ def gold_request(case: Case) -> dict[str, Any]:
     }
 
 
-def _last_user(body: dict[str, Any]) -> str:
-    return next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
+def _question(body: dict[str, Any], recorded: dict[str, str]) -> str | None:
+    """The recorded question the request is about: its last user message, or for a correction
+    (a value the reply could not ground, sent back) the question asked earlier in the exchange."""
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return next((u for u in reversed(users) if u in recorded), None)
 
 
 @pytest.fixture
@@ -49,8 +52,8 @@ def replay_server(monkeypatch):
         system = body["messages"][0]["content"]
         if "JSON request" not in system:  # the answer composer: a reply with no numbers to check
             return reply("The results of the run are in the table below.")
-        question = _last_user(body)
-        return reply(recorded[question]) if question in recorded else None
+        question = _question(body, recorded)
+        return reply(recorded[question]) if question is not None else None
 
     with ScriptedOpenAIServer(responder=respond) as server:
         monkeypatch.setenv("SIMQA_LLM_BASE_URL", server.base_url)

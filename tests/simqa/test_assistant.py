@@ -173,7 +173,7 @@ def test_llm_answer_with_invented_number_falls_back_to_template(llm_env):
 def test_auto_falls_back_to_offline_when_llm_fails(llm_env):
     with ScriptedOpenAIServer(default=server_error(500)) as server:
         llm_env(server)
-        answer = Assistant(translator="auto", retrieval=False).ask("What if R0 is 3?")
+        answer = Assistant(translator="auto", retrieval=False).ask("What is the peak with R0 3?")
     assert answer.translator == "offline"
     assert answer.scenarios[-1].params["r0"] == 3.0
     assert any("offline translator answered" in n for n in answer.notes)

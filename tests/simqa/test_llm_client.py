@@ -14,7 +14,11 @@ import pytest
 
 from sim.errors import LLMError
 from simqa.llm_client import (
+    CONNECT_RETRY_WAIT_S,
     ENDPOINTS_FILE,
+    MAX_REPLY_CHARS,
+    Budget,
+    EndpointError,
     LLMClient,
     LLMConfig,
     _retry_after,
@@ -23,11 +27,20 @@ from simqa.llm_client import (
     strict_schema_problems,
 )
 from simqa.testing import (
+    REFUSALS,
     Fault,
+    Raw,
     Reply,
     ScriptedOpenAIServer,
+    cut_off,
+    drip,
+    empty_choices,
+    hang,
+    html,
     http_error,
     malformed,
+    nested,
+    oversized,
     rate_limited,
     reply,
     server_error,
@@ -233,18 +246,20 @@ def test_429_is_retried_after_the_retry_after_wait(tmp_path: Path) -> None:
     assert result.attempts == 2
 
 
-def test_retry_after_is_capped(tmp_path: Path) -> None:
+def test_a_retry_after_beyond_the_budget_gives_up_at_once_saying_so(tmp_path: Path) -> None:
     sleeps: list[float] = []
     with ScriptedOpenAIServer([rate_limited(retry_after=3600), reply("{}")]) as server:
-        make_client(server, tmp_path, sleeps=sleeps, max_wait_s=2.0).chat(MESSAGES)
-    assert sleeps == [2.0]
+        with pytest.raises(EndpointError, match=r"asks to wait 3600 s \(Retry-After\).*answered without it"):
+            make_client(server, tmp_path, sleeps=sleeps, max_wait_s=30.0).chat(MESSAGES)
+        assert len(server.chat_requests) == 1
+    assert sleeps == []
 
 
 def test_5xx_is_retried_with_growing_jittered_backoff(tmp_path: Path) -> None:
     sleeps: list[float] = []
     script: list[Fault | Reply] = [server_error(500), server_error(502), reply("{}")]
     with ScriptedOpenAIServer(script) as server:
-        client = make_client(server, tmp_path, sleeps=sleeps, backoff_base_s=1.0, backoff_max_s=100.0)
+        client = make_client(server, tmp_path, sleeps=sleeps, backoff_base_s=1.0, backoff_max_s=100.0, budget_s=60.0)
         client.chat(MESSAGES)
         assert len(server.chat_requests) == 3
     # attempt n waits between half and all of base * 2**n
@@ -252,11 +267,11 @@ def test_5xx_is_retried_with_growing_jittered_backoff(tmp_path: Path) -> None:
     assert 1.0 <= sleeps[1] <= 2.0
 
 
-def test_a_timeout_is_retried(tmp_path: Path) -> None:
+def test_a_timeout_is_not_retried_and_names_the_variable(tmp_path: Path) -> None:
     with ScriptedOpenAIServer([timeout(10.0), reply('{"answer": 1, "note": null}')]) as server:
-        result = make_client(server, tmp_path, timeout_s=0.2).chat(MESSAGES, schema=SCHEMA)
-    assert json.loads(result.content)["answer"] == 1
-    assert result.attempts == 2
+        with pytest.raises(EndpointError, match=r"no complete answer within 0.2 s.*SIMQA_LLM_TIMEOUT"):
+            make_client(server, tmp_path, timeout_s=0.2).chat(MESSAGES, schema=SCHEMA)
+        assert len(server.chat_requests) == 1
 
 
 def test_retries_are_bounded_and_the_error_says_what_to_check(tmp_path: Path) -> None:
@@ -284,6 +299,18 @@ def test_an_unreachable_endpoint_is_one_clear_line(tmp_path: Path) -> None:
     message = str(info.value)
     assert "\n" not in message
     assert "cannot connect" in message and "SIMQA_LLM_BASE_URL" in message
+
+
+def test_a_refused_connection_is_retried_once_and_no_more(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sleeps: list[float] = []
+    config = LLMConfig(model="m", base_url=f"http://127.0.0.1:{port}/v1", api_key="k", timeout_s=5, max_retries=5)
+    client = LLMClient(config, home=tmp_path, sleep=sleeps.append)
+    with pytest.raises(EndpointError, match="failed twice"):
+        client.chat(MESSAGES, schema=SCHEMA)
+    assert sleeps == [CONNECT_RETRY_WAIT_S]  # one retry, whatever SIMQA_LLM_MAX_RETRIES says
 
 
 def test_a_bad_key_names_openai_api_key_and_is_not_retried(tmp_path: Path) -> None:
@@ -363,3 +390,172 @@ def test_retry_after_reads_seconds_milliseconds_and_dates() -> None:
     waited = _retry_after({"retry-after": later})
     assert waited is not None and 20 < waited <= 30
     assert _retry_after({}) is None
+
+
+# ---------------------------------------------------------------------------- refusals of structured output
+
+
+@pytest.mark.parametrize("server_name", sorted(REFUSALS))
+def test_each_servers_refusal_of_json_schema_steps_down_to_json_object(tmp_path: Path, server_name: str) -> None:
+    with ScriptedOpenAIServer(
+        [reply({"answer": 42, "note": None})],
+        mode="json_object",
+        refusal=server_name,  # type: ignore[arg-type]
+    ) as server:
+        result = make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA)
+        sent = [r.get("response_format", {}).get("type") for r in server.chat_requests]
+        endpoint = f"{server.base_url}|scripted"
+    assert sent == ["json_schema", "json_object"]  # a refusal is not retried, whatever its status
+    assert result.mode == "json_object"
+    assert json.loads((tmp_path / "home" / ENDPOINTS_FILE).read_text()) == {endpoint: "json_object"}
+
+
+def test_a_5xx_that_names_no_format_is_retried_not_a_step_down(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer([server_error(500, "CUDA out of memory"), reply("{}")]) as server:
+        result = make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA)
+        sent = [r["response_format"]["type"] for r in server.chat_requests]
+    assert sent == ["json_schema", "json_schema"]
+    assert result.mode == "json_schema"
+
+
+def test_a_validation_error_that_names_no_format_still_steps_down(tmp_path: Path) -> None:
+    validation = "1 validation error: {'type': 'extra_forbidden', 'loc': ('body', 'strict'), 'msg': 'Extra inputs'}"
+    with ScriptedOpenAIServer([http_error(422, validation), reply("{}")]) as server:
+        result = make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA)
+    assert result.mode == "json_object"
+
+
+def test_an_endpoint_that_refuses_every_mode_is_one_line(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(default=http_error(400, "response_format is not allowed")) as server:
+        with pytest.raises(EndpointError, match=r"rejected the request \(HTTP 400") as info:
+            make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA)
+        sent = [r.get("response_format", {}).get("type") for r in server.chat_requests]
+    assert sent == ["json_schema", "json_object", None]  # plain sends no response_format: its 400 is final
+    assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------- deadlines
+
+
+def test_a_hanging_server_costs_one_timeout(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer([hang(), reply("{}")]) as server:
+        with pytest.raises(EndpointError, match=r"no complete answer within 0\.3 s"):
+            make_client(server, tmp_path, timeout_s=0.3).chat(MESSAGES, schema=SCHEMA)
+        assert len(server.chat_requests) == 1
+
+
+def test_a_dripping_server_is_cut_off_at_the_timeout_not_per_read(tmp_path: Path) -> None:
+    # Each byte arrives well within the timeout; the reply as a whole would take minutes.
+    with (
+        ScriptedOpenAIServer([drip("{}", interval_s=0.05)]) as server,
+        pytest.raises(EndpointError, match=r"no complete answer within 0\.5 s"),
+    ):
+        make_client(server, tmp_path, timeout_s=0.5).chat(MESSAGES)
+
+
+def test_once_the_endpoint_failed_the_same_budget_sends_nothing(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer([timeout(5.0), reply("{}")]) as server:
+        client = make_client(server, tmp_path, timeout_s=0.2, cooldown_s=0.0)
+        budget = client.budget()
+        with pytest.raises(EndpointError):
+            client.chat(MESSAGES, budget=budget)
+        assert budget.failure is not None
+        with pytest.raises(EndpointError, match="not called again for this answer"):
+            client.chat(MESSAGES, budget=budget)
+        assert len(server.chat_requests) == 1
+        assert client.chat(MESSAGES).content == "{}"  # a new answer may call it again
+
+
+def test_later_answers_leave_a_failed_endpoint_alone_for_the_cool_down(tmp_path: Path) -> None:
+    now = [1000.0]
+    with ScriptedOpenAIServer([server_error(503), reply("{}")]) as server:
+        config = make_client(server, tmp_path).config
+        client = LLMClient(
+            LLMConfig(**{**config.__dict__, "max_retries": 0, "cooldown_s": 30.0}),
+            home=tmp_path,
+            sleep=lambda s: None,
+            clock=lambda: now[0],
+        )
+        with pytest.raises(EndpointError):
+            client.chat(MESSAGES)
+        now[0] += 10
+        assert client.unavailable() is not None
+        with pytest.raises(EndpointError, match=r"failed 10 s ago .*SIMQA_LLM_COOLDOWN"):
+            client.chat(MESSAGES)
+        assert len(server.chat_requests) == 1
+        now[0] += 25
+        assert client.unavailable() is None
+        assert client.chat(MESSAGES).content == "{}"
+
+
+def test_the_budget_bounds_the_retries_of_one_answer(tmp_path: Path) -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with ScriptedOpenAIServer(default=server_error(503)) as server:
+        config = LLMConfig(
+            model="scripted", base_url=server.base_url, api_key="k", timeout_s=5, max_retries=100, budget_s=10
+        )
+        client = LLMClient(config, home=tmp_path, sleep=sleep, clock=lambda: now[0], rng=random.Random(0))
+        with pytest.raises(EndpointError, match="budget"):
+            client.chat(MESSAGES)
+        # backoff 0.25-0.5, 0.5-1, 1-2, 2-4, 4-8: about five retries fit in ten seconds, not a hundred
+        assert 3 <= len(server.chat_requests) <= 7
+    assert now[0] <= 10
+
+
+def test_the_budget_counts_only_the_time_spent_in_the_llm() -> None:
+    now = [5.0]
+    budget = Budget(3.0, clock=lambda: now[0])
+    now[0] += 100  # retrieval, a simulation: not LLM time
+    with budget.counting():
+        now[0] += 1
+        assert budget.remaining() == pytest.approx(2.0)
+    now[0] += 100
+    assert budget.remaining() == pytest.approx(2.0)
+
+
+def test_the_budget_and_cool_down_come_from_the_environment() -> None:
+    config = LLMConfig.from_env({"SIMQA_LLM_TIMEOUT": "7", "SIMQA_LLM_COOLDOWN": "0"})
+    assert (config.answer_budget_s, config.cooldown_s) == (14.0, 0.0)
+    assert LLMConfig.from_env({"SIMQA_LLM_BUDGET": "20"}).answer_budget_s == 20.0
+    with pytest.raises(LLMError, match="SIMQA_LLM_BUDGET must be a number of seconds"):
+        LLMConfig.from_env({"SIMQA_LLM_BUDGET": "-1"})
+
+
+# ---------------------------------------------------------------------------- replies that are no completion
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (html(), "not a chat completion"),
+        (cut_off(), "not a chat completion"),
+        (empty_choices(), "without any choices"),
+        (Raw(body=("[" * 100_000 + "]" * 100_000).encode()), "not a chat completion"),
+        (oversized(2_000_000), "over 1,000,000 bytes"),
+        (oversized(MAX_REPLY_CHARS + 10), f"over the limit of {MAX_REPLY_CHARS:,}"),
+        (Raw(body=b'{"choices": "none"}'), "wrong shape"),
+    ],
+    ids=["html", "cut-off", "no-choices", "nested-body", "oversized-body", "oversized-content", "wrong-shape"],
+)
+def test_every_reply_that_is_no_completion_is_one_endpoint_error(tmp_path: Path, fault: Any, words: str) -> None:
+    with ScriptedOpenAIServer([fault]) as server:
+        budget = make_client(server, tmp_path).budget()
+        with pytest.raises(EndpointError, match=words) as info:
+            make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA, budget=budget)
+    assert "\n" not in str(info.value)
+    assert budget.failure is not None  # the same answer does not call it again
+
+
+def test_content_nested_too_deeply_is_a_value_error_not_a_recursion_error(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer([nested(10_000), nested(100_000)]) as server:
+        content = make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA).content
+        with pytest.raises(EndpointError, match="over the limit"):  # 100,000 deep is also 200,000 characters
+            make_client(server, tmp_path).chat(MESSAGES, schema=SCHEMA)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_json_object(content)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_json_object('{"a": ' + content + "}")

@@ -12,10 +12,18 @@ import openai
 import pytest
 
 from simqa.testing import (
+    REFUSALS,
     ScriptedOpenAIServer,
+    cut_off,
     deterministic_embedding,
+    drip,
+    empty_choices,
+    hang,
+    html,
     http_error,
     malformed,
+    nested,
+    oversized,
     rate_limited,
     reply,
     server_error,
@@ -63,16 +71,86 @@ def test_malformed_reply_is_sent_verbatim() -> None:
         json.loads(content)
 
 
-def test_json_object_mode_rejects_json_schema_like_llama_cpp_without_consuming_the_script() -> None:
-    schema_format = {"type": "json_schema", "json_schema": {"name": "r", "strict": True, "schema": {"type": "object"}}}
+SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "r", "strict": True, "schema": {"type": "object"}}}
+
+
+def test_json_object_mode_refuses_json_schema_like_llama_cpp_python_without_consuming_the_script() -> None:
     with ScriptedOpenAIServer([reply("{}")], mode="json_object") as server:
         client = sdk(server)
-        with pytest.raises(openai.BadRequestError) as info:
-            ask(client, response_format=schema_format)
-        assert "response_format" in str(info.value)
+        with pytest.raises(openai.InternalServerError) as info:  # its route handler makes every error a 500
+            ask(client, response_format=SCHEMA_FORMAT)
+        assert info.value.status_code == 500
+        body = info.value.body
+        assert isinstance(body, dict) and body["type"] == "internal_server_error"
+        assert "Input should be 'text' or 'json_object'" in body["message"]
+        assert "('body', 'response_format', 'type')" in body["message"]
         assert server.remaining == 1
         assert ask(client, response_format={"type": "json_object", "schema": {"type": "object"}}) == "{}"
         assert len(server.chat_requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "words"),
+    [
+        ("vllm", 400, "JSON schema contains features not supported"),
+        ("vllm_validation", 400, "Input should be 'text' or 'json_object'"),
+        ("ollama", 500, "invalid JSON schema in format"),
+        ("openai", 400, "'response_format' of type 'json_schema' is not supported"),
+    ],
+)
+def test_each_servers_refusal_of_json_schema_is_reproduced(refusal: str, status: int, words: str) -> None:
+    with ScriptedOpenAIServer([reply("{}")], mode="json_object", refusal=refusal) as server:  # type: ignore[arg-type]
+        client = sdk(server)
+        with pytest.raises(openai.APIStatusError) as info:
+            ask(client, response_format=SCHEMA_FORMAT)
+        assert info.value.status_code == status
+        body = info.value.body
+        assert isinstance(body, dict)
+        assert words in str(body.get("message") or body["error"]["message"])
+        assert REFUSALS[refusal][0] == status
+        assert ask(client, response_format={"type": "json_object"}) == "{}"
+
+
+def test_an_unknown_refusal_is_an_error_naming_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="llama_cpp_python"):
+        ScriptedOpenAIServer(refusal="tgi")  # type: ignore[arg-type]
+
+
+def _post(server: ScriptedOpenAIServer, timeout_s: float = 5.0) -> tuple[int, str, bytes]:
+    body = json.dumps({"model": "scripted", "messages": [{"role": "user", "content": "x"}]}).encode()
+    request = urllib.request.Request(
+        server.base_url + "/chat/completions", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        return response.status, response.headers["Content-Type"], response.read()
+
+
+def test_raw_faults_send_what_broken_servers_send() -> None:
+    with ScriptedOpenAIServer([html(), cut_off(), empty_choices()]) as server:
+        status, kind, page = _post(server)
+        assert (status, kind) == (200, "text/html; charset=utf-8") and page.startswith(b"<!DOCTYPE html>")
+        _, _, half = _post(server)
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(half)
+        _, _, empty = _post(server)
+        assert json.loads(empty)["choices"] == []
+
+
+def test_nested_and_oversized_replies_are_what_they_say() -> None:
+    deep = nested(50)
+    assert deep.content == "[" * 50 + "]" * 50
+    assert len(oversized(1000).content) > 1000
+
+
+def test_a_dripping_server_sends_every_byte_but_slowly() -> None:
+    with ScriptedOpenAIServer([drip("{}", interval_s=0.001)]) as server:
+        _, _, body = _post(server)
+    assert json.loads(body)["choices"][0]["message"]["content"] == "{}"
+
+
+def test_a_hanging_server_never_answers() -> None:
+    with ScriptedOpenAIServer([hang()]) as server, pytest.raises(OSError):  # a socket timeout is an OSError
+        _post(server, timeout_s=0.3)
 
 
 def test_plain_mode_rejects_any_response_format_but_answers_without_one() -> None:
