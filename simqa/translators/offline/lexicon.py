@@ -148,6 +148,7 @@ class Lexicon:
                     mentions[key].senses.append(phrase.sense)
                 continue
             if taken & set(anchors):
+                _name_by_its_field(mentions, taken & set(anchors), phrase.sense)
                 continue
             taken.update(anchors)
             text = " ".join(tokens[a].text for a in anchors)
@@ -166,8 +167,11 @@ class Lexicon:
             if j >= len(tokens) or tokens[j].text not in ("and", "or", ","):
                 continue
             j += 1
-            while j < len(tokens) and tokens[j].text in ("the", "all", "our", "of", "a", "an", "and"):
-                j += 1
+            while j < len(tokens) and (tokens[j].text in ("the", "all", "our", "of", "a", "an", "and") or j in blocked):
+                j += 1  # "close schools and 30% of workplaces": the value is the second object's
+            if j > last + 1 and j - 1 in blocked:
+                continue  # a value must be followed by "of" to be the object's share
+            value_end = max((k + 1 for k in range(last + 1, j) if k in blocked), default=None)
             if j >= len(tokens) or j in blocked:
                 continue
             verb = phrase.parts[0]
@@ -177,9 +181,23 @@ class Lexicon:
                 if literal is not None and other.literal != literal:
                     continue
                 if other.parts[1] and _match_part(tokens, j, other.parts[1], blocked):
-                    span = tuple(range(j, j + len(other.parts[1])))
-                    extra.append((j, span[-1] + 1, span, 0, other))
+                    start = j if value_end is None else value_end  # "of workplaces", as the share's own phrase
+                    span = tuple(range(start, j + len(other.parts[1])))
+                    extra.append((start, span[-1] + 1, span, 0, other))
         return extra
+
+
+def _name_by_its_field(mentions: dict[Any, Mention], overlap: set[int], sense: Sense) -> None:
+    """ "shutting half of all workplaces": an intervention's phrase whose words a phrase of its own field
+    took ("of all workplaces") is named by that field phrase too."""
+    if sense.category != "intervention":
+        return
+    owners = [m for m in mentions.values() if overlap & set(m.anchors)]
+    own_fields = all(
+        all(s.category == "field" and s.key == sense.key and s.model == sense.model for s in m.senses) for m in owners
+    )
+    if owners and own_fields and overlap <= {a for m in owners for a in m.anchors}:
+        owners[0].senses.append(sense)
 
 
 def _match_at(

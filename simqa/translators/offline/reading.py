@@ -620,6 +620,7 @@ def offers_choice(r: Reading) -> bool:
 def merge_items(r: Reading, choice: bool) -> None:
     """Mentions of one intervention in a question without options are one intervention."""
     if choice:
+        _merge_topic(r)
         return
     merged: list[Item] = []
     originals = {i for i, item in enumerate(r.items) if any(o.alternative_to == i for o in r.items)}
@@ -650,6 +651,42 @@ def merge_items(r: Reading, choice: bool) -> None:
                 setattr(same, attr, getattr(item, attr))
         same.to_end = same.to_end or item.to_end
     r.items = merged
+
+
+def _merge_topic_bare(item: Item) -> bool:
+    return not (
+        item.negated
+        or item.fields
+        or item.sweeps
+        or item.alternative_to is not None
+        or item.start is not None
+        or item.duration is not None
+        or item.until is not None
+        or item.to_end
+    )
+
+
+def _merge_topic_later(r: Reading, item: Item) -> list[Item]:
+    """The items of the same type stated in a later sentence than `item`."""
+    if item.mention is None:
+        return []
+    end = next(
+        (t.index for t in r.tokens[item.mention.last :] if t.text in (".", "?", "!", ";")),
+        None,
+    )
+    if end is None:
+        return []
+    return [o for o in r.items if o is not item and o.type == item.type and not o.negated and o.first > end]
+
+
+def _merge_topic(r: Reading) -> None:
+    """ "What difference do workplace closures make? Compare none with half of them closed from day 15":
+    an intervention named bare in one sentence and stated in a later one is the one option, not two."""
+    if any(item.alternative_to is not None for item in r.items):
+        return  # alternatives point at items by place: keep every item where it is
+    for item in list(r.items):
+        if _merge_topic_bare(item) and len(_merge_topic_later(r, item)) == 1:
+            r.items.remove(item)
 
 
 def _pronoun_anchors(r: Reading, n: int) -> list[Mention]:
