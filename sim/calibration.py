@@ -31,7 +31,7 @@ from sim.executors import Executor, Progress
 from sim.replication import plan_replicates
 from sim.result import Result
 from sim.runner import RunCache, prepare, run_all
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import ResolvedScenario, Scenario, parse_scenario
 from sim.target import Target, format_value
 
 Relation = Literal["eq", "le", "ge"]
@@ -228,6 +228,19 @@ def calibrate(
     base = parse_scenario(scenario)
     first = prepare(base, replicates, seed)
     target = Target.parse(spec.param, first.spec, "calibrate")
+    _check_metric(spec, first)
+    plan = plan_replicates(base, replicates, "calibration", need_spread=spec.probability is not None)
+    runs_with = plan.replicates if plan.replicates is not None else first.params.replicates
+    _check_replicates(spec, runs_with)
+    lo, hi = _search_range(target, spec)
+    search = _Search(base, target, spec, plan.replicates, seed, executor, cache, progress)
+    vectorised = first.spec.batch_run is not None and runs_with == 1
+    grid = scan_grid(lo, hi, target.whole, SCAN_POINTS_VECTORISED if vectorised else SCAN_POINTS)
+    found, stopped = _scan_and_solve(search, grid)
+    return _outcome(search, spec, found, stopped, (lo, hi), runs_with)
+
+
+def _check_metric(spec: CalibrateSpec, first: ResolvedScenario) -> None:
     if spec.metric not in first.spec.metrics:
         allowed = ", ".join(first.spec.metrics)
         raise ScenarioError(
@@ -236,8 +249,9 @@ def calibrate(
             value=spec.metric,
             allowed=allowed,
         )
-    plan = plan_replicates(base, replicates, "calibration", need_spread=spec.probability is not None)
-    runs_with = plan.replicates if plan.replicates is not None else first.params.replicates
+
+
+def _check_replicates(spec: CalibrateSpec, runs_with: int) -> None:
     if spec.probability is not None and runs_with < 2:
         raise ScenarioError(
             f"a target met in {spec.probability:.0%} of runs needs replicates > 1, got {runs_with}",
@@ -245,17 +259,30 @@ def calibrate(
             value=runs_with,
             allowed=">= 2",
         )
-    lo, hi = _search_range(target, spec)
-    search = _Search(base, target, spec, plan.replicates, seed, executor, cache, progress)
-    vectorised = first.spec.batch_run is not None and runs_with == 1
-    grid = scan_grid(lo, hi, target.whole, SCAN_POINTS_VECTORISED if vectorised else SCAN_POINTS)
+
+
+def _scan_and_solve(search: _Search, grid: list[float]) -> tuple[list[float], str]:
+    """Run the grid, then refine every crossing and edge: the values found meeting the target, and
+    why the search stopped early ("" when it did not)."""
     found: list[float] = []
-    stopped = ""
     try:
         search.run_at(grid)
         _solve(search, grid, found)
     except _SearchBudget:
-        stopped = f"the search stopped after {MAX_CALIBRATION_RUNS} runs"
+        return found, f"the search stopped after {MAX_CALIBRATION_RUNS} runs"
+    return found, ""
+
+
+def _outcome(
+    search: _Search,
+    spec: CalibrateSpec,
+    found: list[float],
+    stopped: str,
+    bounds: tuple[float, float],
+    runs_with: int,
+) -> CalibrationOutcome:
+    """The answer: among the solutions the one whose mean is nearest the target; without any, the run
+    that came closest. Its run is the last of the results."""
     solutions = sorted(dict.fromkeys(search.key(x) for x in found))
     tried = sorted(search.runs)
     met = bool(solutions)
@@ -276,8 +303,8 @@ def calibrate(
         note="",
         solutions=[search.solution(x) for x in solutions],
         meeting_ranges=_meeting_ranges(search, tried) if spec.relation != "eq" else [],
-        lower=lo,
-        upper=hi,
+        lower=bounds[0],
+        upper=bounds[1],
         replicates=runs_with,
         probability=spec.probability,
         share_meeting=search.share(value),

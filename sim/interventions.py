@@ -1,12 +1,19 @@
 """Interventions are data: a pydantic model per type, a discriminated union on `type`.
 
-Each model applies the interventions it supports in its own step function; `active_mask` and `is_active`
-turn the timing fields into a per-day on/off mask so that every model reads them the same way.
+Every model applies them through one lifecycle, in the spirit of starsim's `Intervention.step`: the
+model makes a fresh plan of the per-day quantities its day steps read (transmission multipliers,
+compliances, doses); the hook of each intervention changes the plan on the days the intervention is
+active (`InterventionHooks.apply`); the day steps then read the plan. A new intervention is one data
+class here plus one hook in each model it acts in, registered on that model's `InterventionHooks`
+(`@HOOKS.on(NewIntervention)`); the types a model supports are the ones it has hooks for.
+`active_mask` and `is_active` turn the timing fields into a per-day on/off mask so that every model
+reads them the same way.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -116,6 +123,51 @@ INTERVENTION_TYPES: dict[str, type[_Intervention]] = {
 }
 
 InterventionBase = _Intervention
+
+PlanT = TypeVar("PlanT")
+InterventionT = TypeVar("InterventionT", bound=_Intervention)
+
+
+class InterventionHooks(Generic[PlanT]):
+    """One model's hooks: for each intervention type it supports, the function that changes the
+    model's plan on the days the intervention is active, `hook(intervention, plan, active)` with
+    `active` the boolean mask of `active_mask(days)`. Interventions apply in the order given."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._hooks: dict[type[_Intervention], Callable[[Any, PlanT, np.ndarray], None]] = {}
+
+    def on(
+        self, kind: type[InterventionT]
+    ) -> Callable[
+        [Callable[[InterventionT, PlanT, np.ndarray], None]], Callable[[InterventionT, PlanT, np.ndarray], None]
+    ]:
+        """Register the decorated function as this model's hook for `kind`."""
+
+        def register(
+            hook: Callable[[InterventionT, PlanT, np.ndarray], None],
+        ) -> Callable[[InterventionT, PlanT, np.ndarray], None]:
+            self._hooks[kind] = hook
+            return hook
+
+        return register
+
+    @property
+    def supported(self) -> frozenset[str]:
+        """The `type` names of the interventions this model has hooks for."""
+        return frozenset(kind.model_fields["type"].default for kind in self._hooks)
+
+    def apply(self, interventions: Iterable[_Intervention], plan: PlanT, days: int) -> PlanT:
+        """Run every intervention's hook on `plan` (changed in place and returned)."""
+        for intervention in interventions:
+            hook = self._hooks.get(type(intervention))
+            if hook is None:  # resolve() rejects unsupported types; a direct caller gets told the same
+                kind = getattr(intervention, "type", type(intervention).__name__)
+                raise ValueError(
+                    f"{self.model} does not support intervention {kind!r}; supported: {sorted(self.supported)}"
+                )
+            hook(intervention, plan, intervention.active_mask(days))
+        return plan
 
 
 # --------------------------------------------------------------------------- language

@@ -29,15 +29,17 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from sim.errors import ScenarioError
-from sim.interventions import (
-    CaseIsolation,
-    ContactReduction,
-    HouseholdQuarantine,
-    InterventionBase,
-    SchoolClosure,
-    TravelRestriction,
-    Vaccination,
-    WorkplaceClosure,
+from sim.interventions import InterventionBase
+from sim.models.abm_day import (
+    DURATION_SHAPE,
+    HOOKS,
+    INFECTION_SOURCES,
+    MAX_HORIZON_DAYS,
+    NEVER,
+    SETTINGS,
+    intervention_schedule,
+    setting_weights,
+    simulate_replicate,
 )
 from sim.models.abm_language import LANGUAGE
 from sim.models.abm_population import AGE_GROUPS, N_CONTACT_TYPES, Population, build_population
@@ -50,41 +52,13 @@ from sim.output import ModelOutput, replicate_seeds, stack_series
 from sim.params import ModelParams
 from sim.registry import ModelSpec
 
-SETTINGS = ("household", "school", "workplace", "community")
-HOUSEHOLD, SCHOOL, WORKPLACE, COMMUNITY, IMPORTED = range(5)
-INFECTION_SOURCES = (*SETTINGS, "imported")
-
-# Latent and infectious periods are gamma distributed with shape 4 (coefficient of variation 0.5)
-# and rounded to whole days (at least 1): exponential periods are unrealistically dispersed and
-# distort epidemic timing (Wearing et al. 2005, PLoS Med 2:e174).
-DURATION_SHAPE = 4.0
-
-# Household members of a detected case stay home this long: 14 days, WHO 2020 guidance on the
-# quarantine of contacts of SARS-CoV-2 cases.
-QUARANTINE_DAYS = 14
-
 # Replicate streams are SeedSequence(seed).spawn(replicates) (`sim.output.replicate_seeds`); the
 # population has its own stream, keyed above any replicate index, so it does not change with the
 # number of replicates, and a range of replicates run on its own gives the numbers of the whole run.
 POPULATION_STREAM = 1_000_000
 
-# An unstated horizon runs until the epidemic is over, at most two years (the model has no waning
-# immunity or seasonality: a second year is outside its validity).
-MAX_HORIZON_DAYS = 730
-
 METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected", "end_day")
-INTERVENTIONS = frozenset(
-    {
-        "contact_reduction",
-        "vaccination",
-        "case_isolation",
-        "school_closure",
-        "workplace_closure",
-        "household_quarantine",
-        "travel_restriction",
-    }
-)
-NEVER = np.iinfo(np.int32).max
+INTERVENTIONS = HOOKS.supported
 CORRECTION_ROUNDS = 1
 
 
@@ -174,11 +148,6 @@ def _duration_pmf(mean_days: float) -> tuple[np.ndarray, np.ndarray]:
     return days, pmf / pmf.sum()
 
 
-def _draw_durations(rng: np.random.Generator, mean_days: float, size: int) -> np.ndarray:
-    raw = rng.gamma(DURATION_SHAPE, mean_days / DURATION_SHAPE, size=size)
-    return np.maximum(1, np.rint(raw)).astype(np.int32)
-
-
 # --------------------------------------------------------------------------- calibration
 
 
@@ -222,7 +191,7 @@ def calibrate(population: Population, params: AbmParams) -> Calibration:
         params.r0,
         params.infectious_days,
         params.well_mixed,
-        *_weights(params),
+        *setting_weights(params),
     )
     hit = _calibrations.get(key)
     if hit is not None and hit[0] is population:
@@ -320,444 +289,6 @@ def _calibrate(population: Population, params: AbmParams) -> Calibration:
     return Calibration(beta=float(beta), setting_share_of_r0=shares)
 
 
-def _weights(params: AbmParams) -> tuple[float, float, float, float]:
-    return (params.household_weight, params.school_weight, params.workplace_weight, params.community_weight)
-
-
-# --------------------------------------------------------------------------- interventions
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """Day-by-day effect of the interventions (arrays of length `days`)."""
-
-    school_multiplier: np.ndarray
-    workplace_multiplier: np.ndarray  # contact reduction on the workplaces that stay open
-    community_multiplier: np.ndarray
-    workplace_closed_fraction: np.ndarray
-    isolation_compliance: np.ndarray
-    quarantine_compliance: np.ndarray
-    import_multiplier: np.ndarray
-    vaccination: tuple[tuple[np.ndarray, float], ...]  # (daily rate per day, efficacy) per campaign
-
-    @property
-    def isolates(self) -> bool:
-        return bool(self.isolation_compliance.any())
-
-    @property
-    def quarantines(self) -> bool:
-        return bool(self.quarantine_compliance.any())
-
-
-def intervention_schedule(interventions: Sequence[InterventionBase], days: int = MAX_HORIZON_DAYS) -> Schedule:
-    """Several interventions of one type combine: multipliers multiply, closures and compliances
-    take the largest active value, vaccination campaigns add up."""
-    ones = np.ones(days)
-    school, workplace, community, imports = ones.copy(), ones.copy(), ones.copy(), ones.copy()
-    closed, isolation, quarantine = np.zeros(days), np.zeros(days), np.zeros(days)
-    campaigns = []
-    for iv in interventions:
-        active = iv.active_mask(days)
-        if isinstance(iv, ContactReduction):
-            workplace[active] *= 1.0 - iv.effectiveness
-            community[active] *= 1.0 - iv.effectiveness
-        elif isinstance(iv, SchoolClosure):
-            school[active] = 0.0
-        elif isinstance(iv, WorkplaceClosure):
-            closed[active] = np.maximum(closed[active], iv.fraction)
-        elif isinstance(iv, CaseIsolation):
-            isolation[active] = np.maximum(isolation[active], iv.compliance)
-        elif isinstance(iv, HouseholdQuarantine):
-            quarantine[active] = np.maximum(quarantine[active], iv.compliance)
-        elif isinstance(iv, TravelRestriction):
-            imports[active] *= 1.0 - iv.effectiveness
-        elif isinstance(iv, Vaccination):
-            campaigns.append((np.where(active, iv.daily_rate, 0.0), float(iv.efficacy)))
-        else:  # resolve() rejects unsupported types; a direct caller gets told the same
-            raise ValueError(
-                f"abm does not support intervention {getattr(iv, 'type', iv)!r}; supported: {sorted(INTERVENTIONS)}"
-            )
-    return Schedule(school, workplace, community, closed, isolation, quarantine, imports, tuple(campaigns))
-
-
-# --------------------------------------------------------------------------- one replicate
-
-
-@dataclass
-class Replicate:
-    """Per-day series (length days + 1, day 0 = the start) and per-agent outcomes of one replicate."""
-
-    series: dict[str, np.ndarray]
-    infected_day: np.ndarray  # int32 per agent, NEVER if never infected; < 0 for the initial cases
-    source: np.ndarray  # int8 per agent: HOUSEHOLD..IMPORTED, -1 initial or never infected
-    infector: np.ndarray | None  # int32 per agent when recorded: -1 initial, imported or never infected
-    initial: np.ndarray  # indices of the initial cases
-    end_day: int = 0  # the last day reported: the stated horizon, or the day the epidemic was over
-    over: bool = True  # the epidemic was over by `end_day`
-    active_at_end: int = 0  # agents exposed or infectious on `end_day`
-    final_infected: int = 0  # agents ever infected once the run went on to the end (or the cap)
-    final_day: int = 0  # the day the run on stopped
-    final_over: bool = True  # the epidemic was over when the run on stopped
-
-
-class _Susceptibles:
-    """The susceptible agents as compact arrays in step: agent id, group ids, and the hazard still
-    needed to infect (threshold minus cumulative hazard). An agent that leaves (infected or
-    protected) gets an infinite remaining hazard and is dropped at the next compaction, done once a
-    quarter of the entries are gone, so most days touch each array once."""
-
-    def __init__(self, agents: np.ndarray, groups: tuple[_Groups, _Groups, _Groups], threshold: np.ndarray) -> None:
-        self.agent = agents
-        self.group_ids = [g.of_agent[agents] for g in groups]
-        self.remaining = threshold[agents].copy()
-        self.count = int(agents.shape[0])
-
-    def remove(self, positions: np.ndarray) -> None:
-        self.remaining[positions] = np.inf
-        self.count -= int(positions.shape[0])
-        if self.count < 0.75 * self.agent.shape[0]:
-            live = self.remaining < np.inf
-            self.agent = self.agent[live]
-            self.group_ids = [ids[live] for ids in self.group_ids]
-            self.remaining = self.remaining[live]
-
-
-class _Groups:
-    """One setting's group index per agent, and the (n - 1) that normalises its hazard."""
-
-    def __init__(self, groups: np.ndarray, sizes: np.ndarray) -> None:
-        self.of_agent = groups
-        self.n_groups = sizes.shape[0]
-        others = sizes.astype(np.float32) - 1
-        self.inverse_others = np.divide(1.0, others, out=np.zeros_like(others), where=others > 0)
-
-
-def simulate_replicate(
-    population: Population,
-    params: AbmParams,
-    schedule: Schedule,
-    beta: float,
-    seed_sequence: np.random.SeedSequence,
-    record_infectors: bool = False,
-    run_on: bool = True,
-) -> Replicate:
-    """Run one replicate. Draws every per-agent random quantity up front from `seed_sequence`, in a
-    fixed order, so that scenarios with the same seed share them (common random numbers)."""
-    # children built from the key rather than `spawn()`, which advances the parent: the same
-    # sequence object must give the same numbers however often it is used
-    disease_seq, attribution_seq = (
-        np.random.SeedSequence(seed_sequence.entropy, spawn_key=(*seed_sequence.spawn_key, stream))
-        for stream in range(2)
-    )
-    rng = np.random.default_rng(disease_seq)
-    attribution_rng = np.random.default_rng(attribution_seq)  # never feeds back into the dynamics
-    n = population.size
-    # what is reported: the stated horizon, or (unstated) up to the end of the epidemic, at most the cap;
-    # the loop may run on past a stated horizon, only to measure the final attack rate
-    days = params.days if params.days is not None else MAX_HORIZON_DAYS
-
-    threshold = rng.exponential(1.0, size=n).astype(np.float32)
-    latent = _draw_durations(rng, params.incubation_days, n)
-    infectious = _draw_durations(rng, params.infectious_days, n)
-    symptomatic = rng.random(n) < params.symptomatic_fraction
-    whole_delay = math.floor(params.isolation_delay_days)
-    detection_delay = whole_delay + (rng.random(n) < params.isolation_delay_days - whole_delay)
-    isolation_draw = rng.random(n).astype(np.float32)
-    household_quarantine_draw = rng.random(population.n_households + 1).astype(np.float32)
-    workplace_closure_draw = rng.random(population.n_workplaces + 1).astype(np.float32)
-    vaccination_order = rng.permutation(n).astype(np.int32)
-    efficacy_draw = rng.random(n).astype(np.float32)
-    initial = rng.choice(n, size=params.initial_infected, replace=False).astype(np.int32)
-
-    if params.well_mixed:
-        none = np.zeros(n, dtype=np.int32)
-        empty = np.zeros(1, dtype=np.int32)
-        households, schools, workplaces = (_Groups(none, empty), _Groups(none, empty), _Groups(none, empty))
-        setting_rate = np.array([0.0, 0.0, 0.0, beta], dtype=np.float64)
-    else:
-        households = _Groups(population.household, population.household_sizes)
-        schools = _Groups(population.school, population.school_sizes)
-        workplaces = _Groups(population.workplace, population.workplace_sizes)
-        setting_rate = beta * np.array(_weights(params), dtype=np.float64)
-    community_inverse_others = 1.0 / max(n - 1, 1)
-    import_hazard = params.imported_per_day / n
-    any_imports = import_hazard * schedule.import_multiplier > 0
-    vaccinating = np.zeros(MAX_HORIZON_DAYS, dtype=bool)
-    for daily_rate, _ in schedule.vaccination:
-        vaccinating |= daily_rate > 0
-    # no infections, imports or vaccinations can happen after the last day with any of them; once
-    # no one is exposed or infectious and nothing is imported, the epidemic is over
-    activity_ahead = np.flip(np.cumsum(np.flip(any_imports | vaccinating))) > 0
-    imports_ahead = np.flip(np.cumsum(np.flip(any_imports))) > 0
-
-    infected_day = np.full(n, NEVER, dtype=np.int32)
-    onset_day = np.full(n, NEVER, dtype=np.int32)
-    recovery_day = np.full(n, NEVER, dtype=np.int32)
-    source = np.full(n, -1, dtype=np.int8)
-    infector = np.full(n, -1, dtype=np.int32) if record_infectors else None
-    susceptible = np.ones(n, dtype=bool)
-    vaccinated = np.zeros(n, dtype=bool)
-    quarantine_until = np.zeros(population.n_households + 1, dtype=np.int32)
-
-    infected_day[initial] = -latent[initial]
-    onset_day[initial] = 0
-    recovery_day[initial] = infectious[initial]
-    susceptible[initial] = False
-    setting_groups = (households, schools, workplaces)
-    pool = _Susceptibles(np.flatnonzero(susceptible).astype(np.int32), setting_groups, threshold)
-    exposed_idx = initial.copy()
-    infectious_idx = np.empty(0, dtype=np.int32)
-
-    series = {
-        name: np.zeros(days + 1, dtype=np.int64)
-        for name in (
-            "n_susceptible",
-            "n_exposed",
-            "n_infectious",
-            "n_recovered",
-            "n_vaccinated",
-            "n_protected",
-            "new_infections",
-            "cum_infections",
-            *(f"new_infections_{name}" for name in INFECTION_SOURCES),
-        )
-    }
-    n_recovered = 0
-    n_protected = 0
-    cum_infections = int(initial.shape[0])
-    vaccine_owed = np.zeros(len(schedule.vaccination))
-    next_in_line = 0
-
-    def record(slot: int) -> None:
-        series["n_susceptible"][slot] = pool.count
-        series["n_exposed"][slot] = exposed_idx.shape[0]
-        series["n_infectious"][slot] = infectious_idx.shape[0]
-        series["n_recovered"][slot] = n_recovered
-        series["n_vaccinated"][slot] = int(vaccinated.sum()) if schedule.vaccination else 0
-        series["n_protected"][slot] = n_protected
-        series["cum_infections"][slot] = cum_infections
-
-    record(0)
-    series["n_exposed"][0] = 0  # the initial cases are infectious from day 0
-    series["n_infectious"][0] = initial.shape[0]
-    end_day, over, active_at_end = days, False, 0
-    day = 0
-    for day in range(MAX_HORIZON_DAYS):
-        if day == days:  # the end of a stated horizon: running on only to see where the epidemic ends
-            active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]
-            if not run_on:
-                break
-        # ---- progression: exposed -> infectious -> recovered at the start of the day
-        starting = onset_day[exposed_idx] <= day
-        if starting.any():
-            infectious_idx = np.concatenate([infectious_idx, exposed_idx[starting]])
-            exposed_idx = exposed_idx[~starting]
-        recovering = recovery_day[infectious_idx] <= day
-        if recovering.any():
-            n_recovered += int(recovering.sum())
-            infectious_idx = infectious_idx[~recovering]
-
-        # ---- vaccination from susceptibles, in a random priority order drawn once
-        vaccinated_today = False
-        for campaign, (daily_rate, efficacy) in enumerate(schedule.vaccination):
-            vaccine_owed[campaign] += daily_rate[day] * n
-            doses = int(vaccine_owed[campaign])
-            vaccine_owed[campaign] -= doses
-            while doses > 0 and next_in_line < n:
-                candidates = vaccination_order[next_in_line : next_in_line + doses]
-                next_in_line += candidates.shape[0]
-                chosen = candidates[susceptible[candidates] & ~vaccinated[candidates]]
-                doses -= chosen.shape[0]
-                vaccinated[chosen] = True
-                protected = chosen[efficacy_draw[chosen] < efficacy]
-                susceptible[protected] = False
-                n_protected += protected.shape[0]
-                vaccinated_today |= protected.shape[0] > 0
-            if n_protected and vaccinated_today:
-                pool.remove(np.flatnonzero(~susceptible[pool.agent] & (pool.remaining < np.inf)))
-
-        if infectious_idx.shape[0] == 0 and exposed_idx.shape[0] == 0 and not imports_ahead[day]:
-            if day < days and (params.days is None or not activity_ahead[day]):
-                over, end_day = True, day + 1 if params.days is None else days
-                record(day + 1)
-                for name, values in series.items():
-                    if not name.startswith("new_"):
-                        values[day + 2 :] = values[day + 1]
-                break
-            if day >= days:
-                break
-
-        # ---- who transmits outside the household, who can be reached there
-        transmits_outside = np.ones(infectious_idx.shape[0], dtype=bool)
-        if schedule.isolation_compliance[day] > 0:
-            isolated = (
-                symptomatic[infectious_idx]
-                & (day >= onset_day[infectious_idx] + detection_delay[infectious_idx])
-                & (isolation_draw[infectious_idx] < schedule.isolation_compliance[day])
-            )
-            transmits_outside &= ~isolated
-        quarantine_today = schedule.quarantine_compliance[day] > 0
-        if quarantine_today:
-            detected_today = infectious_idx[
-                symptomatic[infectious_idx] & (onset_day[infectious_idx] + detection_delay[infectious_idx] == day)
-            ]
-            homes = population.household[detected_today]
-            homes = homes[household_quarantine_draw[homes] < schedule.quarantine_compliance[day]]
-            quarantine_until[homes] = day + QUARANTINE_DAYS
-            transmits_outside &= quarantine_until[population.household[infectious_idx]] <= day
-        spreaders = infectious_idx[transmits_outside]
-
-        # ---- per-group force of infection, setting by setting
-        school_rate = setting_rate[SCHOOL] * schedule.school_multiplier[day]
-        workplace_rate = setting_rate[WORKPLACE] * schedule.workplace_multiplier[day]
-        community_rate = setting_rate[COMMUNITY] * schedule.community_multiplier[day]
-        group_rates: list[np.ndarray | None] = [None, None, None]
-        for setting, groups, members, rate in (
-            (HOUSEHOLD, households, infectious_idx, setting_rate[HOUSEHOLD]),
-            (SCHOOL, schools, spreaders, school_rate),
-            (WORKPLACE, workplaces, spreaders, workplace_rate),
-        ):
-            if rate == 0 or members.shape[0] == 0:
-                continue
-            counts = np.bincount(groups.of_agent[members], minlength=groups.n_groups)
-            per_group = (rate * counts * groups.inverse_others).astype(np.float32)
-            if setting == WORKPLACE and schedule.workplace_closed_fraction[day] > 0:
-                per_group[workplace_closure_draw < schedule.workplace_closed_fraction[day]] = 0.0
-            group_rates[setting] = per_group
-        community_hazard = np.float32(community_rate * spreaders.shape[0] * community_inverse_others)
-        import_today = np.float32(import_hazard * schedule.import_multiplier[day])
-
-        outside_open = None
-        if quarantine_today:
-            outside_open = quarantine_until[pool.group_ids[HOUSEHOLD]] <= day
-
-        parts = _hazard_parts(pool.group_ids, outside_open, group_rates, community_hazard, import_today)
-        total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
-        reported = day < days
-        if np.ndim(total) == 0 and total == 0:
-            if reported:
-                record(day + 1)
-            continue
-        pool.remaining -= total
-        crossed = np.flatnonzero(pool.remaining <= 0)
-        new = pool.agent[crossed]
-
-        if new.shape[0]:
-            infected_day[new] = day
-            onset_day[new] = day + latent[new]
-            recovery_day[new] = day + latent[new] + infectious[new]
-            susceptible[new] = False
-            exposed_idx = np.concatenate([exposed_idx, new])
-            cum_infections += new.shape[0]
-
-            # attribute each infection to a setting in proportion to that setting's hazard
-            new_groups = [ids[crossed] for ids in pool.group_ids]
-            new_open = None if outside_open is None else outside_open[crossed]
-            pool.remove(crossed)
-            share = np.stack(
-                [
-                    np.broadcast_to(p, new.shape).astype(np.float64)
-                    for p in _hazard_parts(new_groups, new_open, group_rates, community_hazard, import_today)
-                ],
-                axis=1,
-            )
-            cumulative = np.cumsum(share, axis=1)
-            pick = attribution_rng.random(new.shape[0]) * cumulative[:, -1]
-            setting_of_new = (cumulative <= pick[:, None]).sum(axis=1).clip(0, len(INFECTION_SOURCES) - 1)
-            source[new] = setting_of_new
-            by_source = np.bincount(setting_of_new, minlength=len(INFECTION_SOURCES))
-            if reported:
-                series["new_infections"][day + 1] = new.shape[0]
-                for index, name in enumerate(INFECTION_SOURCES):
-                    series[f"new_infections_{name}"][day + 1] = by_source[index]
-            if infector is not None:
-                _record_infectors(
-                    infector,
-                    new,
-                    setting_of_new,
-                    infectious_idx,
-                    spreaders,
-                    (households, schools, workplaces),
-                    attribution_rng,
-                )
-        if reported:
-            record(day + 1)
-    if params.days is not None:
-        over = active_at_end == 0  # no one exposed or infectious on the last day reported
-    elif not over:
-        active_at_end = exposed_idx.shape[0] + infectious_idx.shape[0]  # still going at the cap
-    final_over = exposed_idx.shape[0] + infectious_idx.shape[0] == 0
-    if params.days is None:
-        series = {name: values[: end_day + 1] for name, values in series.items()}
-    return Replicate(
-        series=series,
-        infected_day=infected_day,
-        source=source,
-        infector=infector,
-        initial=initial,
-        end_day=end_day,
-        over=over,
-        active_at_end=active_at_end,
-        final_infected=cum_infections,
-        final_day=day + 1 if final_over else MAX_HORIZON_DAYS,
-        final_over=final_over,
-    )
-
-
-def _hazard_parts(
-    group_ids: list[np.ndarray],
-    outside_open: np.ndarray | None,
-    group_rates: list[np.ndarray | None],
-    community_hazard: np.float32,
-    import_hazard: np.float32,
-) -> list[np.ndarray | np.float32]:
-    """Today's hazard on the agents of `group_ids` (their household, school, workplace) from each source (household, school, workplace, community,
-    imported); `outside_open` is False for agents quarantined at home."""
-    parts: list[np.ndarray | np.float32] = []
-    for setting, ids in enumerate(group_ids):
-        rates = group_rates[setting]
-        if rates is None:
-            parts.append(np.float32(0.0))
-            continue
-        part = rates[ids]
-        if setting != HOUSEHOLD and outside_open is not None:
-            part = part * outside_open
-        parts.append(part)
-    parts.append(community_hazard if outside_open is None else community_hazard * outside_open)
-    parts.append(import_hazard)
-    return parts
-
-
-def _record_infectors(
-    infector: np.ndarray,
-    new: np.ndarray,
-    setting_of_new: np.ndarray,
-    infectious_idx: np.ndarray,
-    spreaders: np.ndarray,
-    groups: tuple[_Groups, _Groups, _Groups],
-    rng: np.random.Generator,
-) -> None:
-    """Give each new infection an infector: a uniformly chosen transmitting member of the group in
-    which it was infected (every transmitter of a group exerts the same hazard). Used by tests to
-    count secondary cases; costs a sort of the infectious per day."""
-    for setting in (HOUSEHOLD, SCHOOL, WORKPLACE, COMMUNITY):
-        here = setting_of_new == setting
-        if not here.any():
-            continue
-        members = infectious_idx if setting == HOUSEHOLD else spreaders
-        if setting == COMMUNITY:
-            infector[new[here]] = members[rng.integers(0, members.shape[0], size=int(here.sum()))]
-            continue
-        of_agent = groups[setting].of_agent
-        order = np.argsort(of_agent[members], kind="stable")
-        sorted_members = members[order]
-        sorted_groups = of_agent[sorted_members]
-        target_groups = of_agent[new[here]]
-        first = np.searchsorted(sorted_groups, target_groups, side="left")
-        count = np.searchsorted(sorted_groups, target_groups, side="right") - first
-        infector[new[here]] = sorted_members[first + (rng.random(count.shape[0]) * count).astype(np.int64)]
-
-
 # --------------------------------------------------------------------------- run
 
 
@@ -847,7 +378,7 @@ def run_replicates(
     ]
     if params.well_mixed:
         notes.append("well_mixed = true: households, schools and workplaces are ignored (diagnostic mode)")
-    if params.imported_per_day == 0 and any(isinstance(iv, TravelRestriction) for iv in interventions):
+    if params.imported_per_day == 0 and schedule.restricts_imports:
         # a travel restriction only cuts imported infections; in a closed population it changes nothing
         notes.append(
             "travel_restriction has no effect here: no infections are imported (imported_per_day is 0); "

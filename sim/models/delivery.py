@@ -195,57 +195,126 @@ def draw_courier_positions(params: DeliveryParams, rng: np.random.Generator) -> 
     return rng.uniform(0.0, params.city_km, (params.couriers, 2))
 
 
-def simulate_replicate(params: DeliveryParams, orders: OrderStream, courier_xy: np.ndarray) -> ReplicateTrace:
-    """Run the event loop of one replicate until every order is delivered."""
-    n = orders.arrival.size
-    n_couriers = courier_xy.shape[0]
-    minutes_per_km = 60.0 / params.speed_kmh
-    exponential = params.service_model == "exponential"
-    max_batch = 1 if exponential else params.max_batch
+class _Dispatch:
+    """One replicate's event loop and its state. Two events: an order arrives (it goes to the nearest
+    idle courier, or joins the queue), a courier comes free (it takes the head of the queue and, with
+    batching, companions for it, or waits idle)."""
 
-    # Python lists: scalar reads from numpy arrays cost ~10x more inside the loop
-    arrival = orders.arrival.tolist()
-    ready = orders.ready.tolist()
-    service = orders.service.tolist()
-    rest_x, rest_y = orders.restaurant_xy[:, 0].tolist(), orders.restaurant_xy[:, 1].tolist()
-    cust_x, cust_y = orders.customer_xy[:, 0].tolist(), orders.customer_xy[:, 1].tolist()
+    __slots__ = (
+        "arrival",
+        "assigned",
+        "busy_penalty",
+        "courier_of",
+        "cust_x",
+        "cust_y",
+        "delivered",
+        "delivery_count",
+        "exponential",
+        "free_at",
+        "max_batch",
+        "minutes_per_km",
+        "orders",
+        "params",
+        "pos_vec",
+        "pos_x",
+        "pos_y",
+        "queue",
+        "ready",
+        "rest_x",
+        "rest_y",
+        "service",
+        "trip_courier",
+        "trip_end",
+        "trip_start",
+    )
 
-    # positions kept twice: numpy for the vectorised nearest-idle search, lists for scalar arithmetic
-    # (complex numbers: one subtraction and one abs give every distance)
-    pos_vec = courier_xy[:, 0] + 1j * courier_xy[:, 1]
-    pos_x, pos_y = courier_xy[:, 0].tolist(), courier_xy[:, 1].tolist()
-    busy_penalty = np.zeros(n_couriers)  # +inf for busy couriers, so argmin finds the nearest idle one
-    n_idle = n_couriers
+    def __init__(self, params: DeliveryParams, orders: OrderStream, courier_xy: np.ndarray) -> None:
+        n = orders.arrival.size
+        n_couriers = courier_xy.shape[0]
+        self.params = params
+        self.orders = orders
+        self.minutes_per_km = 60.0 / params.speed_kmh
+        self.exponential = params.service_model == "exponential"
+        self.max_batch = 1 if self.exponential else params.max_batch
 
-    assigned = [math.nan] * n
-    delivered = [math.nan] * n
-    courier_of = [-1] * n
-    delivery_count = [0] * n
-    trip_start: list[float] = []
-    trip_end: list[float] = []
-    trip_courier: list[int] = []
-    free_at: list[tuple[float, int]] = []  # heap of (minute the courier becomes free, courier)
-    queue: deque[int] = deque()
+        # Python lists: scalar reads from numpy arrays cost ~10x more inside the loop
+        self.arrival = orders.arrival.tolist()
+        self.ready = orders.ready.tolist()
+        self.service = orders.service.tolist()
+        self.rest_x, self.rest_y = orders.restaurant_xy[:, 0].tolist(), orders.restaurant_xy[:, 1].tolist()
+        self.cust_x, self.cust_y = orders.customer_xy[:, 0].tolist(), orders.customer_xy[:, 1].tolist()
 
-    def start_trip(courier: int, now: float, batch: list[int]) -> None:
+        # positions kept twice: numpy for the vectorised nearest-idle search, lists for scalar arithmetic
+        # (complex numbers: one subtraction and one abs give every distance)
+        self.pos_vec = courier_xy[:, 0] + 1j * courier_xy[:, 1]
+        self.pos_x, self.pos_y = courier_xy[:, 0].tolist(), courier_xy[:, 1].tolist()
+        self.busy_penalty = np.zeros(n_couriers)  # +inf for busy couriers, so argmin finds the nearest idle one
+
+        self.assigned = [math.nan] * n
+        self.delivered = [math.nan] * n
+        self.courier_of = [-1] * n
+        self.delivery_count = [0] * n
+        self.trip_start: list[float] = []
+        self.trip_end: list[float] = []
+        self.trip_courier: list[int] = []
+        self.free_at: list[tuple[float, int]] = []  # heap of (minute the courier becomes free, courier)
+        self.queue: deque[int] = deque()
+
+    def run(self) -> ReplicateTrace:
+        """The event loop, until every order is delivered: the next event is the earliest of the next
+        arrival and the next courier to come free (the courier first on a tie)."""
+        arrival, free_at, queue, busy_penalty = self.arrival, self.free_at, self.queue, self.busy_penalty
+        n = len(arrival)
+        n_idle = busy_penalty.shape[0]
+        next_order = 0
+        while next_order < n or free_at:
+            if free_at and (next_order >= n or free_at[0][0] <= arrival[next_order]):
+                now, courier = heapq.heappop(free_at)
+                if queue:
+                    self.start_trip(courier, now, self.take_batch())
+                else:
+                    busy_penalty[courier] = 0.0
+                    n_idle += 1
+                continue
+            order = next_order
+            next_order += 1
+            if n_idle == 0:
+                queue.append(order)
+                continue
+            if self.exponential:  # location plays no part: any idle courier, the lowest index
+                courier = int(busy_penalty.argmin())
+            else:
+                distance = np.abs(self.pos_vec - complex(self.rest_x[order], self.rest_y[order])) + busy_penalty
+                courier = int(distance.argmin())
+            busy_penalty[courier] = math.inf
+            n_idle -= 1
+            self.start_trip(courier, arrival[order], [order])
+        return self.trace()
+
+    def start_trip(self, courier: int, now: float, batch: list[int]) -> None:
+        """The courier takes the batch: the exponential service time of its one order (validation
+        model), or the ride: pickups in the order the batch was built, then drop-offs, always at the
+        nearest customer next; it is free again at the last customer."""
         for order in batch:
-            assigned[order] = now
-            courier_of[order] = courier
-        if exponential:
+            self.assigned[order] = now
+            self.courier_of[order] = courier
+        if self.exponential:
             order = batch[0]
-            clock = now + service[order]
-            delivered[order] = clock
-            delivery_count[order] += 1
+            clock = now + self.service[order]
+            self.delivered[order] = clock
+            self.delivery_count[order] += 1
         else:
-            x, y = pos_x[courier], pos_y[courier]
+            rest_x, rest_y, cust_x, cust_y = self.rest_x, self.rest_y, self.cust_x, self.cust_y
+            minutes_per_km = self.minutes_per_km
+            x, y = self.pos_x[courier], self.pos_y[courier]
             clock = now
-            for order in batch:  # pickups in the order the batch was built
+            for order in batch:
                 rx, ry = rest_x[order], rest_y[order]
                 clock += math.hypot(rx - x, ry - y) * minutes_per_km
-                clock = max(clock, ready[order])  # wait at the counter until the food is ready
+                clock = max(clock, self.ready[order])  # wait at the counter until the food is ready
                 x, y = rx, ry
             remaining = list(batch)
-            while remaining:  # drop-offs: always the nearest customer next
+            while remaining:
                 k = 0
                 if len(remaining) > 1:
                     k = min(
@@ -256,18 +325,21 @@ def simulate_replicate(params: DeliveryParams, orders: OrderStream, courier_xy: 
                 cx, cy = cust_x[order], cust_y[order]
                 clock += math.hypot(cx - x, cy - y) * minutes_per_km
                 x, y = cx, cy
-                delivered[order] = clock
-                delivery_count[order] += 1
-            pos_x[courier], pos_y[courier] = x, y
-            pos_vec[courier] = complex(x, y)
-        trip_start.append(now)
-        trip_end.append(clock)
-        trip_courier.append(courier)
-        heapq.heappush(free_at, (clock, courier))
+                self.delivered[order] = clock
+                self.delivery_count[order] += 1
+            self.pos_x[courier], self.pos_y[courier] = x, y
+            self.pos_vec[courier] = complex(x, y)
+        self.trip_start.append(now)
+        self.trip_end.append(clock)
+        self.trip_courier.append(courier)
+        heapq.heappush(self.free_at, (clock, courier))
 
-    def take_batch() -> list[int]:
-        batch = [queue.popleft()]  # first come, first served
-        while len(batch) < max_batch and queue:
+    def take_batch(self) -> list[int]:
+        """The head of the queue (first come, first served) and, up to `max_batch`, the queued orders
+        nearest it: restaurant nearest the last pickup plus customer nearest the first drop-off."""
+        queue, rest_x, rest_y, cust_x, cust_y = self.queue, self.rest_x, self.rest_y, self.cust_x, self.cust_y
+        batch = [queue.popleft()]
+        while len(batch) < self.max_batch and queue:
             last, first = batch[-1], batch[0]
             lx, ly = rest_x[last], rest_y[last]
             fx, fy = cust_x[first], cust_y[first]
@@ -283,42 +355,24 @@ def simulate_replicate(params: DeliveryParams, orders: OrderStream, courier_xy: 
             batch.append(candidates[k])
         return batch
 
-    next_order = 0
-    while next_order < n or free_at:
-        if free_at and (next_order >= n or free_at[0][0] <= arrival[next_order]):
-            now, courier = heapq.heappop(free_at)
-            if queue:
-                start_trip(courier, now, take_batch())
-            else:
-                busy_penalty[courier] = 0.0
-                n_idle += 1
-        else:
-            order = next_order
-            next_order += 1
-            if n_idle == 0:
-                queue.append(order)
-                continue
-            if exponential:  # location plays no part: any idle courier, the lowest index
-                courier = int(busy_penalty.argmin())
-            else:
-                distance = np.abs(pos_vec - complex(rest_x[order], rest_y[order])) + busy_penalty
-                courier = int(distance.argmin())
-            busy_penalty[courier] = math.inf
-            n_idle -= 1
-            start_trip(courier, arrival[order], [order])
+    def trace(self) -> ReplicateTrace:
+        return ReplicateTrace(
+            orders=self.orders,
+            assigned=np.asarray(self.assigned),
+            delivered=np.asarray(self.delivered),
+            courier=np.asarray(self.courier_of),
+            delivery_count=np.asarray(self.delivery_count),
+            trip_start=np.asarray(self.trip_start),
+            trip_end=np.asarray(self.trip_end),
+            trip_courier=np.asarray(self.trip_courier, dtype=int),
+            shift_minutes=self.params.hours * 60.0,
+            couriers=self.pos_vec.shape[0],
+        )
 
-    return ReplicateTrace(
-        orders=orders,
-        assigned=np.asarray(assigned),
-        delivered=np.asarray(delivered),
-        courier=np.asarray(courier_of),
-        delivery_count=np.asarray(delivery_count),
-        trip_start=np.asarray(trip_start),
-        trip_end=np.asarray(trip_end),
-        trip_courier=np.asarray(trip_courier, dtype=int),
-        shift_minutes=params.hours * 60.0,
-        couriers=n_couriers,
-    )
+
+def simulate_replicate(params: DeliveryParams, orders: OrderStream, courier_xy: np.ndarray) -> ReplicateTrace:
+    """Run the event loop of one replicate until every order is delivered."""
+    return _Dispatch(params, orders, courier_xy).run()
 
 
 def replicate_streams(

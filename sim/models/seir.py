@@ -23,7 +23,14 @@ import numpy as np
 from pydantic import Field, model_validator
 from scipy.integrate import solve_ivp
 
-from sim.interventions import MAX_DAY, CaseIsolation, ContactReduction, InterventionBase, Vaccination
+from sim.interventions import (
+    MAX_DAY,
+    CaseIsolation,
+    ContactReduction,
+    InterventionBase,
+    InterventionHooks,
+    Vaccination,
+)
 from sim.models.epidemic import horizon_notes, outbreak_summary
 from sim.models.epidemic_language import RUN_METRICS
 from sim.models.observed import SEIR_FIT_PARAMS, SEIR_OBSERVABLES
@@ -64,7 +71,6 @@ S_UNVACCINATED, S_UNPROTECTED, EXPOSED, INFECTIOUS, RECOVERED, PROTECTED, CUM_IN
 N_STATE = 8
 
 METRICS = ("peak_infected", "peak_day", "attack_rate", "total_infected", "end_day")
-INTERVENTIONS = frozenset({"contact_reduction", "vaccination", "case_isolation"})
 
 
 class SEIRParams(ModelParams):
@@ -137,25 +143,50 @@ def isolation_share(infectious_days: float) -> float:
     return math.exp(-ISOLATION_DELAY_DAYS / infectious_days)
 
 
+@dataclass
+class InterventionPlan:
+    """What the interventions' hooks write, day by day (arrays of length `days`); `isolation_share`
+    is the parameter set's share of a case's transmission that isolation can stop."""
+
+    isolation_share: float
+    transmission_multiplier: np.ndarray
+    vaccination_rate: np.ndarray
+    protected_rate: np.ndarray  # share of the population protected per day: rate x efficacy, summed
+
+    @classmethod
+    def empty(cls, params: SEIRParams, days: int) -> InterventionPlan:
+        return cls(isolation_share(params.infectious_days), np.ones(days), np.zeros(days), np.zeros(days))
+
+
+# Several interventions combine multiplicatively on transmission; vaccination campaigns add up.
+HOOKS: InterventionHooks[InterventionPlan] = InterventionHooks("seir")
+
+
+@HOOKS.on(ContactReduction)
+def _contact_reduction(iv: ContactReduction, plan: InterventionPlan, active: np.ndarray) -> None:
+    plan.transmission_multiplier[active] *= 1.0 - iv.effectiveness
+
+
+@HOOKS.on(CaseIsolation)
+def _case_isolation(iv: CaseIsolation, plan: InterventionPlan, active: np.ndarray) -> None:
+    plan.transmission_multiplier[active] *= 1.0 - iv.compliance * plan.isolation_share
+
+
+@HOOKS.on(Vaccination)
+def _vaccination(iv: Vaccination, plan: InterventionPlan, active: np.ndarray) -> None:
+    plan.vaccination_rate[active] += iv.daily_rate
+    plan.protected_rate[active] += iv.daily_rate * iv.efficacy
+
+
+INTERVENTIONS = HOOKS.supported
+
+
 def intervention_schedule(params: SEIRParams, interventions: Sequence[InterventionBase], days: int) -> Schedule:
-    """Turn interventions into per-day rates. Several combine multiplicatively on transmission."""
-    multiplier = np.ones(days)
-    rate = np.zeros(days)
-    protected_rate = np.zeros(days)
-    for iv in interventions:
-        active = iv.active_mask(days)
-        if isinstance(iv, ContactReduction):
-            multiplier[active] *= 1.0 - iv.effectiveness
-        elif isinstance(iv, CaseIsolation):
-            multiplier[active] *= 1.0 - iv.compliance * isolation_share(params.infectious_days)
-        elif isinstance(iv, Vaccination):
-            rate[active] += iv.daily_rate
-            protected_rate[active] += iv.daily_rate * iv.efficacy
-        else:  # resolve() rejects unsupported types; a direct caller gets told the same
-            kind = getattr(iv, "type", type(iv).__name__)
-            raise ValueError(f"seir does not support intervention {kind!r}; supported: {sorted(INTERVENTIONS)}")
-    efficacy = np.divide(protected_rate, rate, out=np.zeros(days), where=rate > 0)
-    return Schedule(multiplier, rate, efficacy)
+    """Turn interventions into per-day rates (through each one's hook, `HOOKS`)."""
+    plan = HOOKS.apply(interventions, InterventionPlan.empty(params, days), days)
+    rate = plan.vaccination_rate
+    efficacy = np.divide(plan.protected_rate, rate, out=np.zeros(days), where=rate > 0)
+    return Schedule(plan.transmission_multiplier, rate, efficacy)
 
 
 # --------------------------------------------------------------------------- deterministic ODE

@@ -19,14 +19,8 @@ from sim.interventions import (
     Vaccination,
     WorkplaceClosure,
 )
-from sim.models.abm import (
-    NEVER,
-    AbmParams,
-    calibrate,
-    intervention_schedule,
-    population_for,
-    simulate_replicate,
-)
+from sim.models.abm import AbmParams, calibrate, population_for
+from sim.models.abm_day import NEVER, intervention_schedule, simulate_replicate, trace_infectors
 from sim.models.abm_population import SCHOOL_AGE, WORKING_AGE
 
 ALL_INTERVENTIONS = [
@@ -79,7 +73,7 @@ def cases_by_generation(params: AbmParams, replicates: int) -> np.ndarray:
     beta = calibrate(population, params).beta
     counts = np.zeros(12)
     for seq in np.random.SeedSequence(params.seed).spawn(replicates):
-        replicate = simulate_replicate(population, params, intervention_schedule([]), beta, seq, True)
+        replicate = trace_infectors(population, params, intervention_schedule([]), beta, seq)
         g = generations(replicate)
         counts += np.bincount(g[g >= 0], minlength=12)[:12]
     return counts
@@ -161,7 +155,7 @@ def test_generation_interval_is_the_documented_one() -> None:
     beta = calibrate(population, params).beta
     intervals = []
     for seq in np.random.SeedSequence(1).spawn(2):
-        replicate = simulate_replicate(population, params, intervention_schedule([]), beta, seq, True)
+        replicate = trace_infectors(population, params, intervention_schedule([]), beta, seq)
         g = generations(replicate)
         child = np.flatnonzero((replicate.infector >= 0) & (g >= 2) & (g <= 4))
         intervals.append(replicate.infected_day[child] - replicate.infected_day[replicate.infector[child]])
