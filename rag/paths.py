@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sim.errors import StoreError
+from rag.errors import StoreError
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 

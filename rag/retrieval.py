@@ -10,11 +10,11 @@ import numpy as np
 
 from rag.chunking import GUIDE
 from rag.embeddings import EmbeddingBackend, default_backend
+from rag.errors import StoreError
 from rag.examples import example_index
 from rag.hybrid import CANDIDATES, HybridIndex, Mode, rrf
 from rag.index import doc_index
 from rag.types import Chunk, Example, Retrieved, RunHit
-from sim.errors import StoreError
 
 RUNS_K = 3  # past runs returned with the docs
 EXAMPLES_K = 3  # worked examples returned

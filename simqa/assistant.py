@@ -14,11 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from sim.errors import LLMError, ScenarioError, SimqaError, StoreError
+from rag.errors import StoreError
+from sim.errors import ScenarioError, SimqaError
 from sim.executors import Progress
 from sim.result import Result
 from simqa.answer import Answer, CalibrationSummary, Citation, ResultSummary
 from simqa.compose import Outcome, allowed_values, compose_template, ungrounded_numbers
+from simqa.errors import LLMError
 from simqa.request import RUN_KINDS, Request
 from simqa.translators.base import Translation, TranslationContext, Translator, Turn
 
@@ -229,9 +231,7 @@ class Assistant:
                 [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes],
             ),
         )
-        answer._full_results = outcome.results
-        answer._readings = readings
-        return answer, request
+        return answer.with_runs(outcome.results, readings=readings), request
 
     def _fit_answer(
         self,
@@ -307,8 +307,7 @@ class Assistant:
             ),
             notes=list(dict.fromkeys([*plan.notes, *outcome.notes, *ahead.notes, *translation.notes, *notes])),
         )
-        answer._full_results = [result]
-        answer._fit_run = fit_run
+        answer.with_runs([result], fit_run=fit_run)
         # what a follow-up refines: the fitted scenario, run over the forecast horizon
         turn = Request(kind="simulate", model=plan.model, scenarios=[fit_run.scenario])
         return answer, turn
@@ -475,8 +474,8 @@ class Conversation:
                 progress=progress,
                 previous=self.answers[-1] if self.answers else None,
             )
-            if answer._fit_run is not None:
-                self._fit = answer._fit_run
+            if answer.fit_run is not None:
+                self._fit = answer.fit_run
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer

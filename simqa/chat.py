@@ -21,9 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from rag.errors import StoreError
 from rag.paths import simqa_home
-from sim.errors import LLMError, SimqaError, StoreError
+from sim.errors import SimqaError
 from simqa.assistant import Assistant, Conversation, TranslatorName
+from simqa.errors import LLMError
 from simqa.plot import save_plot
 from simqa.render import console, render_answer, runs_table, with_progress
 

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
+from rag.errors import StoreError
+from sim.errors import ClusterError, MissingDependency, SimqaError
+from simqa.errors import LLMError
 from simqa.json_input import MAX_DEPTH, MAX_INPUT_BYTES, MAX_NUMBER_DIGITS
 
 EXIT_BUG = 1

@@ -55,7 +55,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sim.errors import LLMError
+from simqa.errors import LLMError
 
 Mode = Literal["json_schema", "json_object", "plain"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "plain")

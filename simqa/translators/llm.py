@@ -26,12 +26,13 @@ from pydantic import ValidationError
 
 from prompts.loader import load
 from sim.caps import check_work
-from sim.errors import CapExceeded, LLMError, ScenarioError
+from sim.errors import CapExceeded, ScenarioError
 from sim.interventions import INTERVENTION_TYPES
 from sim.registry import ModelSpec, get_model, model_names
 from sim.runner import prepare
 from sim.scenario import Scenario, describe_allowed, resolve
 from sim.target import Target
+from simqa.errors import LLMError
 from simqa.grounding import (
     UngroundedValue,
     conversation_text,
