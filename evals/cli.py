@@ -208,7 +208,5 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
 
 
-main_eval = main
-
 if __name__ == "__main__":
     raise SystemExit(main())

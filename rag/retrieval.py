@@ -14,7 +14,7 @@ from rag.errors import StoreError
 from rag.examples import example_index
 from rag.hybrid import CANDIDATES, HybridIndex, Mode, rrf
 from rag.index import doc_index
-from rag.types import Chunk, Example, Retrieved, RunHit
+from rag.types import Chunk, Retrieved, RunHit
 
 RUNS_K = 3  # past runs returned with the docs
 EXAMPLES_K = 3  # worked examples returned
@@ -174,7 +174,3 @@ def _run_store() -> Any:
     if key not in _store_obj:
         _store_obj[key] = RunStore()
     return _store_obj[key]
-
-
-def similar_examples(question: str, k: int = EXAMPLES_K, exclude_case: str | None = None) -> list[Example]:
-    return example_index().search(question, k, exclude_case=exclude_case)

@@ -31,7 +31,7 @@ from sim.interventions import INTERVENTION_TYPES
 from sim.registry import ModelSpec, get_model, model_names
 from sim.runner import prepare
 from sim.scenario import Scenario, describe_allowed, resolve
-from sim.target import Target
+from sim.target import Target, split_path
 from simqa.errors import LLMError
 from simqa.grounding import (
     UngroundedValue,
@@ -295,9 +295,9 @@ def drop_unnamed_interventions(
         return request, []
     named = named_interventions(question, history)
     for spec in (request.sweep, request.calibrate):
-        param = getattr(spec, "param", "") or ""
-        if "." in param:
-            named.add(param.split(".")[0])
+        iv_type, _ = split_path(getattr(spec, "param", "") or "")
+        if iv_type is not None:
+            named.add(iv_type)
     dropped: list[str] = []
     scenarios: list[dict[str, Any]] = []
     for scenario in request.scenarios:
