@@ -73,7 +73,11 @@ class LLMTranslator(Translator):
         cache_dir: str | Path | None = None,
     ) -> None:
         if client is None:
-            client = LLMClient(config or LLMConfig.from_env(), cache_dir=cache_dir)
+            if config is None:
+                from simqa.settings import Settings
+
+                config = Settings.from_env().llm
+            client = LLMClient(config, cache_dir=cache_dir)
         self.client = client
 
     @property
