@@ -187,6 +187,23 @@ _REDUCE_VERBS = (
     "halve",
 )
 
+# How people say that a share of those asked to do something does it ("80% going along with it").
+COMPLYING = (
+    "compliance",
+    "comply",
+    "complying",
+    "adherence",
+    "adhere",
+    "uptake",
+    "going along",
+    "go along",
+    "going along with it",
+    "follow it",
+    "following it",
+    "stick to it",
+    "sticking to it",
+)
+
 INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
     "contact_reduction": InterventionLanguage(
         phrases=(
@@ -292,7 +309,7 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
             "quarantine the sick",
         ),
         strength="compliance",
-        fields={"compliance": FieldLanguage(phrases=("compliance", "comply", "adherence", "uptake", "of cases"))},
+        fields={"compliance": FieldLanguage(phrases=(*COMPLYING, "of cases"))},
     ),
     "school_closure": InterventionLanguage(
         phrases=(
@@ -374,13 +391,11 @@ INTERVENTION_LANGUAGE: dict[str, InterventionLanguage] = {
             "households ... stay home",
             "quarantine ... contacts",
             "quarantine ... housemates",
+            "households of ... cases",
+            "households ... home",
         ),
         strength="compliance",
-        fields={
-            "compliance": FieldLanguage(
-                phrases=("compliance", "comply", "adherence", "uptake", "of households", "of families")
-            )
-        },
+        fields={"compliance": FieldLanguage(phrases=(*COMPLYING, "of households", "of families"))},
     ),
     "travel_restriction": InterventionLanguage(
         phrases=(

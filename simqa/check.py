@@ -10,6 +10,7 @@ not state, so a translator can drop it with a note.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -144,6 +145,36 @@ def _is_share(model: str | None, field_name: str) -> bool:
     return False
 
 
+def _rest_of_draft(draft: dict[str, Any], field_name: str) -> str:
+    """What else the question stated, as read, so a clarify about one value loses none of the others."""
+    stated: list[str] = []
+    for scenario in draft.get("scenarios") or []:
+        if not isinstance(scenario, dict):
+            continue
+        for name, value in (scenario.get("params") or {}).items():
+            if name != field_name and isinstance(value, int | float | str) and not isinstance(value, bool):
+                stated.append(f"{name} = {_shown(value)}")
+        for iv in scenario.get("interventions") or []:
+            if not isinstance(iv, dict):
+                continue
+            for name, value in iv.items():
+                path = f"{iv.get('type')}.{name}"
+                if name != "type" and path != field_name and value is not None and not isinstance(value, bool):
+                    stated.append(f"{path} = {_shown(value)}")
+    stated = list(dict.fromkeys(stated))
+    return f" The rest I read as: {', '.join(stated)}." if stated else ""
+
+
+def _as_percents(allowed: str) -> str:
+    """ "float >= 0 and <= 0.2" read as percents: " i.e. 0% to 20%"."""
+    bounds = re.findall(r"(>=|>|<=|<)\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)", allowed)
+    low = next((float(v) for op, v in bounds if op.startswith(">")), None)
+    high = next((float(v) for op, v in bounds if op.startswith("<")), None)
+    if low is None or high is None:
+        return ""
+    return f" i.e. {low * 100:.4g}% to {high * 100:.4g}%"
+
+
 def _impossible(model: str | None, field_name: str, value: Any) -> str | None:
     """Why a value can never be right (negative, a share over 100%), or None."""
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
@@ -184,6 +215,6 @@ def _bound_request(exc: ScenarioError, model: str | None, draft: dict[str, Any])
         percent = f" ({value * 100:.4g}%)" if share and math.isfinite(float(value)) else ""
         message = (
             f"{field_name} = {shown}{percent} is outside what the {model} model allows "
-            f"({allowed or exc}{' i.e. 0% to 100%' if share else ''}). Which {field_name} did you mean?"
-        )
+            f"({allowed or exc}{_as_percents(allowed) if share else ''}). Which {field_name} did you mean?"
+        ) + _rest_of_draft(draft, field_name)
     return Request(kind="clarify", model=model, message=message[:2000], notes=notes)

@@ -245,6 +245,8 @@ LANGUAGE = ModelLanguage(
             ),
             dimension="duration",
             unit="minute",
+            more=("longer", "looser", "relax", "relaxing", "extend", "extending"),
+            less=("shorter", "tighter", "tighten", "tightening"),
         ),
         "service_model": ParamLanguage(
             phrases=("service model",),

@@ -467,6 +467,23 @@ EXCLUDES = (
         ),
     ),
     Exclusion(
+        name="immunity before the epidemic (everyone starts susceptible)",
+        phrases=(
+            "already immune",
+            "immune already",
+            "previously immune",
+            "prior immunity",
+            "pre-existing immunity",
+            "preexisting immunity",
+            "existing immunity",
+            "immune at the start",
+            "immune to begin with",
+            "previously infected",
+            "already recovered",
+            "already had it",
+        ),
+    ),
+    Exclusion(
         name="waning immunity and reinfection",
         phrases=(
             "reinfection",

@@ -34,26 +34,7 @@ RUNS_NOTHING = ("explain", "refuse")
 TIME_UNITS = ("day", "hour", "minute")
 
 # Cases whose answer drops a stated value today: case id -> what is dropped (the failure names it).
-_OTHERS = "a clarify about one invalid value that does not restate the other stated values"
-_VAGUE = "a clarify about the missing model that does not quote the stated value"
-KNOWN_DROPS: dict[str, str] = {
-    "x-clarify-004": _OTHERS + " (10k)",
-    "x-clarify-006": _OTHERS + " (60 couriers)",
-    "x-clarify-008": _OTHERS + " (day 5)",
-    "inv-003": _OTHERS + " (300 orders an hour)",
-    "inv-007": _OTHERS + " (50 couriers, 100 orders per hour)",
-    "inv-009": _OTHERS + " (40 couriers, 200 orders an hour)",
-    "u-values-005": _OTHERS + " (R0 1.5)",
-    "u-values-006": _OTHERS + " (R0 2)",
-    "cla-002": _VAGUE + " (50)",
-    "cla-005": _VAGUE + " (two)",
-    "cla-007": _VAGUE + " (half)",
-    "u-whatif-005": "household quarantine not recognised: a clarify about 80% that drops the town of 12,000",
-    "u-values-001": "'25 people infected at the outset' not placed: a clarify about 25 that drops R0 1.6 and the population",
-    "u-values-007": "'30% already immune' read as a vaccination rate: the clarify drops 40k and R0 2.5",
-    "u-calib-001": "'half the population infected' not read as the target: the clarify drops the range 1.2 to 3",
-    "u-options-005": "'Three options' read as 3 couriers, 50 couriers dropped; 25 km/h added to the default speed",
-}
+KNOWN_DROPS: dict[str, str] = {}
 
 CASES = [c for c in load_cases() if missing_model(c) is None]
 

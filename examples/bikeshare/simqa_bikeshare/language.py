@@ -141,7 +141,7 @@ LANGUAGE = ModelLanguage(
             label="trips in total",
         ),
         "member_trips": MetricLanguage(
-            phrases=("member trips", "trips by members", "members' trips", "members ride", "members"),
+            phrases=("member trips", "trips by members", "members' trips", "members ride"),
             dimension="count",
             better="higher",
             label="trips by members",

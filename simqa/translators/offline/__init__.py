@@ -102,7 +102,7 @@ def parse(question: str, keep_instructions: bool = False) -> Parsed:
     lex = langs.lexicon
     literal = lex.match(tokens, lexicon.MODEL, set(), literal=True)
     reserved = {a for m in literal for a in m.anchors}
-    quantities = find_quantities(tokens, text, reserved)
+    quantities = [q for q in find_quantities(tokens, text, reserved) if not _counts_the_question(q, tokens)]
     runs = find_runs(tokens, quantities)
     valued = {k for q in quantities for k in range(q.first, q.last)} | {k for q in quantities for k in q.per_tokens}
     blocked = reserved | valued
@@ -130,6 +130,12 @@ def parse(question: str, keep_instructions: bool = False) -> Parsed:
         injected=injected,
         fixes=fixes,
     )
+
+
+def _counts_the_question(q: Any, tokens: list[Any]) -> bool:
+    """ "Three options for next month: ...", "two ideas": a count of the question's own parts, not a value."""
+    nxt = tokens[q.last].text if q.last < len(tokens) else ""
+    return q.dimension == "number" and not q.per and nxt in cues.QUESTION_PARTS
 
 
 def reading_for(
@@ -467,9 +473,11 @@ def _no_model(parsed: Parsed, langs: _Languages) -> dict[str, Any]:
     if excluded:
         return _refuse(None, f"None of the models represents {excluded[0]}; they cover: {models}.")
     if not content or followups.refers_back(parsed.tokens):
+        stated = ", ".join(f"'{q.text}'" for q in parsed.quantities)
+        heard = f"I see {stated}, but not which system it is about. " if stated else ""
         return {
             "kind": "clarify",
-            "message": f"The models are: {models}. Which system do you mean, and what would you like to know?",
+            "message": f"{heard}The models are: {models}. Which system do you mean, and what would you like to know?",
         }
     return _refuse(
         None,

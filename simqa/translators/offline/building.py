@@ -36,8 +36,10 @@ class Variant:
 
 
 def is_explain(r: Reading) -> bool:
-    """A definition or a question about how a model works, with nothing to run."""
-    if not r.has_cue("explain") and not _bare_term(r):
+    """A definition or a question about how a model works, with nothing to run. "What demand would
+    explain 9,000 trips?" is not one: what explains a stated result is an input to search for."""
+    explains = [m for m in r.cue("explain") if not _explains_a_value(r, m)]
+    if not explains and not _bare_term(r):
         return False
     runnable = bool(r.changes or r.targets or any(i.fields or i.start is not None for i in r.items))
     runnable = runnable or any(s.run is not None or s.mention is None or _is_quantity(s) for s in r.statements)
@@ -45,9 +47,14 @@ def is_explain(r: Reading) -> bool:
         return True
     # a strong cue wins over stated values, unless the question also asks for a run ("what if", "simulate")
     strong = {" ".join(p.split()) for p in cues.STRONG_EXPLAIN}
-    has_strong = any(s.phrase in strong for m in r.cue("explain") for s in m.senses)
+    has_strong = any(s.phrase in strong for m in explains for s in m.senses)
     asks_run = r.has_cue("what_if") or any(r.tokens[m.first].text in ("simulate", "run") for m in r.cue("run"))
     return has_strong and not asks_run
+
+
+def _explains_a_value(r: Reading, cue: Mention) -> bool:
+    """ "would explain 9,000 casual trips", "explains the 30% attack rate": a value right after the cue."""
+    return any(0 <= q.first - cue.last <= 2 for q in r.quantities)
 
 
 def _is_quantity(s: Statement) -> bool:
@@ -72,6 +79,8 @@ def _bare_term(r: Reading) -> bool:
 
 def asks_unknown(r: Reading, all_mentions: list[Mention]) -> str | None:
     """The thing a "how many X" question asks for, when no model's language knows X ("docks", "teachers")."""
+    if r.asked is not None:
+        return None  # "how many give 120,000 trips": an input the question named before
     tokens = r.tokens
     known = {a for m in [*all_mentions, *r.changes_layer, *r.relations] for a in m.anchors}
     for c in r.cues:
@@ -558,6 +567,17 @@ def _fmt(value: Any) -> str:
 
 
 def _clarify_unplaced(r: Reading, unit: Unit) -> dict[str, Any]:
+    excluded = _exclusion_near(r, unit)
+    if excluded is not None:
+        phrase, name = excluded
+        message = (
+            f"'{unit.text}' goes with '{phrase}', and the {r.model} model does not represent {name}, so it "
+            f"cannot use that value. Should I answer without it?"
+        )
+        stated = [f"{s.param} = {', '.join(_fmt(v) for v in s.values)}" for s in r.statements]
+        if stated:
+            message += f" The rest I read as: {'; '.join(stated)}."
+        return {"kind": "clarify", "model": r.model, "message": message}
     candidates = _candidates_for(r.language, unit)
     names = ", ".join(candidates[:4]) if candidates else "nothing this model takes"
     message = (
@@ -565,6 +585,17 @@ def _clarify_unplaced(r: Reading, unit: Unit) -> dict[str, Any]:
         f"For the {r.model} model it could be: {names}. Which one do you mean?"
     )
     return {"kind": "clarify", "model": r.model, "message": message}
+
+
+def _exclusion_near(r: Reading, unit: Unit) -> tuple[str, str] | None:
+    """ "30% of people are already immune": a value stated for something the model leaves out, as
+    (the question's phrase, the model's name for it)."""
+    for m in r.mentions:
+        senses = [s for s in m.senses if s.category == "exclude" and s.model == r.model]
+        if senses and (0 <= m.first - unit.last <= 5 or 0 <= unit.first - m.last <= 2):
+            name = next((e.name for e in r.language.excludes if e.name == senses[0].key), senses[0].key)
+            return m.text, name
+    return None
 
 
 def _candidates_for(lang: ModelLanguage, unit: Unit) -> list[str]:

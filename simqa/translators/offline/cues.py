@@ -1217,3 +1217,33 @@ VAGUE_WORDS = frozenset(
 PRONOUNS = frozenset({"them", "it", "those", "these", "they", "that", "this"})
 # Words that negate a model name after them: "not the agent-based one".
 NEGATIONS = ("not", "no", "without", "instead of", "rather than", "not the", "don't use")
+
+# "which one", "which of them": a pronoun after "which" for the values the question listed before it.
+PRONOUN_VALUES = frozenset({"one", "ones", "of"})
+
+# Words a model's phrases share with everyday paraphrases: a declared phrase containing the key is
+# also read with each paraphrase ("infected at the start" as "infected at the outset").
+PHRASE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "at the start": ("at the outset", "at the beginning", "at first", "to begin with", "from the outset"),
+    "on day 0": ("on day zero", "on the first day"),
+    "to start": ("to begin with", "at the outset"),
+}
+
+# Nouns that count the parts of a question itself ("three options: ...", "two ideas"): the number
+# before them is not a value of the model.
+QUESTION_PARTS = frozenset(
+    {
+        "options",
+        "choices",
+        "alternatives",
+        "scenarios",
+        "ideas",
+        "plans",
+        "proposals",
+        "questions",
+        "possibilities",
+        "approaches",
+        "strategies",
+        "levers",
+    }
+)

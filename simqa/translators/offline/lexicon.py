@@ -254,10 +254,21 @@ def build(languages: dict[str, ModelLanguage]) -> Lexicon:
     lex = Lexicon()
     for model, lang in languages.items():
         for phrase, sense, layer in _model_entries(model, lang):
-            lex.add(phrase, sense, layer)
+            for variant in _variants(phrase):
+                lex.add(variant, sense, layer)
     for phrase, sense, layer in _cue_entries():
         lex.add(phrase, sense, layer)
     return lex
+
+
+def _variants(phrase: str) -> Iterator[str]:
+    """A declared phrase and its paraphrases: "infected at the start" is also "infected at the outset"."""
+    yield phrase
+    padded = f" {phrase} "
+    for words, synonyms in cues.PHRASE_SYNONYMS.items():
+        if f" {words} " in padded:
+            for synonym in synonyms:
+                yield padded.replace(f" {words} ", f" {synonym} ").strip()
 
 
 def _model_entries(model: str, lang: ModelLanguage) -> Iterator[Entry]:

@@ -441,10 +441,12 @@ def _named_without_value(r: Reading) -> None:
         if len(senses) != 1 or m.of("metric", r.model) or m.of("intervention", r.model) or m.of("value", r.model):
             continue
         name = senses[0].key
-        if name in given or name not in fields or r.language.params[name].key:
-            continue
+        if name in given or name not in fields or r.language.params[name].key or r.language.params[name].horizon:
+            continue  # a horizon's words ("simulate", "over") place a duration; alone they name none
         given.add(name)
-        r.notes.append(f"'{m.text}' names {name} but states no value: used the default {fields[name].default}")
+        default = fields[name].default
+        used = "left it unset, as the model does by default" if default is None else f"used the default {default}"
+        r.notes.append(f"'{m.text}' names {name} but states no value: {used}")
 
 
 def _shares_of(r: Reading) -> None:
@@ -944,7 +946,8 @@ def _spread_stated_timing(r: Reading) -> None:
         if source.timing_at is None:
             continue
         at = source.timing_at
-        words = _before_words(r.tokens, at, 3)
+        named = {k for i in explicit if i.mention is not None for k in range(i.mention.first, i.mention.last)}
+        words = {t.text for t in r.tokens[max(0, at - 3) : at] if t.index not in named}  # not "every workplace"
         after_all = at >= last_at and (together or bool(words & {"both", "each", "all", "every"}))
         if at >= last_at and not after_all and source.start is not None:
             # "a 4-week lockdown and an 8-week lockdown from day 20": the start of every option of that kind
@@ -1225,6 +1228,7 @@ def _change_candidates(r: Reading, linker: _Linker, unit: Unit) -> list[_Candida
     q = unit.head
     near = _change_words_near(r, q)
     to_word = q.first > 0 and r.tokens[q.first - 1].text in ("to", "into") and any(c.last <= q.first for c in near)
+    to_word = to_word or _comparative_describes(r, q, near)
     declared, generic = _change_directions(r, q, near)
     if not near and q.dimension != "factor":
         return []
@@ -1401,6 +1405,19 @@ def _apply_field_changes(r: Reading) -> None:
                 )
             )
         item.changes = {}
+
+
+def _comparative_describes(r: Reading, q: Quantity, near: list[Mention]) -> bool:
+    """ "faster 25 km/h scooters": a comparative right before a value in its own unit describes the new
+    thing, so the value is its new setting; "25 km/h faster" and "faster by 5 km/h" change it."""
+    if q.unit is None or q.dimension in ("share", "factor") or q.first == 0:
+        return False
+    before = r.tokens[q.first - 1].text
+    if not any(c.last == q.first and before in (r.tokens[a].text for a in c.anchors) for c in near):
+        return False
+    declared = {w for p in r.language.params.values() for w in (*p.more, *p.less)}
+    stems = {before[:-2], before[:-1], before[:-3], before[:-3] + "y"} if before.endswith("er") else set()
+    return bool(stems & declared) and not any(c.first >= q.last for c in near)
 
 
 def _plain_adjective(r: Reading, word: str) -> bool:
@@ -1658,6 +1675,8 @@ def _asked(r: Reading) -> list[Asked]:
             ]
             if len(only) == 1:
                 found.append(Asked(param=only[0], first=c.last, superlative=superlative))
+    if not found:
+        found += _asked_by_pronoun(r)
     for m in r.mentions:  # "R0 needed for ...", "riders required to ..."
         after = r.tokens[m.last].text if m.last < len(r.tokens) else ""
         if after in ("needed", "required", "necessary"):
@@ -1667,12 +1686,33 @@ def _asked(r: Reading) -> list[Asked]:
     return found
 
 
+def _asked_by_pronoun(r: Reading) -> list[Asked]:
+    """ "Looking at R0 values from 1.2 to 3, which one leaves half infected?": "which one", or "how many"
+    with no noun of its own, asks for the input named before it with a range or a list of values."""
+    tokens = r.tokens
+    named = {a for m in [*r.mentions, *r.changes_layer, *r.relations] for a in m.anchors}
+    for k in range(len(tokens) - 2):
+        pair = (tokens[k].text, tokens[k + 1].text)
+        which_one = pair[0] in ("which", "what") and pair[1] in cues.PRONOUN_VALUES
+        # "Between 10,000 and 50,000 members, how many give 120,000 trips?": how many of them
+        how_many = pair == ("how", "many") and tokens[k + 2].is_word and k + 2 not in named
+        if not (which_one or how_many):
+            continue
+        before = sorted((m for m in r.mentions if m.last <= k), key=lambda m: -m.first)
+        for m in before:
+            params = m.keys("param", r.model)
+            ranged = [run for run in r.runs if 0 <= run.first - m.last <= 3 or 0 <= m.first - run.last <= 1]
+            if params and ranged:
+                return [Asked(param=sorted(params, key=lambda p: _param_order(r, p))[0], first=m.first)]
+    return []
+
+
 def _mentions_after_cue(r: Reading, c: Mention, dimensions: tuple[str, ...] | None) -> list[Mention]:
     """The mentions a calibration cue can ask for: close after it, with no value or stop between
     ("gets infected most if R0 is 2.2": "most" does not ask for the R0)."""
     reach = 4 if dimensions else 3
     out = []
-    for m in r.mentions:
+    for m in sorted(r.mentions, key=lambda m: m.first):
         if not (c.last <= m.first <= c.last + reach):
             continue
         between = r.tokens[c.last : m.first]
@@ -1681,6 +1721,8 @@ def _mentions_after_cue(r: Reading, c: Mention, dimensions: tuple[str, ...] | No
         if not dimensions and any(t.text not in _ASKED_FILLERS for t in between):
             continue
         out.append(m)
+        if m.of("metric", r.model) and not m.of("param", r.model):
+            break  # "how big is the peak with R0 2.1": the cue asks for the result it names first
     return out
 
 
