@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sim.errors import SimqaError
 
 USAGE_ERROR = 2
 GATE_FAILED = 1
@@ -28,8 +29,8 @@ class _UsageError(Exception):
     pass
 
 
-def default_out_dir() -> Path:
-    home = Path(os.environ.get("SIMQA_HOME", Path.home() / ".simqa"))
+def default_out_dir(home: Path) -> Path:
+    """Where an eval run's log and report go without `--out`: under `home` (the settings' SIMQA_HOME)."""
     return home / "evals" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -103,18 +104,23 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _assistant_factory(translator: str, cache_dir: str | None) -> Any:
+def _assistant_factory(translator: str, cache_dir: str | None, settings: Any) -> Any:
     def build() -> Any:
         from simqa import Assistant
 
         # Eval runs are stored, so `simqa runs show` finds every run an eval answer cites, but not
         # offered to retrieval: they must not become "similar past runs" for later questions.
-        return Assistant(translator=translator, llm_cache_dir=cache_dir, index_runs=False)  # type: ignore[arg-type]
+        return Assistant(
+            translator=translator,  # type: ignore[arg-type]
+            llm_cache_dir=cache_dir,
+            index_runs=False,
+            settings=settings,
+        )
 
     return build
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], settings: Any) -> int:
     from rich.console import Console
 
     from evals.dataset import load_cases
@@ -125,10 +131,10 @@ def _run(argv: list[str]) -> int:
     if args.repeats < 1 or args.concurrency < 1:
         raise _UsageError("simqa eval: --repeats and --concurrency must be at least 1")
     cases = load_cases(args.cases)
-    out = Path(args.out) if args.out else default_out_dir()
+    out = Path(args.out) if args.out else default_out_dir(settings.home)
     log = run_eval(
         cases,
-        _assistant_factory(args.translator, args.cache_dir),
+        _assistant_factory(args.translator, args.cache_dir, settings),
         repeats=args.repeats,
         concurrency=args.concurrency,
         tags=args.tags,
@@ -136,7 +142,7 @@ def _run(argv: list[str]) -> int:
         cache_dir=args.cache_dir,
         progress=not args.no_progress,
         translator=args.translator,
-        price_table=args.prices,
+        price_table=args.prices or settings.price_table,
         retrieval_path=args.retrieval_cases,
         with_retrieval=not args.no_retrieval,
     )
@@ -147,7 +153,7 @@ def _run(argv: list[str]) -> int:
             )
         raise _UsageError(f"simqa eval: no cases match the tags {args.tags}")
     console = Console()
-    if not console.is_terminal and "COLUMNS" not in os.environ:
+    if not console.is_terminal and not settings.columns:
         console = Console(width=140)  # a log file or CI: room for the tables' names and columns
     print_summary(log, console)
     console.print(f"log: {out / LOG_FILE}\nreport: {out / REPORT_FILE}")
@@ -183,8 +189,9 @@ def _compare(argv: list[str]) -> int:
     return comparison.exit_code
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`simqa eval [relabel|compare] ...` with the arguments after `eval`."""
+def main(argv: list[str] | None = None, settings: Any = None) -> int:
+    """`simqa eval [relabel|compare] ...` with the arguments after `eval`; `settings` as the CLI
+    resolved them (`simqa.settings.Settings`), by default from the environment."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
         build_parser().print_help()
@@ -197,18 +204,20 @@ def main(argv: list[str] | None = None) -> int:
             return _relabel(argv[1:])
         if argv and argv[0] == "compare":
             return _compare(argv[1:])
-        return _run(argv)
+        if settings is None:
+            from simqa.settings import Settings
+
+            settings = Settings.from_env()
+        return _run(argv, settings)
     except SystemExit as exc:  # --help inside a subcommand
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
         return USAGE_ERROR
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, SimqaError) as exc:
         print(f"simqa eval: {exc}", file=sys.stderr)
         return USAGE_ERROR
 
-
-main_eval = main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import threading
 import time
 import traceback
@@ -343,8 +342,8 @@ def correct_share(log: EvalLog, files: Sequence[str] | None = None) -> float | N
 
 
 def load_price_table(path: str | Path | None) -> dict[str, dict[str, float]] | None:
-    """A YAML/JSON table {model: {prompt_per_million, completion_per_million}} (flag, or SIMQA_PRICE_TABLE)."""
-    path = path or os.environ.get("SIMQA_PRICE_TABLE")
+    """A YAML/JSON table {model: {prompt_per_million, completion_per_million}} (`--prices`, or SIMQA_PRICE_TABLE
+    through `simqa.settings.Settings.price_table`)."""
     if not path:
         return None
     import yaml
@@ -419,7 +418,7 @@ def run_eval(
             cases=len(selected),
             cache_dir=str(cache_dir) if cache_dir else None,
             scorers=[s.__name__ for s in scorers],
-            price_table=str(price_table) if price_table else os.environ.get("SIMQA_PRICE_TABLE"),
+            price_table=str(price_table) if price_table else None,
         ),
         results=[r for r in results if r is not None],
         skipped=skipped,

@@ -82,15 +82,14 @@ def doc_files() -> list[DocFile]:
 
 
 def _plugin_cards(known: set[str]) -> list[DocFile]:
-    import sim
-    from sim.registry import _BUILTINS
+    from sim.registry import get_model, is_builtin, model_names
 
     out = []
-    for name in sim.model_names():
-        if name in known or name in _BUILTINS:
+    for name in model_names():
+        if name in known or is_builtin(name):
             continue
         try:
-            card = sim.get_model(name).card
+            card = get_model(name).card
         except Exception:  # a broken plugin is reported by the registry, not by the indexer
             continue
         if card is not None and Path(card).is_file():

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from rag.errors import StoreError
 from rag.text import STOPWORDS, _stem, synonym_tokens, words
-from sim.errors import MissingDependency, StoreError
+from sim.errors import MissingDependency
 
 DEFAULT_DIMENSION = 768  # enough buckets that the docs' ~3k distinct features rarely collide
 WORD_WEIGHT = 1.0

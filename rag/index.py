@@ -27,10 +27,10 @@ from pydantic import BaseModel
 
 from rag.chunking import GUIDE, DocFile, chunk_file, doc_files, doc_kind
 from rag.embeddings import EmbeddingBackend, default_backend
+from rag.errors import StoreError
 from rag.hybrid import HybridIndex
 from rag.paths import index_dir, simqa_home
 from rag.types import Chunk
-from sim.errors import StoreError
 
 SNAPSHOT_VERSION = 2  # 2: user docs indexed (kind "guide"), split tables repeat their header
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sim.errors import StoreError
+from rag.errors import StoreError
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def simqa_home() -> Path:
     """`$SIMQA_HOME`, default `~/.simqa`; created on first use."""
-    raw = os.environ.get("SIMQA_HOME")
-    home = Path(raw).expanduser() if raw else Path.home() / ".simqa"
+    return make_home(resolve_home(os.environ.get("SIMQA_HOME")))
+
+
+def resolve_home(raw: str | Path | None) -> Path:
+    """The one reading of a `SIMQA_HOME` value: `~` expanded; unset or empty means `~/.simqa`."""
+    return Path(raw).expanduser() if raw else Path.home() / ".simqa"
+
+
+def make_home(home: Path) -> Path:
+    """`home`, created when missing; a StoreError naming SIMQA_HOME when it cannot be."""
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -10,11 +10,11 @@ import numpy as np
 
 from rag.chunking import GUIDE
 from rag.embeddings import EmbeddingBackend, default_backend
+from rag.errors import StoreError
 from rag.examples import example_index
 from rag.hybrid import CANDIDATES, HybridIndex, Mode, rrf
 from rag.index import doc_index
-from rag.types import Chunk, Example, Retrieved, RunHit
-from sim.errors import StoreError
+from rag.types import Chunk, Retrieved, RunHit
 
 RUNS_K = 3  # past runs returned with the docs
 EXAMPLES_K = 3  # worked examples returned
@@ -27,16 +27,19 @@ def retrieve(
     k: int = 5,
     exclude_case: str | None = None,
     mode: Mode = "fused",
+    run_store: Any = None,
 ) -> Retrieved:
     """The `k` best doc chunks, up to 3 similar past runs and 3 worked examples for `question`.
 
     model: keep only that model's documents, runs and examples (and those of no model, such as the
       methods page); exclude_case: leave this eval case out of the examples (no leakage in evals).
     mode: "fused" (BM25 and dense by reciprocal rank fusion), or one of them alone.
+    run_store: the `rag.runstore.RunStore` whose runs are searched (the caller's); by default the
+      one under SIMQA_HOME, when it exists.
     """
     backend = default_backend()
     docs = search_docs(question, k=k, model=model, mode=mode, backend=backend)
-    runs = search_runs(question, k=RUNS_K, model=model, backend=backend)
+    runs = search_runs(question, k=RUNS_K, model=model, backend=backend, store=run_store)
     examples = example_index(backend).search(question, EXAMPLES_K, model=model, exclude_case=exclude_case)
     return Retrieved(docs=docs, runs=runs, examples=examples)
 
@@ -127,15 +130,24 @@ _runs_cache: dict[str, tuple[int, HybridIndex, list[Any]]] = {}
 
 
 def search_runs(
-    question: str, *, k: int = RUNS_K, model: str | None = None, backend: EmbeddingBackend | None = None
+    question: str,
+    *,
+    k: int = RUNS_K,
+    model: str | None = None,
+    backend: EmbeddingBackend | None = None,
+    store: Any = None,
 ) -> list[RunHit]:
-    """Past runs whose summaries are like the question; none when no run was ever stored."""
+    """Past runs in `store` (by default the run store under SIMQA_HOME) whose summaries are like the
+    question; none when no run was ever stored."""
     from rag.runstore import RunStore
 
-    if not RunStore.exists():
+    if store is None:
+        if not RunStore.exists():
+            return []
+        store = RunStore()
+    elif not store.path.exists():
         return []
     backend = backend or default_backend()
-    store = _run_store()
     rows = store.index_rows()
     if not rows:
         return []
@@ -161,20 +173,3 @@ def search_runs(
         )
         for i, score in hits
     ]
-
-
-_store_obj: dict[str, Any] = {}
-
-
-def _run_store() -> Any:
-    from rag.paths import simqa_home
-    from rag.runstore import RunStore
-
-    key = str(simqa_home())
-    if key not in _store_obj:
-        _store_obj[key] = RunStore()
-    return _store_obj[key]
-
-
-def similar_examples(question: str, k: int = EXAMPLES_K, exclude_case: str | None = None) -> list[Example]:
-    return example_index().search(question, k, exclude_case=exclude_case)

@@ -8,7 +8,7 @@ the series live beside it as compressed numpy files named by the hash of their c
 - Concurrency: each write is one `BEGIN IMMEDIATE` transaction and waits for the lock (up to
   `BUSY_TIMEOUT_S`); a run id that is already stored is left as it is (same id, same content).
 - Integrity: every row carries a checksum of its fields and every series file is verified against
-  its hash on read; an unreadable database or a mismatch raises `sim.StoreError`, which names the
+  its hash on read; an unreadable database or a mismatch raises `rag.errors.StoreError`, which names the
   repair: `simqa runs repair` (`RunStore.repair()`), or moving the file aside.
 """
 
@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from rag.errors import StoreError
 from rag.migrations import migrate
 from rag.paths import simqa_home
-from sim.errors import StoreError
 from sim.result import Result, RunMeta
 from sim.scenario import Scenario
 from sim.version import ENGINE_VERSION
@@ -791,9 +791,9 @@ def run_summary(result: Result) -> str:
     params = dict(scenario.params)
     # Only a model already loaded (it just ran) gives its defaults: importing one for a summary
     # can cost seconds. Without it every parameter is shown.
-    from sim.registry import _models
+    from sim.registry import loaded_model
 
-    spec = _models.get(scenario.model)
+    spec = loaded_model(scenario.model)
     try:
         defaults = spec.params().model_dump() if spec is not None else {}
     except Exception:

@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rag.embeddings import EmbeddingBackend, chroma_embedding_function
+from rag.errors import StoreError
 from rag.paths import simqa_home
-from sim.errors import MissingDependency, StoreError
+from sim.errors import MissingDependency
 
 DOCS = "docs"
 RUNS = "runs"

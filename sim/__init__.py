@@ -4,7 +4,7 @@
 """
 
 from sim.dispatch import RUN_KINDS, RequestOutcome, run_request
-from sim.errors import CapExceeded, LLMError, MissingDependency, ScenarioError, SimqaError, StoreError
+from sim.errors import CapExceeded, MissingDependency, ScenarioError, SimqaError
 from sim.interventions import INTERVENTION_TYPES, Intervention
 from sim.output import ModelOutput
 from sim.params import ModelParams
@@ -23,7 +23,6 @@ __all__ = [
     "RUN_KINDS",
     "CapExceeded",
     "Intervention",
-    "LLMError",
     "MissingDependency",
     "ModelOutput",
     "ModelParams",
@@ -35,7 +34,6 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimqaError",
-    "StoreError",
     "Target",
     "execute",
     "get_model",

@@ -1,6 +1,8 @@
-"""The exception root of simqa. Every message says what was wrong and how to fix it.
+"""The exception root of simqa, and the engine's own errors. Every message says what was wrong and how to fix it.
 
-`sim` is the bottom layer, so the root lives here and `simqa` re-exports it.
+`sim` is the bottom layer, so the root `SimqaError` lives here and `simqa` re-exports every
+public error. The errors of the layers above are defined where they are raised: `StoreError` in
+`rag.errors`, `LLMError` in `simqa.errors`.
 """
 
 from __future__ import annotations
@@ -37,16 +39,8 @@ class CapExceeded(ScenarioError):
     """The work a request asks for is over a resource cap (agents x days x replicates, sweep size)."""
 
 
-class LLMError(SimqaError):
-    """The LLM endpoint failed: unreachable, bad key, unknown model, or replies that never validate."""
-
-
 class ClusterError(SimqaError):
     """The Dask cluster is unreachable, has no workers, or loses every worker that runs a task."""
-
-
-class StoreError(SimqaError):
-    """The run store or the vector store is unreadable, corrupted or locked."""
 
 
 class MissingDependency(SimqaError):

@@ -440,15 +440,22 @@ def _workers_from_env() -> int:
 def default_executor() -> Executor:
     """Dask when `SIMQA_DASK_ADDRESS` is set, a local process pool when `SIMQA_WORKERS` > 1, else in process.
 
+    The engine's own default, for a caller that passes no executor; simqa's settings pass theirs
+    (`executor_for`).
+    """
+    return executor_for(os.environ.get(DASK_ADDRESS_ENV, "").strip() or None, _workers_from_env())
+
+
+def executor_for(address: str | None, workers: int = 1) -> Executor:
+    """Dask at `address` when given, a local pool of `workers` processes when more than one, else in process.
+
     Executors are kept per address / pool size, so repeated experiments reuse one connection.
     """
-    address = os.environ.get(DASK_ADDRESS_ENV, "").strip()
     if address:
         from sim.dask_executor import dask_executor
 
         return dask_executor(address)
-    workers = _workers_from_env()
-    if workers == 1:
+    if workers <= 1:
         return InProcessExecutor()
     with _pools_lock:
         if workers not in _pools:

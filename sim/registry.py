@@ -191,6 +191,17 @@ def get_model(name: str) -> ModelSpec:
     )
 
 
+def is_builtin(name: str) -> bool:
+    """Whether `name` is one of the models that ship with simqa (a plugin or a registered model is not)."""
+    return name in _BUILTINS
+
+
+def loaded_model(name: str) -> ModelSpec | None:
+    """The spec of model `name` when it is loaded already (it ran, or was looked up), else None:
+    for a caller that must not pay the import of a model it only describes."""
+    return _models.get(name)
+
+
 def plugin_errors() -> dict[str, str]:
     _load_plugins()
     return dict(_plugin_errors)

@@ -6,7 +6,9 @@ The public API lives here; a test guards `__all__`.
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import CapExceeded, LLMError, MissingDependency, ScenarioError, SimqaError, StoreError
+from rag.errors import StoreError
+from sim.errors import CapExceeded, MissingDependency, ScenarioError, SimqaError
+from simqa.errors import LLMError
 
 if TYPE_CHECKING:
     from sim.experiments import CalibrateSpec, SweepSpec

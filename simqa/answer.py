@@ -110,19 +110,31 @@ class Answer(BaseModel):
     notes: list[str] = Field(default_factory=list)
     plot: str | None = None
 
-    # The full results (with series) behind `results`, for plots; not part of the Answer JSON.
+    # What the Answer JSON leaves out, attached by the assistant (`with_runs`): the full results
+    # (with series) behind `results`, for plots and "why?" follow-ups; how the LLM's and the offline
+    # reading compared (`simqa.readings.Comparison.as_dict`, None when only one reading was made);
+    # a fit's data, fitted values and forecast band (`simqa.fitting.FitRun`), for its plot.
     _full_results: list[Result] = PrivateAttr(default_factory=list)
-    # How the LLM's and the offline reading compared (`simqa.readings.Comparison.as_dict`), for the
-    # LLM eval; None when only one reading was made. Not part of the Answer JSON.
     _readings: dict[str, Any] | None = PrivateAttr(default=None)
+    _fit_run: Any = PrivateAttr(default=None)
+
+    def with_runs(
+        self, results: list[Result], *, readings: dict[str, Any] | None = None, fit_run: Any = None
+    ) -> Answer:
+        """This answer with the runs behind it attached (not part of the Answer JSON); returns itself."""
+        self._full_results = list(results)
+        self._readings = readings
+        self._fit_run = fit_run
+        return self
+
+    @property
+    def full_results(self) -> list[Result]:
+        return self._full_results
 
     @property
     def readings(self) -> dict[str, Any] | None:
         return self._readings
 
-    # A fit's data, fitted values and forecast band (simqa.fitting.FitRun), for its plot.
-    _fit_run: Any = PrivateAttr(default=None)
-
     @property
-    def full_results(self) -> list[Result]:
-        return self._full_results
+    def fit_run(self) -> Any:
+        return self._fit_run

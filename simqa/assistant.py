@@ -14,12 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from sim.errors import LLMError, ScenarioError, SimqaError, StoreError
+from rag.errors import StoreError
+from sim.errors import ScenarioError, SimqaError
 from sim.executors import Progress
 from sim.result import Result
 from simqa.answer import Answer, CalibrationSummary, Citation, ResultSummary
 from simqa.compose import Outcome, allowed_values, compose_template, ungrounded_numbers
+from simqa.errors import LLMError
 from simqa.request import RUN_KINDS, Request
+from simqa.settings import Settings
 from simqa.translators.base import Translation, TranslationContext, Translator, Turn
 
 TranslatorName = Literal["auto", "llm", "offline"]
@@ -37,6 +40,11 @@ class Assistant:
     store: keep every run the answer cites in the run store, so `simqa runs show ID` finds it.
     index_runs: offer the stored runs to later questions' retrieval as similar past runs (an eval
       keeps its runs, so that its answers can be checked, but does not offer them).
+    settings: what the environment says (`simqa.settings.Settings`), resolved once; by default
+      `Settings.from_env()` when the Assistant is made.
+    executor: where experiments run (a `sim.executors.Executor`); by default the settings' one.
+    run_store: the `rag.runstore.RunStore` runs are cached in, stored in and retrieved from; by
+      default the one under the settings' home.
     """
 
     def __init__(
@@ -48,6 +56,9 @@ class Assistant:
         store: bool = True,
         index_runs: bool = True,
         llm_cache_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        executor: Any = None,
+        run_store: Any = None,
     ) -> None:
         if translator not in TRANSLATOR_NAMES:
             raise ValueError(f"translator must be one of {', '.join(TRANSLATOR_NAMES)}, got {translator!r}")
@@ -57,10 +68,12 @@ class Assistant:
         self.store = store
         self.index_runs = index_runs
         self.llm_cache_dir = llm_cache_dir
+        self.settings = settings if settings is not None else Settings.from_env()
         self._lock = threading.Lock()
         self._offline: Translator | None = None
         self._llm: Translator | None = None
-        self._runstore: Any = None
+        self._runstore: Any = run_store
+        self._executor: Any = executor
 
     # -- parts, built on first use --------------------------------------------------------------
 
@@ -73,9 +86,7 @@ class Assistant:
             return self._offline
 
     def _llm_translator(self) -> Translator | None:
-        from simqa.llm_client import LLMConfig
-
-        config = LLMConfig.from_env()
+        config = self.settings.llm
         if not config.configured:
             if self.translator_name == "llm":
                 raise LLMError(
@@ -85,9 +96,11 @@ class Assistant:
             return None
         with self._lock:
             if self._llm is None:
+                from simqa.llm_client import LLMClient
                 from simqa.translators.llm import LLMTranslator
 
-                self._llm = LLMTranslator(config, cache_dir=self.llm_cache_dir)
+                client = LLMClient(config, cache_dir=self.llm_cache_dir, home=self.settings.home)
+                self._llm = LLMTranslator(client=client)
             return self._llm
 
     def _store(self) -> Any:
@@ -95,10 +108,14 @@ class Assistant:
             return None
         with self._lock:
             if self._runstore is None:
-                from rag.runstore import RunStore
-
-                self._runstore = RunStore()
+                self._runstore = self.settings.run_store()
             return self._runstore
+
+    def _experiments_executor(self) -> Any:
+        with self._lock:
+            if self._executor is None:
+                self._executor = self.settings.executor()
+            return self._executor
 
     # -- the flow ---------------------------------------------------------------------------------
 
@@ -229,9 +246,7 @@ class Assistant:
                 [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes],
             ),
         )
-        answer._full_results = outcome.results
-        answer._readings = readings
-        return answer, request
+        return answer.with_runs(outcome.results, readings=readings), request
 
     def _fit_answer(
         self,
@@ -307,27 +322,30 @@ class Assistant:
             ),
             notes=list(dict.fromkeys([*plan.notes, *outcome.notes, *ahead.notes, *translation.notes, *notes])),
         )
-        answer._full_results = [result]
-        answer._fit_run = fit_run
+        answer.with_runs([result], fit_run=fit_run)
         # what a follow-up refines: the fitted scenario, run over the forecast horizon
         turn = Request(kind="simulate", model=plan.model, scenarios=[fit_run.scenario])
         return answer, turn
 
-    @staticmethod
-    def _retrieve(question: str, context: TranslationContext, exclude_case: str | None, notes: list[str]) -> None:
+    def _retrieve(self, question: str, context: TranslationContext, exclude_case: str | None, notes: list[str]) -> None:
         """Docs, past runs and examples into `context`; without the vector store (a Chroma server
         down or silent) by keywords alone, and without any store with a note: the answer goes on."""
         from rag import retrieve
         from rag.vectorstore import chroma_url
 
         try:
-            found = retrieve(question, k=5, exclude_case=exclude_case)
+            runs = self._store()
+        except StoreError as exc:
+            notes.append(f"past runs unavailable: {exc}")
+            runs = None
+        try:
+            found = retrieve(question, k=5, exclude_case=exclude_case, run_store=runs)
         except StoreError as exc:
             if not chroma_url():
                 notes.append(f"retrieval unavailable: {exc}")
                 return
             try:
-                found = retrieve(question, k=5, exclude_case=exclude_case, mode="bm25")
+                found = retrieve(question, k=5, exclude_case=exclude_case, mode="bm25", run_store=runs)
             except StoreError as again:
                 notes.append(f"retrieval unavailable: {again}")
                 return
@@ -387,6 +405,7 @@ class Assistant:
             sweep_spec=request.sweep,
             calibrate_spec=request.calibrate,
             cache=self._cache(),
+            executor=self._experiments_executor(),
             progress=progress,
         )
 
@@ -475,8 +494,8 @@ class Conversation:
                 progress=progress,
                 previous=self.answers[-1] if self.answers else None,
             )
-            if answer._fit_run is not None:
-                self._fit = answer._fit_run
+            if answer.fit_run is not None:
+                self._fit = answer.fit_run
             self.turns.append(Turn(question=question, request=request))
             self.answers.append(answer)
             return answer

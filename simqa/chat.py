@@ -21,9 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from rag.paths import simqa_home
-from sim.errors import LLMError, SimqaError, StoreError
+from rag.errors import StoreError
+from rag.paths import make_home
+from sim.errors import SimqaError
 from simqa.assistant import Assistant, Conversation, TranslatorName
+from simqa.errors import LLMError
 from simqa.plot import save_plot
 from simqa.render import console, render_answer, runs_table, with_progress
 
@@ -47,9 +49,9 @@ def _help_text() -> str:
     return "\n".join(lines)
 
 
-def run_chat(translator: TranslatorName = "auto", input_fn=input) -> int:  # type: ignore[no-untyped-def]
+def run_chat(translator: TranslatorName = "auto", input_fn=input, settings: Any = None) -> int:  # type: ignore[no-untyped-def]
     con = console()
-    conv = Assistant(translator=translator).conversation()
+    conv = Assistant(translator=translator, settings=settings).conversation()
     con.print(Text.assemble(("simqa chat", "bold"), f" — ask a question; {HELP}"))
     pending: dict[str, Any] = {"data": None}  # a table loaded with /data, for the next question
     while True:
@@ -109,7 +111,8 @@ def _turn(con: Console, conv: Conversation, line: str, data: Any = None) -> None
     plot = None
     if answer.full_results:
         try:
-            plot = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+            home = make_home(conv.assistant.settings.home)
+            plot = save_plot(answer, home / "plots" / f"{answer.full_results[0].run_id}.png")
         except (OSError, StoreError) as exc:
             answer.notes.append(f"the plot could not be saved ({getattr(exc, 'strerror', None) or exc})")
     render_answer(con, answer, plot)
@@ -126,9 +129,7 @@ def _command(con: Console, conv: Conversation, line: str) -> None:
             con.print(f"the scenario the next question refines (from turn {turn}):")
             con.print_json(json.dumps([s.model_dump(mode="json") for s in scenarios]))
     elif line == "/runs":
-        from rag.runstore import RunStore
-
-        con.print(runs_table(RunStore().list(limit=10)))
+        con.print(runs_table(conv.assistant.settings.run_store().list(limit=10)))
     elif line == "/save" or line.startswith("/save "):
         target = Path(line[5:].strip() or DEFAULT_SAVE).expanduser()
         try:

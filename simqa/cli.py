@@ -8,6 +8,7 @@ saying what was wrong and what is allowed; 3 a service that failed (LLM endpoint
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -17,7 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.errors import ClusterError, LLMError, MissingDependency, SimqaError, StoreError
+from rag.errors import StoreError
+from sim.errors import ClusterError, MissingDependency, SimqaError
+from simqa.errors import LLMError
 from simqa.json_input import MAX_DEPTH, MAX_INPUT_BYTES, MAX_NUMBER_DIGITS
 
 EXIT_BUG = 1
@@ -156,29 +159,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from simqa.settings import Settings
+
     args_list = list(sys.argv[1:] if argv is None else argv)
     # The global option comes before the command; `eval` parses the rest of its line itself.
+    dask_address = None
     if args_list[:1] == ["--dask"] and len(args_list) > 2:
-        os.environ["SIMQA_DASK_ADDRESS"], args_list = args_list[1], args_list[2:]
+        dask_address, args_list = args_list[1], args_list[2:]
     elif args_list and args_list[0].startswith("--dask="):
-        os.environ["SIMQA_DASK_ADDRESS"], args_list = args_list[0].split("=", 1)[1], args_list[1:]
+        dask_address, args_list = args_list[0].split("=", 1)[1], args_list[1:]
+    try:
+        settings = Settings.from_env(dask_address=dask_address)
+    except SimqaError as exc:  # a malformed variable: one line, as every user mistake
+        _error(str(exc))
+        return EXIT_USAGE
     if args_list[:1] == ["eval"]:
-        return _eval(args_list[1:])
+        return _eval(args_list[1:], settings)
     parser = build_parser()
     args = parser.parse_args(args_list)
     try:
         if args.command == "ask":
-            return _ask(args)
+            return _ask(args, settings)
         if args.command == "chat":
             from simqa.chat import run_chat
 
-            return run_chat(args.translator)
+            return run_chat(args.translator, settings=settings)
         if args.command == "run":
-            return _run(args)
+            return _run(args, settings)
         if args.command == "index":
             return _index(args.force)
         if args.command == "runs":
-            return _runs(args)
+            return _runs(args, settings)
     except (LLMError, StoreError, ClusterError) as exc:
         _error(str(exc))
         return EXIT_SERVICE
@@ -192,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug, not a user mistake: still one line, the traceback on request
-        if os.environ.get("SIMQA_DEBUG"):
+        if settings.debug:
             raise
         _error(
             f"unexpected {type(exc).__name__}: {exc}; this is a bug in simqa: rerun with SIMQA_DEBUG=1 "
@@ -224,20 +235,20 @@ def _error(message: str) -> None:
     print(f"simqa: error: {line}", file=sys.stderr)
 
 
-def _eval(argv: list[str]) -> int:
+def _eval(argv: list[str], settings: Any) -> int:
     try:
         from evals.cli import main as eval_main
     except ImportError as exc:  # pragma: no cover - evals ships with simqa
         _error(f"the eval suite is not available: {exc}")
         return EXIT_USAGE
-    return int(eval_main(argv))
+    return int(eval_main(argv, settings=settings))
 
 
-def _ask(args: argparse.Namespace) -> int:
-    from rag.paths import simqa_home
+def _ask(args: argparse.Namespace, settings: Any) -> int:
+    from rag.paths import make_home
     from simqa.assistant import Assistant
 
-    assistant = Assistant(translator=args.translator, cache=not args.no_cache)
+    assistant = Assistant(translator=args.translator, cache=not args.no_cache, settings=settings)
     if args.json:
         answer = assistant.ask(args.question, data=args.data)
         if args.plot:
@@ -257,7 +268,9 @@ def _ask(args: argparse.Namespace) -> int:
             from simqa.plot import save_plot
 
             try:
-                plot_path = save_plot(answer, simqa_home() / "plots" / f"{answer.full_results[0].run_id}.png")
+                plot_path = save_plot(
+                    answer, make_home(settings.home) / "plots" / f"{answer.full_results[0].run_id}.png"
+                )
             except (OSError, StoreError) as exc:  # the answer stands without its picture
                 answer.notes.append(f"the plot could not be saved ({getattr(exc, 'strerror', None) or exc})")
     render_answer(console(), answer, plot_path)
@@ -283,8 +296,13 @@ def _read_json(path: str) -> Any:
     return read_json(path)
 
 
-def run_payload(data: Any, replicates: int | None = None, seed: int | None = None) -> dict[str, Any]:
-    """Run a scenario or request given as JSON data; the results as JSON-ready data."""
+def run_payload(
+    data: Any, replicates: int | None = None, seed: int | None = None, executor: Any = None
+) -> dict[str, Any]:
+    """Run a scenario or request given as JSON data; the results as JSON-ready data.
+
+    executor: where the experiments run (`simqa.settings.Settings.executor`); by default the engine's.
+    """
     from sim.dispatch import run_request
     from sim.scenario import parse_scenario
     from simqa.json_input import check_payload
@@ -293,7 +311,7 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
         raise SimqaError(f"expected a JSON object (a scenario or a request), got {type(data).__name__}")
     check_payload(data)
     if "kind" not in data:
-        outcome = run_request("simulate", [parse_scenario(data)], replicates=replicates, seed=seed)
+        outcome = run_request("simulate", [parse_scenario(data)], replicates=replicates, seed=seed, executor=executor)
         return {"kind": "simulate", "results": [r.model_dump(mode="json") for r in outcome.results]}
     from pydantic import ValidationError
 
@@ -314,6 +332,7 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
         calibrate_spec=request.calibrate,
         replicates=replicates,
         seed=seed,
+        executor=executor,
     )
     out: dict[str, Any] = {"kind": request.kind}
     if request.sweep is not None:
@@ -328,8 +347,8 @@ def run_payload(data: Any, replicates: int | None = None, seed: int | None = Non
     return out
 
 
-def _run(args: argparse.Namespace) -> int:
-    payload = run_payload(_read_json(args.file), args.replicates, args.seed)
+def _run(args: argparse.Namespace, settings: Any) -> int:
+    payload = run_payload(_read_json(args.file), args.replicates, args.seed, executor=settings.executor())
     if args.no_series:
         for r in payload["results"]:
             r.pop("series", None)
@@ -355,13 +374,11 @@ def _index(force: bool) -> int:
     return 0
 
 
-def _runs(args: argparse.Namespace) -> int:
-    from rag.runstore import RunStore
-
+def _runs(args: argparse.Namespace, settings: Any) -> int:
+    store = settings.run_store()
     if args.runs_command == "repair":
-        print(RunStore().repair())
+        print(store.repair())
         return 0
-    store = RunStore()
     if args.runs_command == "list":
         rows = store.list(limit=args.limit, model=args.model)
         if not rows:
@@ -388,20 +405,11 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
+DOCS_HELP_WIDTH = 98  # what argparse wraps to in a 100-column terminal: the docs do not depend on the reader's
+
+
 def cli_reference() -> str:
     """The Markdown reference of every command's help, kept in docs/cli.md (a test checks it)."""
-    old = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "100"  # help text wraps to the terminal; the docs must not depend on it
-    try:
-        return _cli_reference()
-    finally:
-        if old is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = old
-
-
-def _cli_reference() -> str:
     parser = build_parser()
     parts = [
         "# simqa command line",
@@ -409,25 +417,35 @@ def _cli_reference() -> str:
         "Generated from the parser by `python -m simqa.cli --write-docs`; a test fails when it is stale.",
         "",
         "```",
-        parser.format_help().rstrip(),
+        _help(parser),
         "```",
     ]
     for name, sub in _subparsers(parser).items():
         if name == "eval":
             continue
-        parts += ["", f"## simqa {name}", "", "```", sub.format_help().rstrip(), "```"]
+        parts += ["", f"## simqa {name}", "", "```", _help(sub), "```"]
         for action, nested in _subparsers(sub).items():
-            parts += ["", f"### simqa {name} {action}", "", "```", nested.format_help().rstrip(), "```"]
+            parts += ["", f"### simqa {name} {action}", "", "```", _help(nested), "```"]
     try:
         from evals.cli import build_compare_parser, build_relabel_parser
         from evals.cli import build_parser as eval_parser
 
-        parts += ["", "## simqa eval", "", "```", eval_parser().format_help().rstrip(), "```"]
+        parts += ["", "## simqa eval", "", "```", _help(eval_parser()), "```"]
         for action, build in (("relabel", build_relabel_parser), ("compare", build_compare_parser)):
-            parts += ["", f"### simqa eval {action}", "", "```", build().format_help().rstrip(), "```"]
+            parts += ["", f"### simqa eval {action}", "", "```", _help(build()), "```"]
     except ImportError:
         pass
     return "\n".join(parts) + "\n"
+
+
+def _help(parser: argparse.ArgumentParser) -> str:
+    """The parser's help wrapped at the docs' width, whatever the terminal."""
+    formatter_class = parser.formatter_class
+    parser.formatter_class = functools.partial(formatter_class, width=DOCS_HELP_WIDTH)  # type: ignore[call-arg]
+    try:
+        return parser.format_help().rstrip()
+    finally:
+        parser.formatter_class = formatter_class
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

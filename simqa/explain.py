@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from rag.chunking import GUIDE
+from rag.errors import StoreError
 from rag.types import Chunk
-from sim.errors import StoreError
 from sim.registry import get_model, model_names
 from simqa.answer import Citation
 from simqa.request import RUN_KINDS, Request

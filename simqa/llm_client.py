@@ -55,7 +55,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sim.errors import LLMError
+from simqa.errors import LLMError
 
 Mode = Literal["json_schema", "json_object", "plain"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "plain")
@@ -94,9 +94,9 @@ class LLMConfig:
     max_reply_bytes: int = MAX_REPLY_BYTES
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LLMConfig:
-        """The config the environment describes; check `.configured` before using it."""
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str]) -> LLMConfig:
+        """The config the environment `env` describes (`simqa.settings.Settings.from_env` passes its
+        own); check `.configured` before using it."""
         base_url = env.get("SIMQA_LLM_BASE_URL") or None
         api_key = env.get("OPENAI_API_KEY") or None
         timeout_s = _seconds(env, "SIMQA_LLM_TIMEOUT", DEFAULT_TIMEOUT_S)
@@ -153,8 +153,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float, allow_zero: bool
     return value
 
 
-def configured(env: Mapping[str, str] | None = None) -> bool:
-    """Whether the environment configures an LLM (see `LLMConfig.configured`)."""
+def configured(env: Mapping[str, str]) -> bool:
+    """Whether the environment `env` configures an LLM (see `LLMConfig.configured`)."""
     return LLMConfig.from_env(env).configured
 
 
@@ -312,11 +312,6 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 _memory_lock = threading.Lock()
 _remembered_modes: dict[tuple[str, str], Mode] = {}
-
-
-def _default_home() -> Path:
-    raw = os.environ.get("SIMQA_HOME")
-    return Path(raw).expanduser() if raw else Path.home() / ".simqa"
 
 
 class EndpointMemory:
@@ -484,7 +479,11 @@ class LLMClient:
     ) -> None:
         self.config = config
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.memory = EndpointMemory(Path(home or _default_home()) / ENDPOINTS_FILE)
+        if home is None:
+            from simqa.settings import Settings
+
+            home = Settings.from_env().home
+        self.memory = EndpointMemory(Path(home) / ENDPOINTS_FILE)
         self.usage: dict[str, int] = {"prompt_tokens": 0, "completion_tokens": 0}
         self._sleep = sleep
         self._rng = rng or random.Random()

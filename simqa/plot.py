@@ -91,8 +91,8 @@ def save_plot(answer: Answer, path: Path) -> Path | None:
     from simqa.compose import headline_metrics
 
     model = answer.model or results[0].scenario.model
-    if answer.kind == "fit" and answer._fit_run is not None:
-        fig = _fit_figure(plt, answer._fit_run)
+    if answer.kind == "fit" and answer.fit_run is not None:
+        fig = _fit_figure(plt, answer.fit_run)
     elif answer.kind == "calibrate" and answer.calibrate is not None and answer.calibration is not None:
         cal = answer.calibrate
         fig, (left, ax) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=110)

@@ -263,26 +263,6 @@ def test_extrapolation_is_noted(facts: dict[str, Any]) -> None:
     assert facts["neutral_default"]["notes"] == []
 
 
-ASSISTANT_MODULES = ("simqa.cli", "simqa.assistant", "simqa.translators.offline")
-
-
-def _missing_assistant_modules() -> list[str]:
-    missing = []
-    for name in ASSISTANT_MODULES:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except ImportError:  # a parent package is missing
-            found = False
-        if not found:
-            missing.append(name)
-    return missing
-
-
-@pytest.mark.skipif(
-    bool(_missing_assistant_modules()),
-    reason=f"the assistant is not written yet ({', '.join(_missing_assistant_modules())} missing); "
-    "this test turns on by itself once it is",
-)
 def test_question_end_to_end_through_the_cli(plugin_site: Path, tmp_path: Path) -> None:
     question = "How many bike trips would we get in a month of cold windy weather with 10 degrees?"
     cli = "import sys; from simqa.cli import main; sys.argv = ['simqa', *sys.argv[1:]]; raise SystemExit(main())"

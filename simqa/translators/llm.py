@@ -26,12 +26,13 @@ from pydantic import ValidationError
 
 from prompts.loader import load
 from sim.caps import check_work
-from sim.errors import CapExceeded, LLMError, ScenarioError
+from sim.errors import CapExceeded, ScenarioError
 from sim.interventions import INTERVENTION_TYPES
 from sim.registry import ModelSpec, get_model, model_names
 from sim.runner import prepare
 from sim.scenario import Scenario, describe_allowed, resolve
-from sim.target import Target
+from sim.target import Target, split_path
+from simqa.errors import LLMError
 from simqa.grounding import (
     UngroundedValue,
     conversation_text,
@@ -72,7 +73,11 @@ class LLMTranslator(Translator):
         cache_dir: str | Path | None = None,
     ) -> None:
         if client is None:
-            client = LLMClient(config or LLMConfig.from_env(), cache_dir=cache_dir)
+            if config is None:
+                from simqa.settings import Settings
+
+                config = Settings.from_env().llm
+            client = LLMClient(config, cache_dir=cache_dir)
         self.client = client
 
     @property
@@ -294,9 +299,9 @@ def drop_unnamed_interventions(
         return request, []
     named = named_interventions(question, history)
     for spec in (request.sweep, request.calibrate):
-        param = getattr(spec, "param", "") or ""
-        if "." in param:
-            named.add(param.split(".")[0])
+        iv_type, _ = split_path(getattr(spec, "param", "") or "")
+        if iv_type is not None:
+            named.add(iv_type)
     dropped: list[str] = []
     scenarios: list[dict[str, Any]] = []
     for scenario in request.scenarios:

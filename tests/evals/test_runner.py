@@ -175,12 +175,12 @@ def test_cli_relabel_check_fails_on_a_bad_label(tmp_path: Path) -> None:
 
 
 def test_cli_runs_an_eval_with_a_min_correct_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_assistant_factory", lambda translator, cache_dir: lambda: OracleAssistant(ALL))
+    monkeypatch.setattr(cli, "_assistant_factory", lambda translator, cache_dir, settings: lambda: OracleAssistant(ALL))
     args = ["--tags", "seir-sim-001", "ref-001", "--out", str(tmp_path / "r"), "--no-progress", "--no-retrieval"]
     assert cli.main([*args, "--min-correct", "0.9"]) == 0
     assert (tmp_path / "r" / "log.json").is_file() and (tmp_path / "r" / "report.html").is_file()
 
-    def broken_factory(translator: str, cache_dir: str | None) -> object:
+    def broken_factory(translator: str, cache_dir: str | None, settings: object) -> object:
         return lambda: BrokenAssistant(ALL, fail_on=["Simulate an epidemic with an R0 of -2"])
 
     monkeypatch.setattr(cli, "_assistant_factory", broken_factory)
@@ -258,7 +258,7 @@ def test_cli_floors_per_case_file(
     monkeypatch.setattr(
         cli,
         "_assistant_factory",
-        lambda translator, cache_dir: lambda: OracleAssistant(ALL, mutate=_spoil_file("delivery.yaml")),
+        lambda translator, cache_dir, settings: lambda: OracleAssistant(ALL, mutate=_spoil_file("delivery.yaml")),
     )
     base = ["--tags", "seir-sim-001", "del-sim-001", "x-seir-001", "--no-progress", "--no-retrieval"]
 

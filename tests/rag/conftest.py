@@ -113,7 +113,6 @@ def reset_caches() -> None:
     rag.index._loaded.clear()
     rag.examples._cache.clear()
     rag.retrieval._runs_cache.clear()
-    rag.retrieval._store_obj.clear()
     rag.retrieval._stores.clear()
     rag.retrieval._server_down.clear()
     rag.embeddings._default = None

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.embeddings import EmbeddingBackend, HashingEmbedding, OpenAIEmbedding, default_backend
-from sim.errors import StoreError
+from rag.errors import StoreError
 
 
 def test_local_embedding_is_normalised_and_related_texts_are_closer() -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from rag.errors import StoreError
 from rag.migrations import MIGRATIONS
 from rag.runstore import RunStore, canonical_json
-from sim.errors import StoreError
 from sim.result import Result, RunMeta
 from sim.scenario import Scenario
 

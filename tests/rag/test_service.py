@@ -81,7 +81,7 @@ def test_index_and_query_a_chroma_server(docs: Path, chroma_server: str, monkeyp
 
 
 def test_unreachable_server_is_a_clear_error(docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim.errors import StoreError
+    from rag.errors import StoreError
 
     monkeypatch.setenv("SIMQA_CHROMA_URL", f"http://127.0.0.1:{_free_port()}")
     with pytest.raises(StoreError, match="SIMQA_CHROMA_URL"):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sim.errors import LLMError
+from simqa.errors import LLMError
 from simqa.llm_client import (
     CONNECT_RETRY_WAIT_S,
     ENDPOINTS_FILE,

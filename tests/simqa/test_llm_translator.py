@@ -13,9 +13,9 @@ import pytest
 import sim
 from prompts.loader import load
 from rag.types import Chunk, Example
-from sim.errors import LLMError
 from sim.interventions import INTERVENTION_TYPES
 from simqa.compose import Outcome
+from simqa.errors import LLMError
 from simqa.llm_client import LLMClient, LLMConfig, strict_schema_problems
 from simqa.request import Request
 from simqa.testing import ScriptedOpenAIServer, malformed, rate_limited, refusal, reply
