@@ -256,7 +256,10 @@ LANGUAGE = ModelLanguage(
             phrases=("service time", "service minutes"), dimension="duration", unit="minute"
         ),
         "replicates": RUN_CONTROL_LANGUAGE["replicates"].model_copy(
-            update={"phrases": (*RUN_CONTROL_LANGUAGE["replicates"].phrases, "shifts simulated", "simulated shifts")}
+            update={
+                "phrases": (*RUN_CONTROL_LANGUAGE["replicates"].phrases, "shifts simulated", "simulated shifts"),
+                "nouns": (*RUN_CONTROL_LANGUAGE["replicates"].nouns, "shifts"),
+            }
         ),
     },
     metrics={

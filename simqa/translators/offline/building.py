@@ -428,6 +428,10 @@ def _calibrate(r: Reading, base: Variant) -> dict[str, Any]:
         "target": target.value,
         "relation": relation,
     }
+    if r.probability is not None:
+        spec["probability"] = r.probability  # "in 90% of shifts": a limit met in that share of replicates
+        if relation == "eq" and metric.better:
+            spec["relation"] = "le" if metric.better == "lower" else "ge"
     if asked.lower is not None:
         spec["lower"] = asked.lower
     if asked.upper is not None:

@@ -495,6 +495,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "which",
         "how many",
         "how much",
+        "how few",
+        "how little",
         "how high",
         "how low",
         "how big",
@@ -982,6 +984,8 @@ LIST_SEPARATORS = frozenset({",", "and", "or", "vs", "versus", "v", "through", "
 ASK_HEADS = (
     "how many",
     "how much",
+    "how few",
+    "how little",
     "what share of",
     "what proportion of",
     "what percentage of",

@@ -164,6 +164,7 @@ class Reading:
     changes: list[Change] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    probability: float | None = None
     asked: Asked | None = None
     asked_candidates: list[Asked] = field(default_factory=list)
     unplaced: list[Unit] = field(default_factory=list)
@@ -388,6 +389,7 @@ def read(
         candidates += _item_candidates(r, linker, unit)
         if asked or previous_metrics:
             candidates += _target_candidates(r, linker, unit, asked)
+            candidates += _probability_candidates(r, unit)
         candidates += _rate_candidates(r, linker, unit)
         if previous_metrics and asked and not r.metrics:
             candidates += _previous_target_candidates(r, unit, previous_metrics)
@@ -1547,6 +1549,30 @@ def _target_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Aske
                 score += 1.0
             out.append(_Candidate(score, unit, ("target",), _add_target(s.key, value, relation, q, m)))
     return out
+
+
+_CHANCE_WORDS = ("probability", "chance", "certainty", "confidence", "likelihood")
+
+
+def _probability_candidates(r: Reading, unit: Unit) -> list[_Candidate]:
+    """ "in 90% of shifts", "with 90% probability": the share of replicates a limit must hold in, read
+    from the model's own words for a replicate."""
+    q = unit.head
+    if unit.run is not None or q.dimension != "share" or not 0 < q.value < 1:
+        return []
+    words = r.tokens
+    after = [t.text for t in words[q.last : q.last + 3]]
+    replicate = r.language.params.get("replicates")
+    nouns = {w for p in ((*replicate.phrases, *replicate.nouns) if replicate else ()) for w in p.split()[-1:]}
+    of_replicates = len(after) >= 2 and after[0] == "of" and (after[1] in nouns or after[1:3] == ["the", "runs"])
+    chance = bool(after) and after[0] in _CHANCE_WORDS
+    if not (of_replicates or chance):
+        return []
+
+    def apply(reading: Reading) -> None:
+        reading.probability = q.value
+
+    return [_Candidate(20.0, unit, ("probability",), apply)]
 
 
 def _previous_target_candidates(r: Reading, unit: Unit, metrics: list[str]) -> list[_Candidate]:
