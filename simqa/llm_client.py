@@ -745,7 +745,9 @@ class LLMClient:
             except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
                 raise self._access_refused(exc) from None
             except openai.APIStatusError as exc:
-                last, retry_after = self._status_failed(exc, "response_format" in kwargs, attempts, retries_left, budget)
+                last, retry_after = self._status_failed(
+                    exc, "response_format" in kwargs, attempts, retries_left, budget
+                )
                 retries_left -= 1
                 wait = self._backoff(attempts - 1, retry_after)
             except EndpointError:
