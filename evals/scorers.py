@@ -21,7 +21,6 @@ from simqa.answer import Answer
 RUN_KINDS = ("simulate", "compare", "sweep", "calibrate")
 NUMBER_REL_TOL = 0.01  # a stated number matches within 1% (translations round "a third" to 0.33)
 NUMBER_ABS_TOL = 1e-9
-TIMING_FIELDS = ("start_day", "duration_days")
 # Parameters a translator may set on its own for the run's sake; they count only when the question states them.
 RUN_CONTROL_PARAMS = ("replicates", "seed")
 
@@ -532,22 +531,22 @@ def answer_correctness(case: Case, answer: Answer) -> Score:
     )
 
 
-def grounding_sources(answer: Answer) -> list[float]:
-    """Every number an answer may state: results, intervals, differences, inputs, defaults, the question's."""
-    values: list[float] = []
+def _add_numbers(values: list[float], x: Any) -> None:
+    """Append every finite number in `x` (nested dicts, lists and tuples) to `values`; booleans are not numbers."""
+    if isinstance(x, bool) or x is None:
+        return
+    if isinstance(x, int | float) and math.isfinite(float(x)):
+        values.append(float(x))
+    elif isinstance(x, dict):
+        for v in x.values():
+            _add_numbers(values, v)
+    elif isinstance(x, list | tuple):
+        for v in x:
+            _add_numbers(values, v)
 
-    def add(x: Any) -> None:
-        if isinstance(x, bool) or x is None:
-            return
-        if isinstance(x, int | float) and math.isfinite(float(x)):
-            values.append(float(x))
-        elif isinstance(x, dict):
-            for v in x.values():
-                add(v)
-        elif isinstance(x, list | tuple):
-            for v in x:
-                add(v)
 
+def _result_sources(answer: Answer, add: Callable[[Any], None]) -> None:
+    """Results, their intervals, each breakdown part's share, and numbers in breakdown labels."""
     for result in answer.results:
         add(result.metrics)
         add(list(result.ci.values()))
@@ -562,6 +561,10 @@ def grounding_sources(answer: Answer) -> list[float]:
         add([diff.baseline, diff.value, diff.difference, diff.relative, *(diff.ci or ())])
         if 0 <= diff.baseline <= 1 and 0 <= diff.value <= 1:  # a share: its change in percentage points
             add([100 * x for x in (diff.difference, *(diff.ci or ()))])
+
+
+def _calibration_sources(answer: Answer, add: Callable[[Any], None]) -> None:
+    """A calibration's value, bounds, solutions and ranges; a calibrate request's target and bounds; a sweep."""
     if answer.calibration is not None:
         cal = answer.calibration
         add([cal.value, cal.achieved, cal.lower, cal.upper, cal.replicates])
@@ -574,6 +577,10 @@ def grounding_sources(answer: Answer) -> list[float]:
         add([answer.calibrate.target, answer.calibrate.lower, answer.calibrate.upper])
     if answer.sweep is not None:
         add(answer.sweep.values)
+
+
+def _input_sources(answer: Answer, values: list[float], add: Callable[[Any], None]) -> None:
+    """Scenario parameters and interventions (with each one's end day), and numbers in the question and notes."""
     for scenario in answer.scenarios:
         add(scenario.params)
         for iv in scenario.interventions:
@@ -584,6 +591,18 @@ def grounding_sources(answer: Answer) -> list[float]:
     result_notes = [str(n) for r in answer.results for n in (getattr(r, "notes", None) or [])]
     for text in (answer.question, *answer.notes, *result_notes):
         add([n.value for n in extract_numbers(text)])
+
+
+def grounding_sources(answer: Answer) -> list[float]:
+    """Every number an answer may state: results, intervals, differences, inputs, defaults, the question's."""
+    values: list[float] = []
+
+    def add(x: Any) -> None:
+        _add_numbers(values, x)
+
+    _result_sources(answer, add)
+    _calibration_sources(answer, add)
+    _input_sources(answer, values, add)
     values.extend([len(answer.scenarios), len(answer.results), 95.0])  # counts; the 95% interval level
     derived = []
     for v in values:

@@ -161,13 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from simqa.settings import Settings
 
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    # The global option comes before the command; `eval` parses the rest of its line itself.
-    dask_address = None
-    if args_list[:1] == ["--dask"] and len(args_list) > 2:
-        dask_address, args_list = args_list[1], args_list[2:]
-    elif args_list and args_list[0].startswith("--dask="):
-        dask_address, args_list = args_list[0].split("=", 1)[1], args_list[1:]
+    dask_address, args_list = _global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         settings = Settings.from_env(dask_address=dask_address)
     except SimqaError as exc:  # a malformed variable: one line, as every user mistake
@@ -212,6 +206,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
+
+
+def _global_options(args_list: list[str]) -> tuple[str | None, list[str]]:
+    """The `--dask` address given before the command (or None), and the rest of the line.
+
+    The global option comes before the command; `eval` parses the rest of its line itself.
+    """
+    if args_list[:1] == ["--dask"] and len(args_list) > 2:
+        return args_list[1], args_list[2:]
+    if args_list and args_list[0].startswith("--dask="):
+        return args_list[0].split("=", 1)[1], args_list[1:]
+    return None, args_list
 
 
 def _positive_int(text: str) -> int:

@@ -394,6 +394,23 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
 
     values: set[float] = {round(INTERVAL_LEVEL * 100)}
     values |= stated_values(question)
+    values |= _result_values(outcome)
+    values |= _difference_values(outcome)
+    for scenario in request.scenarios:
+        values |= _scenario_values(scenario)
+    if request.sweep is not None:
+        values |= set(request.sweep.values)
+    if outcome.calibration is not None:
+        values |= _calibration_values(outcome.calibration)
+    values.add(float(len(outcome.results)))
+    return {v for v in values if math.isfinite(v)}
+
+
+def _result_values(outcome: Outcome) -> set[float]:
+    """Each result's metrics (a breakdown's parts and their shares), intervals, scenario, run settings and notes."""
+    from simqa.translators.offline.stated import stated_values
+
+    values: set[float] = set()
     for res in outcome.results:
         for v in res.metrics.values():
             if isinstance(v, dict):
@@ -407,6 +424,12 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
         values |= {float(res.meta.replicates), float(res.meta.seed)}
         for note in res.notes:
             values |= stated_values(note)
+    return values
+
+
+def _difference_values(outcome: Outcome) -> set[float]:
+    """Each difference, its relative size and interval, with magnitudes; a share's also in percentage points."""
+    values: set[float] = set()
     for d in outcome.differences:
         values |= {d.difference, abs(d.difference)}
         if is_share(d.metric):  # written in percentage points
@@ -415,23 +438,21 @@ def allowed_values(question: str, request: Request, outcome: Outcome) -> set[flo
             values |= {d.relative, abs(d.relative)}
         if d.ci is not None:
             values |= {d.ci[0], d.ci[1], abs(d.ci[0]), abs(d.ci[1])}
-    for scenario in request.scenarios:
-        values |= _scenario_values(scenario)
-    if request.sweep is not None:
-        values |= set(request.sweep.values)
-    if outcome.calibration is not None:
-        cal = outcome.calibration
-        values |= {cal.value, cal.target, cal.achieved, float(len(cal.results)), float(cal.replicates)}
-        values |= {x for x in (cal.lower, cal.upper) if x is not None}
-        for share in (cal.share_meeting, cal.probability):
-            if share is not None:
-                values |= {share, share * 100}
-        for solution in cal.solutions:
-            values |= {solution.value, solution.achieved}
-        for a, b in cal.meeting_ranges:
-            values |= {a, b}
-    values.add(float(len(outcome.results)))
-    return {v for v in values if math.isfinite(v)}
+    return values
+
+
+def _calibration_values(cal: CalibrationOutcome) -> set[float]:
+    """A calibration's value, target, achieved value, bounds, shares (also as percent), solutions and ranges."""
+    values = {cal.value, cal.target, cal.achieved, float(len(cal.results)), float(cal.replicates)}
+    values |= {x for x in (cal.lower, cal.upper) if x is not None}
+    for share in (cal.share_meeting, cal.probability):
+        if share is not None:
+            values |= {share, share * 100}
+    for solution in cal.solutions:
+        values |= {solution.value, solution.achieved}
+    for a, b in cal.meeting_ranges:
+        values |= {a, b}
+    return values
 
 
 def _scenario_values(scenario: Scenario) -> set[float]:

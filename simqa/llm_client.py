@@ -183,76 +183,92 @@ def strict_schema_problems(schema: Mapping[str, Any]) -> list[str]:
     `pattern`...); every `$ref` points into `$defs`; at most 10 levels of nesting, 5000 properties,
     1000 enum values in all.
     """
-    problems: list[str] = []
-    defs = schema.get("$defs", {})
-    totals = {"properties": 0, "enum": 0}
-
+    check = _StrictCheck(defs=schema.get("$defs", {}))
     if schema.get("type") != "object":
-        problems.append("the root must be an object (type: object)")
+        check.problems.append("the root must be an object (type: object)")
     if "anyOf" in schema:
-        problems.append("the root must not be anyOf")
+        check.problems.append("the root must not be anyOf")
+    root = {k: v for k, v in schema.items() if k != "$defs"}
+    check.walk(root, "$", 1)
+    for name, sub in check.defs.items():
+        check.walk(sub, f"$defs.{name}", 1)
+    if check.properties > MAX_PROPERTIES:
+        check.problems.append(f"{check.properties} properties in all, over the limit of {MAX_PROPERTIES}")
+    if check.enum_values > MAX_ENUM_VALUES:
+        check.problems.append(f"{check.enum_values} enum values in all, over the limit of {MAX_ENUM_VALUES}")
+    return check.problems
 
-    def walk(node: Any, path: str, depth: int) -> None:
+
+@dataclass
+class _StrictCheck:
+    """One pass of `strict_schema_problems` over a schema: the problems found and the running totals."""
+
+    defs: Mapping[str, Any]
+    problems: list[str] = field(default_factory=list)
+    properties: int = 0
+    enum_values: int = 0
+
+    def walk(self, node: Any, path: str, depth: int) -> None:
         if not isinstance(node, Mapping):
-            problems.append(f"{path}: a schema must be an object, got {type(node).__name__}")
+            self.problems.append(f"{path}: a schema must be an object, got {type(node).__name__}")
             return
         if depth > MAX_NESTING:
-            problems.append(f"{path}: nested deeper than {MAX_NESTING} levels")
+            self.problems.append(f"{path}: nested deeper than {MAX_NESTING} levels")
             return
         for key in node:
             if key not in STRICT_KEYWORDS and key not in ANNOTATION_KEYWORDS:
-                problems.append(f"{path}: keyword {key!r} is not supported in strict mode")
+                self.problems.append(f"{path}: keyword {key!r} is not supported in strict mode")
         if "$ref" in node:
-            ref = node["$ref"]
-            name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else None
-            if ref == "#":
-                pass  # recursion into the root is allowed
-            elif name is None or name == ref or name not in defs:
-                problems.append(f"{path}: $ref {ref!r} does not point into $defs")
+            self._ref(node["$ref"], path)
             return
+        type_list = self._types(node, path)
+        if "enum" in node:
+            self.enum_values += len(node["enum"])
+        if "object" in type_list:
+            self._object(node, path, depth)
+        if "array" in type_list:
+            if "items" not in node:
+                self.problems.append(f"{path}: an array needs items")
+            else:
+                self.walk(node["items"], f"{path}[]", depth + 1)
+        for i, sub in enumerate(node.get("anyOf", [])):
+            self.walk(sub, f"{path}.anyOf[{i}]", depth)
+
+    def _ref(self, ref: Any, path: str) -> None:
+        if ref == "#":
+            return  # recursion into the root is allowed
+        name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else None
+        if name is None or name == ref or name not in self.defs:
+            self.problems.append(f"{path}: $ref {ref!r} does not point into $defs")
+
+    def _types(self, node: Mapping[str, Any], path: str) -> list[Any]:
+        """The node's types (a list even when it names one), each checked; a node needs a type or its stand-in."""
         types = node.get("type")
         type_list = types if isinstance(types, list) else [types] if types is not None else []
         for t in type_list:
             if t not in STRICT_TYPES:
-                problems.append(f"{path}: unknown type {t!r}")
+                self.problems.append(f"{path}: unknown type {t!r}")
         if types is None and "anyOf" not in node and "enum" not in node and "const" not in node:
-            problems.append(f"{path}: no type (every value needs a type, anyOf, enum or const)")
-        if "enum" in node:
-            totals["enum"] += len(node["enum"])
-        if "object" in type_list:
-            props = node.get("properties")
-            if not isinstance(props, Mapping):
-                problems.append(f"{path}: an object needs properties")
-                props = {}
-            if node.get("additionalProperties") is not False:
-                problems.append(f"{path}: additionalProperties must be false")
-            required = node.get("required", [])
-            missing = [name for name in props if name not in required]
-            if missing:
-                problems.append(f"{path}: every property must be required (make it nullable instead): {missing}")
-            extra = [name for name in required if name not in props]
-            if extra:
-                problems.append(f"{path}: required names unknown properties: {extra}")
-            totals["properties"] += len(props)
-            for name, sub in props.items():
-                walk(sub, f"{path}.{name}", depth + 1)
-        if "array" in type_list:
-            if "items" not in node:
-                problems.append(f"{path}: an array needs items")
-            else:
-                walk(node["items"], f"{path}[]", depth + 1)
-        for i, sub in enumerate(node.get("anyOf", [])):
-            walk(sub, f"{path}.anyOf[{i}]", depth)
+            self.problems.append(f"{path}: no type (every value needs a type, anyOf, enum or const)")
+        return type_list
 
-    root = {k: v for k, v in schema.items() if k != "$defs"}
-    walk(root, "$", 1)
-    for name, sub in defs.items():
-        walk(sub, f"$defs.{name}", 1)
-    if totals["properties"] > MAX_PROPERTIES:
-        problems.append(f"{totals['properties']} properties in all, over the limit of {MAX_PROPERTIES}")
-    if totals["enum"] > MAX_ENUM_VALUES:
-        problems.append(f"{totals['enum']} enum values in all, over the limit of {MAX_ENUM_VALUES}")
-    return problems
+    def _object(self, node: Mapping[str, Any], path: str, depth: int) -> None:
+        props = node.get("properties")
+        if not isinstance(props, Mapping):
+            self.problems.append(f"{path}: an object needs properties")
+            props = {}
+        if node.get("additionalProperties") is not False:
+            self.problems.append(f"{path}: additionalProperties must be false")
+        required = node.get("required", [])
+        missing = [name for name in props if name not in required]
+        if missing:
+            self.problems.append(f"{path}: every property must be required (make it nullable instead): {missing}")
+        extra = [name for name in required if name not in props]
+        if extra:
+            self.problems.append(f"{path}: required names unknown properties: {extra}")
+        self.properties += len(props)
+        for name, sub in props.items():
+            self.walk(sub, f"{path}.{name}", depth + 1)
 
 
 def schema_hash(schema: Mapping[str, Any] | None) -> str:
@@ -670,16 +686,10 @@ class LLMClient:
         self._checkin(sdk)
         return box["response"]
 
-    def _complete(
-        self,
-        messages: list[Message],
-        schema: tuple[Mapping[str, Any], str] | None,
-        mode: Mode,
-        budget: Budget,
-        max_tokens: int | None = None,
-    ) -> ChatReply:
-        import openai
-
+    def _request(
+        self, messages: list[Message], schema: tuple[Mapping[str, Any], str] | None, mode: Mode, max_tokens: int | None
+    ) -> dict[str, Any]:
+        """The arguments of one chat completion: model, messages, temperature, and the mode's response format."""
         kwargs: dict[str, Any] = {
             "model": self.config.model,
             "messages": messages,
@@ -691,6 +701,19 @@ class LLMClient:
             response_format = self._response_format(schema[0], schema[1], mode)
             if response_format is not None:
                 kwargs["response_format"] = response_format
+        return kwargs
+
+    def _complete(
+        self,
+        messages: list[Message],
+        schema: tuple[Mapping[str, Any], str] | None,
+        mode: Mode,
+        budget: Budget,
+        max_tokens: int | None = None,
+    ) -> ChatReply:
+        import openai
+
+        kwargs = self._request(messages, schema, mode, max_tokens)
         cfg = self.config
         where = cfg.where
         connect_retry = True
@@ -707,7 +730,6 @@ class LLMClient:
                 )
             timeout_s = min(cfg.timeout_s, remaining)
             attempts += 1
-            wait: float | None = None
             try:
                 response = self._send(kwargs, timeout_s)
                 return self._reply(response, mode, attempts, where)
@@ -717,55 +739,15 @@ class LLMClient:
                     "server is up, or raise SIMQA_LLM_TIMEOUT"
                 ) from None
             except openai.APIConnectionError as exc:
-                cause = _root_cause(exc)
-                if isinstance(cause, _ReplyTooLarge):
-                    raise EndpointError(
-                        f"the LLM endpoint {where} sent {cause}: check SIMQA_LLM_BASE_URL and SIMQA_LLM_MODEL"
-                    ) from None
-                last = f"cannot connect ({_cause(exc)})"
-                if not connect_retry:
-                    raise EndpointError(
-                        f"the LLM endpoint {where} failed twice (last: {last}): check SIMQA_LLM_BASE_URL and "
-                        "that the server is up"
-                    ) from None
+                last = self._connection_failed(exc, connect_retry)
                 connect_retry = False
                 wait = CONNECT_RETRY_WAIT_S
-            except openai.AuthenticationError:
-                raise EndpointError(
-                    f"the LLM endpoint {where} rejected the API key (401): check OPENAI_API_KEY"
-                ) from None
-            except openai.PermissionDeniedError:
-                raise EndpointError(
-                    f"the LLM endpoint {where} refused access (403): check OPENAI_API_KEY and that it may use "
-                    f"model {cfg.model!r} (SIMQA_LLM_MODEL)"
-                ) from None
-            except openai.NotFoundError:
-                raise EndpointError(
-                    f"model {cfg.model!r} was not found at {where} (404): check SIMQA_LLM_MODEL, and that "
-                    "SIMQA_LLM_BASE_URL ends in /v1"
-                ) from None
+            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
+                raise self._access_refused(exc) from None
             except openai.APIStatusError as exc:
-                message = _error_message(exc)
-                status = exc.status_code
-                if "response_format" in kwargs and _refuses_format(status, message):
-                    raise _FormatRejected(f"HTTP {status}: {message}") from None
-                if status not in (408, 409, 429) and status < 500:
-                    raise EndpointError(
-                        f"the LLM endpoint {where} rejected the request (HTTP {status}: {_one_line(message)[:200]})"
-                    ) from None
-                last = f"HTTP {status}" + (" (rate limited)" if status == 429 else "")
-                retry_after = _retry_after(exc.response.headers)
-                if retry_after is not None and retry_after > min(cfg.max_wait_s, budget.remaining()):
-                    raise EndpointError(
-                        f"the LLM endpoint {where} is rate limited and asks to wait {retry_after:g} s (Retry-After), "
-                        f"longer than this answer may wait ({min(cfg.max_wait_s, budget.remaining()):.0f} s): "
-                        "answered without it"
-                    ) from None
-                if retries_left <= 0:
-                    raise EndpointError(
-                        f"the LLM endpoint {where} failed {attempts} times (last: {last}): check "
-                        "SIMQA_LLM_BASE_URL and that the server is up"
-                    ) from None
+                last, retry_after = self._status_failed(
+                    exc, "response_format" in kwargs, attempts, retries_left, budget
+                )
                 retries_left -= 1
                 wait = self._backoff(attempts - 1, retry_after)
             except EndpointError:
@@ -781,6 +763,68 @@ class LLMClient:
                     "to retry: check that the server is up, or raise SIMQA_LLM_BUDGET"
                 )
             self._sleep(wait)
+
+    def _connection_failed(self, exc: Exception, may_retry: bool) -> str:
+        """What went wrong connecting, when one more try is allowed; the EndpointError to stop with otherwise."""
+        where = self.config.where
+        cause = _root_cause(exc)
+        if isinstance(cause, _ReplyTooLarge):
+            raise EndpointError(
+                f"the LLM endpoint {where} sent {cause}: check SIMQA_LLM_BASE_URL and SIMQA_LLM_MODEL"
+            ) from None
+        last = f"cannot connect ({_cause(exc)})"
+        if not may_retry:
+            raise EndpointError(
+                f"the LLM endpoint {where} failed twice (last: {last}): check SIMQA_LLM_BASE_URL and "
+                "that the server is up"
+            ) from None
+        return last
+
+    def _access_refused(self, exc: Exception) -> EndpointError:
+        """The error for a 401, 403 or 404: the key, the model's access, or the model's name or URL is wrong."""
+        import openai
+
+        cfg = self.config
+        if isinstance(exc, openai.AuthenticationError):
+            return EndpointError(f"the LLM endpoint {cfg.where} rejected the API key (401): check OPENAI_API_KEY")
+        if isinstance(exc, openai.PermissionDeniedError):
+            return EndpointError(
+                f"the LLM endpoint {cfg.where} refused access (403): check OPENAI_API_KEY and that it may use "
+                f"model {cfg.model!r} (SIMQA_LLM_MODEL)"
+            )
+        return EndpointError(
+            f"model {cfg.model!r} was not found at {cfg.where} (404): check SIMQA_LLM_MODEL, and that "
+            "SIMQA_LLM_BASE_URL ends in /v1"
+        )
+
+    def _status_failed(
+        self, exc: Any, sent_format: bool, attempts: int, retries_left: int, budget: Budget
+    ) -> tuple[str, float | None]:
+        """For an HTTP error worth retrying: what went wrong and the server's Retry-After; raises otherwise."""
+        cfg = self.config
+        where = cfg.where
+        message = _error_message(exc)
+        status = exc.status_code
+        if sent_format and _refuses_format(status, message):
+            raise _FormatRejected(f"HTTP {status}: {message}") from None
+        if status not in (408, 409, 429) and status < 500:
+            raise EndpointError(
+                f"the LLM endpoint {where} rejected the request (HTTP {status}: {_one_line(message)[:200]})"
+            ) from None
+        last = f"HTTP {status}" + (" (rate limited)" if status == 429 else "")
+        retry_after = _retry_after(exc.response.headers)
+        if retry_after is not None and retry_after > min(cfg.max_wait_s, budget.remaining()):
+            raise EndpointError(
+                f"the LLM endpoint {where} is rate limited and asks to wait {retry_after:g} s (Retry-After), "
+                f"longer than this answer may wait ({min(cfg.max_wait_s, budget.remaining()):.0f} s): "
+                "answered without it"
+            ) from None
+        if retries_left <= 0:
+            raise EndpointError(
+                f"the LLM endpoint {where} failed {attempts} times (last: {last}): check "
+                "SIMQA_LLM_BASE_URL and that the server is up"
+            ) from None
+        return last, retry_after
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter (half fixed, half random); Retry-After when the server gives one."""

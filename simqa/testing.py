@@ -486,91 +486,98 @@ def _error_body(message: str, error_type: str, code: str | None) -> dict[str, An
     return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
 
 
-def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # keep-alive replies would otherwise wait on delayed ACKs (~40 ms)
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    """Serves one `ScriptedOpenAIServer`'s routes; `_make_handler` binds the server it answers for."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
-            return
+    scripted: ScriptedOpenAIServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # keep-alive replies would otherwise wait on delayed ACKs (~40 ms)
 
-        def _headers(self) -> dict[str, str]:
-            return {k.lower(): v for k, v in self.headers.items()}
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read `requests`
+        return
 
-        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            payload = json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a scripted timeout)
-                pass
+    def _headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self.headers.items()}
 
-        def _send_raw(self, raw: Raw) -> None:
-            if raw.hang:
-                server._stopping.wait()
-                self.close_connection = True
-                return
-            try:
-                self.send_response(raw.status)
-                self.send_header("Content-Type", raw.content_type)
-                self.send_header("Content-Length", str(len(raw.body)))
-                self.end_headers()
-                if raw.drip_s is None:
-                    self.wfile.write(raw.body)
-                    return
-                self.wfile.flush()
-                for i in range(len(raw.body)):
-                    if server._stopping.wait(raw.drip_s):
-                        break
-                    self.wfile.write(raw.body[i : i + 1])
-                    self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError, OSError):  # the client gave up
-                pass
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a scripted timeout)
+            pass
+
+    def _send_raw(self, raw: Raw) -> None:
+        if raw.hang:
+            self.scripted._stopping.wait()
             self.close_connection = True
-
-        def do_GET(self) -> None:
-            headers = self._headers()
-            server._record(RecordedRequest("GET", self.path, {}, headers))
-            denied = server._check_auth(headers)
-            if denied is not None:
-                self._send(*denied)
-            elif self.path.rstrip("/").endswith("/models"):
-                self._send(200, server.list_models())
-            else:
-                self._send(404, _error_body(f"no route GET {self.path}", "invalid_request_error", None))
-
-        def do_POST(self) -> None:
-            headers = self._headers()
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw or b"{}")
-            except json.JSONDecodeError:
-                body = {"_unparsed": raw.decode(errors="replace")}
-            server._record(RecordedRequest("POST", self.path, body, headers))
-            denied = server._check_auth(headers)
-            if denied is not None:
-                self._send(*denied)
+            return
+        try:
+            self.send_response(raw.status)
+            self.send_header("Content-Type", raw.content_type)
+            self.send_header("Content-Length", str(len(raw.body)))
+            self.end_headers()
+            if raw.drip_s is None:
+                self.wfile.write(raw.body)
                 return
-            path = self.path.split("?")[0].rstrip("/")
-            if path.endswith("/chat/completions"):
-                answer = server.chat(body)
-                if isinstance(answer, Raw):
-                    self._send_raw(answer)
-                    return
-                status, payload, extra, delay = answer
-                if delay > 0 and server._stopping.wait(delay):
-                    return  # shutting down
-                self._send(status, payload, extra)
-            elif path.endswith("/embeddings"):
-                self._send(*server.embeddings(body))
-            else:
-                self._send(404, _error_body(f"no route POST {self.path}", "invalid_request_error", None))
+            self.wfile.flush()
+            for i in range(len(raw.body)):
+                if self.scripted._stopping.wait(raw.drip_s):
+                    break
+                self.wfile.write(raw.body[i : i + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):  # the client gave up
+            pass
+        self.close_connection = True
+
+    def do_GET(self) -> None:
+        headers = self._headers()
+        self.scripted._record(RecordedRequest("GET", self.path, {}, headers))
+        denied = self.scripted._check_auth(headers)
+        if denied is not None:
+            self._send(*denied)
+        elif self.path.rstrip("/").endswith("/models"):
+            self._send(200, self.scripted.list_models())
+        else:
+            self._send(404, _error_body(f"no route GET {self.path}", "invalid_request_error", None))
+
+    def do_POST(self) -> None:
+        headers = self._headers()
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            body = {"_unparsed": raw.decode(errors="replace")}
+        self.scripted._record(RecordedRequest("POST", self.path, body, headers))
+        denied = self.scripted._check_auth(headers)
+        if denied is not None:
+            self._send(*denied)
+            return
+        path = self.path.split("?")[0].rstrip("/")
+        if path.endswith("/chat/completions"):
+            answer = self.scripted.chat(body)
+            if isinstance(answer, Raw):
+                self._send_raw(answer)
+                return
+            status, payload, extra, delay = answer
+            if delay > 0 and self.scripted._stopping.wait(delay):
+                return  # shutting down
+            self._send(status, payload, extra)
+        elif path.endswith("/embeddings"):
+            self._send(*self.scripted.embeddings(body))
+        else:
+            self._send(404, _error_body(f"no route POST {self.path}", "invalid_request_error", None))
+
+
+def _make_handler(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(_ScriptedHandler):
+        scripted = server
 
     return Handler
 
