@@ -5,6 +5,9 @@ translation + run + composition; the run cache is off so the model really runs e
 cold: `simqa ask` as a fresh process, the index already built (what a user sees on the second
 use), best and median of several starts. Peer: the same cold start of `python -c "import chromadb"`,
 the cost the retrieval fast path avoids.
+cold abm: in a fresh process, `import sim` and the first abm run (20,000 agents, one replicate)
+against a second run in the same process: what a cold abm answer pays for imports and set-up,
+and whether `scipy.stats` (most of a second to import) is loaded on that path.
 
 Run: .venv/bin/python benchmarks/bench_ask.py [--repeats 7]
 """
@@ -31,6 +34,30 @@ def cold(env: dict[str, str], command: list[str], repeats: int) -> list[float]:
         subprocess.run(command, env=env, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
     return times
+
+
+ABM_COLD = """
+import sys, time
+start = time.perf_counter()
+import sim
+scenario = {"model": "abm", "params": {"population": 20000, "replicates": 1}}
+sim.run(scenario)
+first = time.perf_counter() - start
+start = time.perf_counter()
+sim.run({**scenario, "params": {**scenario["params"], "seed": 1}})
+print(first, time.perf_counter() - start, "scipy.stats" in sys.modules)
+"""
+
+
+def abm_cold(repeats: int) -> tuple[list[float], list[float], bool]:
+    firsts, warms, stats_loaded = [], [], False
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", ABM_COLD], check=True, capture_output=True, text=True)
+        first, warm, loaded = out.stdout.split()
+        firsts.append(float(first))
+        warms.append(float(warm))
+        stats_loaded = stats_loaded or loaded == "True"
+    return firsts, warms, stats_loaded
 
 
 def main() -> None:
@@ -66,6 +93,10 @@ def main() -> None:
     c, p = statistics.median(cold_ask), statistics.median(cold_chroma)
     print(f"{'cold simqa ask (median) vs import chromadb':<44} {c:>9.3f}s {p:>9.3f}s {c / p:>6.2f}x")
     print(f"{'cold simqa ask (best), target < 4 s':<44} {min(cold_ask):>9.3f}s")
+    firsts, warms, stats_loaded = abm_cold(max(3, args.repeats // 2))
+    f, r = statistics.median(firsts), statistics.median(warms)
+    print(f"{'fresh process: import + first abm run (20k)':<44} {f:>9.3f}s {r:>9.3f}s {f / r:>6.2f}x")
+    print(f"{'  (peer: a second abm run, same process)':<44} scipy.stats imported: {stats_loaded}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """Offline evaluation: labelled cases, scorers, the eval runner and its reports.
 
 `simqa eval` runs it; in Python: `load_cases()`, `run_eval(cases, factory)`, `relabel(paths)`,
-`compare_runs(a, b)`. See docs/evals.md. Names are imported on first use, so that importing one
-module (`evals.numbers`) does not load the engine.
+`compare_runs(a, b)`. See docs/evals.md. Names are imported on first use.
 """
 
 from importlib import import_module

@@ -15,8 +15,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from evals.case import Case, MetricLabel
-from evals.numbers import extract_numbers, matches
 from simqa.answer import Answer
+from simqa.numbers import extract_numbers
 
 RUN_KINDS = ("simulate", "compare", "sweep", "calibrate")
 NUMBER_REL_TOL = 0.01  # a stated number matches within 1% (translations round "a third" to 0.33)
@@ -531,94 +531,17 @@ def answer_correctness(case: Case, answer: Answer) -> Score:
     )
 
 
-def _add_numbers(values: list[float], x: Any) -> None:
-    """Append every finite number in `x` (nested dicts, lists and tuples) to `values`; booleans are not numbers."""
-    if isinstance(x, bool) or x is None:
-        return
-    if isinstance(x, int | float) and math.isfinite(float(x)):
-        values.append(float(x))
-    elif isinstance(x, dict):
-        for v in x.values():
-            _add_numbers(values, v)
-    elif isinstance(x, list | tuple):
-        for v in x:
-            _add_numbers(values, v)
-
-
-def _result_sources(answer: Answer, add: Callable[[Any], None]) -> None:
-    """Results, their intervals, each breakdown part's share, and numbers in breakdown labels."""
-    for result in answer.results:
-        add(result.metrics)
-        add(list(result.ci.values()))
-        for breakdown in result.metrics.values():
-            if isinstance(breakdown, dict):
-                total = sum(float(v) for v in breakdown.values() if isinstance(v, int | float))
-                if total > 0:  # "household 33%": each part's share of the breakdown
-                    add([float(v) / total for v in breakdown.values() if isinstance(v, int | float)])
-                for part in breakdown:  # age groups "18-64", "65+" are labels, not results
-                    add([n.value for n in extract_numbers(str(part))])
-    for diff in answer.differences:
-        add([diff.baseline, diff.value, diff.difference, diff.relative, *(diff.ci or ())])
-        if 0 <= diff.baseline <= 1 and 0 <= diff.value <= 1:  # a share: its change in percentage points
-            add([100 * x for x in (diff.difference, *(diff.ci or ()))])
-
-
-def _calibration_sources(answer: Answer, add: Callable[[Any], None]) -> None:
-    """A calibration's value, bounds, solutions and ranges; a calibrate request's target and bounds; a sweep."""
-    if answer.calibration is not None:
-        cal = answer.calibration
-        add([cal.value, cal.achieved, cal.lower, cal.upper, cal.replicates])
-        add([[s.value, s.achieved] for s in cal.solutions])
-        add([list(r) for r in cal.meeting_ranges])
-        for share in (cal.share_meeting, cal.probability):
-            if share is not None:
-                add([share, 100 * share])
-    if answer.calibrate is not None:
-        add([answer.calibrate.target, answer.calibrate.lower, answer.calibrate.upper])
-    if answer.sweep is not None:
-        add(answer.sweep.values)
-
-
-def _input_sources(answer: Answer, values: list[float], add: Callable[[Any], None]) -> None:
-    """Scenario parameters and interventions (with each one's end day), and numbers in the question and notes."""
-    for scenario in answer.scenarios:
-        add(scenario.params)
-        for iv in scenario.interventions:
-            fields = iv.model_dump()
-            add(fields)
-            if iv.duration_days is not None:
-                values.append(iv.start_day + iv.duration_days)  # "from day 30 to day 58"
-    result_notes = [str(n) for r in answer.results for n in (getattr(r, "notes", None) or [])]
-    for text in (answer.question, *answer.notes, *result_notes):
-        add([n.value for n in extract_numbers(text)])
-
-
-def grounding_sources(answer: Answer) -> list[float]:
-    """Every number an answer may state: results, intervals, differences, inputs, defaults, the question's."""
-    values: list[float] = []
-
-    def add(x: Any) -> None:
-        _add_numbers(values, x)
-
-    _result_sources(answer, add)
-    _calibration_sources(answer, add)
-    _input_sources(answer, values, add)
-    values.extend([len(answer.scenarios), len(answer.results), 95.0])  # counts; the 95% interval level
-    derived = []
-    for v in values:
-        derived.extend([abs(v), v / 7])  # magnitudes ("1,234 fewer"); days stated as weeks
-    return values + derived
-
-
 def grounding(case: Case, answer: Answer) -> Score:
-    """Share of numbers in the answer text traced to a result, an input or a default (allowing rounding)."""
+    """Share of numbers in the answer text traced to the answer's results, inputs or question, by the
+    rule the assistant enforces on an LLM-written text (`simqa.compose.ungrounded_numbers`)."""
+    from simqa.compose import ungrounded_numbers
+
     if not answer.results:
         return _na("grounding", "the answer ran nothing")
     numbers = extract_numbers(answer.text)
     if not numbers:
         return _na("grounding", "the text states no numbers")
-    sources = grounding_sources(answer)
-    untraced = [n.text for n in numbers if not any(matches(n, s) for s in sources)]
+    untraced = ungrounded_numbers(answer)
     traced = len(numbers) - len(untraced)
     return Score(
         name="grounding",
@@ -779,17 +702,12 @@ def usage_and_cost(outcomes: Sequence[Outcome], prices: dict[str, dict[str, floa
 
 
 def retrieval(path: str | None = None) -> dict[str, Any]:
-    """Retrieval recall@k and MRR from `rag.evaluate_retrieval`, when the retrieval package offers it."""
+    """Retrieval recall@k and MRR from `rag.evaluate_retrieval`; a failure is reported, not raised."""
+    from rag import evaluate_retrieval
+
     try:
-        import rag
-    except Exception as exc:  # pragma: no cover - rag is part of the project
-        return {"skipped": f"rag cannot be imported: {exc}"}
-    evaluate = getattr(rag, "evaluate_retrieval", None)
-    if evaluate is None:
-        return {"skipped": "rag.evaluate_retrieval does not exist yet; retrieval metrics not computed"}
-    try:
-        report = evaluate(path) if path is not None else evaluate()
-    except Exception as exc:
+        report = evaluate_retrieval(path) if path is not None else evaluate_retrieval()
+    except Exception as exc:  # a broken index must not lose the rest of the eval's report
         return {"skipped": f"rag.evaluate_retrieval failed: {type(exc).__name__}: {exc}"}
     data = report.model_dump(mode="json") if isinstance(report, BaseModel) else report
     if not isinstance(data, dict):

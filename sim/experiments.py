@@ -85,9 +85,9 @@ def _paired_difference(base: list[float], other: list[float]) -> tuple[float, tu
     sd = float(diffs.std(ddof=1))
     if sd == 0.0:
         return mean, (mean, mean)
-    from scipy import stats
+    from scipy.special import stdtrit  # Student's t quantile (what scipy.stats.t.ppf calls), without scipy.stats
 
-    half = float(stats.t.ppf(0.975, diffs.size - 1)) * sd / math.sqrt(diffs.size)
+    half = float(stdtrit(diffs.size - 1, 0.975)) * sd / math.sqrt(diffs.size)
     return mean, (mean - half, mean + half)
 
 

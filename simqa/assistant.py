@@ -19,7 +19,7 @@ from sim.errors import ScenarioError, SimqaError
 from sim.executors import Progress
 from sim.result import Result
 from simqa.answer import Answer, CalibrationSummary, Citation, ResultSummary
-from simqa.compose import Outcome, allowed_values, compose_template, ungrounded_numbers
+from simqa.compose import Outcome, compose_template, ungrounded_numbers
 from simqa.errors import LLMError
 from simqa.request import RUN_KINDS, Request
 from simqa.settings import Settings
@@ -215,10 +215,7 @@ class Assistant:
         else:
             text = compose_template(question, request, outcome, stated=_stated_params(translation.request))
             citations = [Citation(source=c.source, chunk_id=c.chunk_id) for c in _relevant_docs(request, context)[:3]]
-        text = self._maybe_llm_text(question, request, outcome, text, notes, context.budget)
         citations += [Citation(source=f"run:{r.run_id}", run_id=r.run_id) for r in _cited_runs(request, outcome)]
-        timings["compose"] = _ms(start)
-
         answer = Answer(
             question=question,
             kind=request.kind,
@@ -246,6 +243,15 @@ class Assistant:
                 [*request.notes, *translation.notes, *_default_field_notes(request), *outcome.notes, *notes],
             ),
         )
+        # An LLM-written text replaces the template only when every number in it is grounded in
+        # this answer (the rule `simqa.compose.ungrounded_numbers` states; the eval scores the same).
+        llm_notes: list[str] = []
+        llm_text = self._maybe_llm_text(question, request, outcome, answer, llm_notes, context.budget)
+        timings["compose"] = _ms(start)
+        update: dict[str, Any] = {"text": llm_text, "timings_ms": {k: round(v, 2) for k, v in timings.items()}}
+        if llm_notes:
+            update["notes"] = [*answer.notes, *_notes_for(request, llm_notes)]
+        answer = answer.model_copy(update=update)
         return answer.with_runs(outcome.results, readings=readings), request
 
     def _fit_answer(
@@ -416,12 +422,14 @@ class Assistant:
         return _StoreCache(store, read=self.cache, write=self.store, searchable=self.index_runs)
 
     def _maybe_llm_text(
-        self, question: str, request: Request, outcome: Outcome, template: str, notes: list[str], budget: Any = None
+        self, question: str, request: Request, outcome: Outcome, answer: Answer, notes: list[str], budget: Any = None
     ) -> str:
-        """An LLM-written answer when one is configured, kept only if every number in it is grounded.
+        """An LLM-written answer when one is configured, kept only if every number in it is grounded in
+        `answer` (which holds the template text); the template text otherwise, with a note why.
 
         Not asked when the endpoint already failed within this answer (the translator's note says so).
         """
+        template = answer.text
         if self.translator_name == "offline" or request.kind not in RUN_KINDS or not outcome.results:
             return template
         if budget is not None and budget.failure is not None:
@@ -438,7 +446,7 @@ class Assistant:
         except LLMError as exc:
             notes.append(f"the LLM could not write the answer ({exc}); template answer used")
             return template
-        bad = ungrounded_numbers(text, allowed_values(question, request, outcome))
+        bad = ungrounded_numbers(answer, text)
         if bad:
             notes.append(
                 f"the LLM answer stated numbers not in the results ({', '.join(bad[:5])}); template answer used"

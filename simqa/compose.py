@@ -8,8 +8,8 @@ question. The template composer only prints such numbers; an LLM-written answer 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from sim.dispatch import RequestOutcome
 from sim.errors import SimqaError
@@ -18,7 +18,11 @@ from sim.language import MetricLanguage
 from sim.registry import get_model
 from sim.result import INTERVAL_LEVEL, Result
 from sim.scenario import Scenario
+from simqa.numbers import extract_numbers, matches
 from simqa.request import Request
+
+if TYPE_CHECKING:
+    from simqa.answer import Answer
 
 
 def _metric_languages() -> dict[str, MetricLanguage]:
@@ -372,113 +376,95 @@ def _round_sig(x: float, digits: int = 3) -> float:
 
 
 # --- grounding ---------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"(?<![\w.])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)(\s*%)?(?![\w])")
-_IDENTIFIER = re.compile(r"\b[0-9a-f]{16}\b|\b\w*[a-z_]\d+\w*\b|\b\d+[a-z_]\w*\b", re.IGNORECASE)
-
-
-def numbers_in(text: str) -> list[tuple[float, int, bool]]:
-    """(value, decimals shown, is_percent) for each number written in `text` (identifiers skipped)."""
-    cleaned = _IDENTIFIER.sub(" ", text)
-    out = []
-    for m in _NUMBER.finditer(cleaned):
-        raw = m.group(1).replace(",", "")
-        decimals = len(raw.split(".")[1]) if "." in raw else 0
-        out.append((float(raw), decimals, bool(m.group(2))))
-    return out
+#
+# One rule, used twice: the assistant keeps an LLM-written answer text only when
+# `ungrounded_numbers(answer, text)` is empty, and the eval's grounding scorer reports the share of
+# numbers in an answer's text that the same function traces. Both read only the Answer JSON.
 
 
-def allowed_values(question: str, request: Request, outcome: Outcome) -> set[float]:
-    """Every number an answer may state: results, intervals, differences, inputs, the question's own."""
+def answer_sources(answer: Answer) -> list[float]:
+    """Every number `answer`'s text may state: its results (metrics, intervals, each breakdown part's
+    share, numbers in breakdown labels), differences (with magnitudes and a share's change in percentage
+    points), the calibration and the request's target and bounds, sweep values, the parameters and
+    intervention fields of the scenarios that ran (with each intervention's end day), the numbers the
+    question, the results' and scenarios' labels and the notes state (`stated_values` conversions included), counts and the 95% level.
+    A day count may also be written in weeks."""
     from simqa.translators.offline.stated import stated_values
 
-    values: set[float] = {round(INTERVAL_LEVEL * 100)}
-    values |= stated_values(question)
-    values |= _result_values(outcome)
-    values |= _difference_values(outcome)
-    for scenario in request.scenarios:
-        values |= _scenario_values(scenario)
-    if request.sweep is not None:
-        values |= set(request.sweep.values)
-    if outcome.calibration is not None:
-        values |= _calibration_values(outcome.calibration)
-    values.add(float(len(outcome.results)))
-    return {v for v in values if math.isfinite(v)}
+    values: list[float] = []
+    days: list[float] = []
+    _result_sources(answer, values)
+    _calibration_sources(answer, values)
+    _scenario_sources(answer.scenarios, values, days)
+    labels = [r.label for r in answer.results] + [sc.label for sc in answer.scenarios]  # "orders -1/3"
+    texts = [answer.question, *labels, *answer.notes, *(n for r in answer.results for n in r.notes)]
+    for text in texts:
+        values.extend(n.value for n in extract_numbers(text))
+        values.extend(stated_values(text))
+    values.extend([len(answer.scenarios), len(answer.results), round(INTERVAL_LEVEL * 100)])
+    values.extend(d / 7 for d in days)  # "for 4 weeks" for duration_days 28
+    finite = [float(v) for v in values if math.isfinite(v)]
+    return finite + [abs(v) for v in finite if v < 0]  # "1,234 fewer" for a difference of -1,234
 
 
-def _result_values(outcome: Outcome) -> set[float]:
-    """Each result's metrics (a breakdown's parts and their shares), intervals, scenario, run settings and notes."""
-    from simqa.translators.offline.stated import stated_values
-
-    values: set[float] = set()
-    for res in outcome.results:
-        for v in res.metrics.values():
-            if isinstance(v, dict):
-                total = sum(v.values()) or 1.0
-                values |= {float(x) for x in v.values()} | {float(x) / total for x in v.values()}
-            else:
-                values.add(float(v))
-        for lo, hi in res.ci.values():
-            values |= {lo, hi}
-        values |= _scenario_values(res.scenario)
-        values |= {float(res.meta.replicates), float(res.meta.seed)}
-        for note in res.notes:
-            values |= stated_values(note)
-    return values
+def _numbers(x: Any) -> list[float]:
+    """Every finite number in `x` (nested dicts, lists and tuples); booleans and None are not numbers."""
+    if isinstance(x, bool) or x is None:
+        return []
+    if isinstance(x, int | float):
+        return [float(x)] if math.isfinite(float(x)) else []
+    if isinstance(x, dict):
+        return [v for item in x.values() for v in _numbers(item)]
+    if isinstance(x, list | tuple):
+        return [v for item in x for v in _numbers(item)]
+    return []
 
 
-def _difference_values(outcome: Outcome) -> set[float]:
-    """Each difference, its relative size and interval, with magnitudes; a share's also in percentage points."""
-    values: set[float] = set()
-    for d in outcome.differences:
-        values |= {d.difference, abs(d.difference)}
-        if is_share(d.metric):  # written in percentage points
-            values |= {abs(d.difference) * 100} | ({abs(x) * 100 for x in d.ci} if d.ci else set())
-        if d.relative is not None:
-            values |= {d.relative, abs(d.relative)}
-        if d.ci is not None:
-            values |= {d.ci[0], d.ci[1], abs(d.ci[0]), abs(d.ci[1])}
-    return values
+def _result_sources(answer: Answer, values: list[float]) -> None:
+    for result in answer.results:
+        values += _numbers(result.metrics) + _numbers(list(result.ci.values()))
+        for breakdown in result.metrics.values():
+            if isinstance(breakdown, dict):
+                total = sum(float(v) for v in breakdown.values())
+                if total > 0:  # "household 33%": each part's share of the breakdown
+                    values += [float(v) / total for v in breakdown.values()]
+                for part in breakdown:  # age groups "18-64", "65+" are labels, not results
+                    values += [n.value for n in extract_numbers(str(part))]
+    for d in answer.differences:
+        values += _numbers([d.baseline, d.value, d.difference, d.relative, d.ci])
+        if is_share(d.metric):  # a share's change, written in percentage points
+            values += [100 * x for x in _numbers([d.difference, d.ci])]
 
 
-def _calibration_values(cal: CalibrationOutcome) -> set[float]:
-    """A calibration's value, target, achieved value, bounds, shares (also as percent), solutions and ranges."""
-    values = {cal.value, cal.target, cal.achieved, float(len(cal.results)), float(cal.replicates)}
-    values |= {x for x in (cal.lower, cal.upper) if x is not None}
-    for share in (cal.share_meeting, cal.probability):
-        if share is not None:
-            values |= {share, share * 100}
-    for solution in cal.solutions:
-        values |= {solution.value, solution.achieved}
-    for a, b in cal.meeting_ranges:
-        values |= {a, b}
-    return values
+def _calibration_sources(answer: Answer, values: list[float]) -> None:
+    cal = answer.calibration
+    if cal is not None:
+        values += _numbers([cal.value, cal.achieved, cal.lower, cal.upper, cal.replicates])
+        values += _numbers([[s.value, s.achieved] for s in cal.solutions] + [list(r) for r in cal.meeting_ranges])
+        values += [
+            x for share in (cal.share_meeting, cal.probability) if share is not None for x in (share, 100 * share)
+        ]
+    if answer.calibrate is not None:
+        values += _numbers([answer.calibrate.target, answer.calibrate.lower, answer.calibrate.upper])
+    if answer.sweep is not None:
+        values += _numbers(answer.sweep.values)
 
 
-def _scenario_values(scenario: Scenario) -> set[float]:
-    values = {float(v) for v in scenario.params.values() if isinstance(v, int | float) and not isinstance(v, bool)}
-    for iv in scenario.interventions:
-        for k, v in iv.model_dump().items():
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                values.add(float(v))
-                if k == "start_day" and iv.duration_days is not None:
-                    values.add(float(v + iv.duration_days))
-    return values
+def _scenario_sources(scenarios: Iterable[Scenario], values: list[float], days: list[float]) -> None:
+    for scenario in scenarios:
+        values += _numbers(scenario.params)
+        days += _numbers([v for k, v in scenario.params.items() if "day" in k])
+        for iv in scenario.interventions:
+            fields = iv.model_dump()
+            values += _numbers(fields)
+            days += _numbers([v for k, v in fields.items() if "day" in k])
+            if iv.duration_days is not None:
+                values.append(float(iv.start_day + iv.duration_days))  # "from day 30 to day 58"
 
 
-def _matches(shown: float, decimals: int, truth: float) -> bool:
-    half_unit = 0.5 * 10 ** (-decimals)
-    return abs(shown - truth) <= half_unit * 1.001 + 1e-12 or (
-        truth != 0 and abs(shown - truth) <= 0.005 * abs(truth) and decimals == 0 and abs(truth) >= 1000
-    )
-
-
-def ungrounded_numbers(text: str, allowed: set[float]) -> list[str]:
-    """Numbers in `text` that match no allowed value (allowing rounding, percent of a share)."""
-    bad = []
-    for shown, decimals, is_percent in numbers_in(text):
-        candidates = [v * 100 for v in allowed] if is_percent else []
-        candidates += list(allowed)
-        if not any(_matches(abs(shown), decimals, abs(c)) for c in candidates):
-            bad.append(f"{shown:g}{'%' if is_percent else ''}")
-    return bad
+def ungrounded_numbers(answer: Answer, text: str | None = None) -> list[str]:
+    """The numbers in `text` (by default the answer's own) that trace to none of `answer_sources`,
+    allowing the rounding the text shows (`simqa.numbers.matches`)."""
+    sources = answer_sources(answer)
+    shown = extract_numbers(answer.text if text is None else text)
+    return [n.text for n in shown if not any(matches(n, s) for s in sources)]

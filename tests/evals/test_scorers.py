@@ -344,9 +344,9 @@ def test_latency_percentiles_and_cost_with_a_price_table() -> None:
 
 
 def test_grounding_traces_percentage_points_of_a_share():
-    from evals.scorers import grounding_sources
     from sim.experiments import Difference
     from simqa.answer import Answer, ResultSummary
+    from simqa.compose import answer_sources as grounding_sources
 
     answer = Answer(
         question="q",
@@ -359,7 +359,7 @@ def test_grounding_traces_percentage_points_of_a_share():
         ],
     )
     assert any(abs(v - 30.5) < 1e-9 for v in grounding_sources(answer))
-    answer.differences[0] = answer.differences[0].model_copy(update={"baseline": 3590.0, "value": 1064.0})
+    answer.differences[0] = answer.differences[0].model_copy(update={"metric": "peak_infected"})
     assert not any(abs(v - 30.5) < 1e-9 for v in grounding_sources(answer))
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from evals.case import Case
 from evals.dataset import load_cases, missing_model
-from evals.numbers import extract_numbers
+from simqa.numbers import extract_numbers
 from simqa.request import Request
 from simqa.translators.base import TranslationContext, Turn
 from simqa.translators.offline import OfflineTranslator, parse

@@ -6,7 +6,8 @@ import pytest
 
 import sim
 from sim.experiments import compare
-from simqa.compose import Outcome, allowed_values, compose_template, numbers_in, ungrounded_numbers
+from simqa.answer import Answer, ResultSummary
+from simqa.compose import Outcome, compose_template, ungrounded_numbers
 from simqa.request import Request
 
 
@@ -15,18 +16,31 @@ def _simulate(question: str, scenario: dict) -> tuple[Request, Outcome]:
     return request, Outcome(results=[sim.run(scenario)])
 
 
-def test_numbers_in_reads_separators_decimals_percent_and_skips_identifiers():
-    found = numbers_in("peak 12,345 on day 57; 89.3% infected; r0=2.5 ran as run abcdef0123456789, R0 2.5")
-    assert (12345.0, 0, False) in found and (57.0, 0, False) in found and (89.3, 1, True) in found
-    assert (2.5, 1, False) in found  # the 'R0 2.5' one; 'r0=2.5' is read as a label, not a claim
-    assert all(v != 123456789 for v, _, _ in found)
+def _answer(question: str, request: Request, outcome: Outcome, text: str = "") -> Answer:
+    """The Answer JSON of a run, as the assistant writes it (the scenarios that ran, each result)."""
+    return Answer(
+        question=question,
+        kind=request.kind,
+        scenarios=[r.scenario for r in outcome.results],
+        results=[
+            ResultSummary(label=r.label, metrics=r.metrics, ci=r.ci, run_id=r.run_id, notes=r.notes)
+            for r in outcome.results
+        ],
+        differences=outcome.differences,
+        text=text,
+        translator="offline",
+    )
+
+
+def _ungrounded(question: str, request: Request, outcome: Outcome, text: str) -> list[str]:
+    return ungrounded_numbers(_answer(question, request, outcome, text))
 
 
 def test_template_answer_is_fully_grounded_for_each_kind():
     q = "What if R0 is 3 in a town of 50,000?"
     request, outcome = _simulate(q, {"model": "seir", "params": {"r0": 3, "population": 50000, "replicates": 5}})
     text = compose_template(q, request, outcome, stated=["r0", "population"])
-    assert ungrounded_numbers(text, allowed_values(q, request, outcome)) == []
+    assert _ungrounded(q, request, outcome, text) == []
     assert "50,000" in text and "attack rate" in text
 
     scenarios = [
@@ -43,22 +57,25 @@ def test_template_answer_is_fully_grounded_for_each_kind():
     outcome = Outcome(results=cmp.results, differences=cmp.differences)
     text = compose_template("distancing vs nothing", request, outcome)
     assert "lower" in text
-    assert ungrounded_numbers(text, allowed_values("distancing vs nothing", request, outcome)) == []
+    assert _ungrounded("distancing vs nothing", request, outcome, text) == []
 
 
 def test_invented_numbers_are_caught():
     q = "What if R0 is 3?"
     request, outcome = _simulate(q, {"model": "seir", "params": {"r0": 3}})
-    allowed = allowed_values(q, request, outcome)
+    answer = _answer(q, request, outcome)
     peak = outcome.results[0].scalar("peak_infected")
-    assert ungrounded_numbers(f"The peak is {round(peak):,} people.", allowed) == []
-    assert ungrounded_numbers(f"The peak is {round(peak * 1.3):,} people.", allowed) != []
-    assert ungrounded_numbers("About 42.7% will be infected.", allowed) == ["42.7%"]
+    assert ungrounded_numbers(answer, f"The peak is {round(peak):,} people.") == []
+    assert ungrounded_numbers(answer, f"The peak is {round(peak * 1.3):,} people.") != []
+    assert ungrounded_numbers(answer, "About 42.7% will be infected.") == ["42.7%"]
+    assert ungrounded_numbers(answer, "About 4 million will be infected.") == ["4 million"]
 
 
-@pytest.mark.parametrize("shown", ["89.3%", "89%"])
-def test_rounded_percent_of_a_share_is_grounded(shown):
-    assert ungrounded_numbers(f"attack rate {shown}", {0.8934}) == []
+@pytest.mark.parametrize(("shown", "grounded"), [("89.3%", True), ("89%", True), ("88%", False), ("0.893", True)])
+def test_rounded_percent_of_a_share_is_grounded(shown, grounded):
+    result = ResultSummary(label="baseline", metrics={"attack_rate": 0.8934}, run_id="x")
+    answer = Answer(question="q", kind="simulate", results=[result], text=f"attack rate {shown}", translator="t")
+    assert (ungrounded_numbers(answer) == []) is grounded
 
 
 def test_share_differences_are_in_percentage_points_and_carry_their_interval():
@@ -78,7 +95,7 @@ def test_share_differences_are_in_percentage_points_and_carry_their_interval():
     ar = next(d for d in cmp.differences if d.metric == "attack_rate")
     assert f"{abs(ar.difference) * 100:.1f} percentage points lower" in text
     assert "95% CI of the difference" in text
-    assert ungrounded_numbers(text, allowed_values("q", request, outcome)) == []
+    assert _ungrounded("q", request, outcome, text) == []
 
 
 def test_peak_on_the_last_day_is_flagged():
@@ -97,7 +114,7 @@ def test_people_are_whole_and_a_deterministic_run_does_not_ask_for_replicates():
     text = compose_template(question, request, outcome)
     assert f"people infectious at the peak {round(peak)}" in text.lower()
     assert "ask for replicates" not in text and "no random variation" in text
-    assert not ungrounded_numbers(text, allowed_values(question, request, outcome))
+    assert not _ungrounded(question, request, outcome, text)
 
 
 def test_a_stochastic_run_with_dying_replicates_reports_the_outbreak_probability_not_the_mean():
@@ -107,7 +124,7 @@ def test_a_stochastic_run_with_dying_replicates_reports_the_outbreak_probability
     text = compose_template(question, request, outcome)
     assert "probability of a major outbreak" in text and "95% CI" in text
     assert "attack rate (share ever infected)" not in text  # the mean of two kinds of outcome is not shown
-    assert not ungrounded_numbers(text, allowed_values(question, request, outcome))
+    assert not _ungrounded(question, request, outcome, text)
 
 
 def test_a_comparison_of_a_stochastic_model_says_how_many_replicates_ran():
@@ -121,4 +138,4 @@ def test_a_comparison_of_a_stochastic_model_says_how_many_replicates_ran():
     assert [r.meta.replicates for r in outcome.results] == [10, 10]
     text = compose_template(question, request, outcome)
     assert "each scenario ran 10 replicates" in text
-    assert not ungrounded_numbers(text, allowed_values(question, request, outcome))
+    assert not _ungrounded(question, request, outcome, text)

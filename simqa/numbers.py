@@ -1,7 +1,7 @@
 """Numbers in prose: '12,345', '1.2k', '45%', '3.4 million', '-2', '1.2-3.0' -> values with their precision.
 
-The grounding scorer uses this to trace every number an answer states back to a result, an input
-or a documented default, allowing for the rounding the text applied.
+The grounding rule (`simqa.compose.ungrounded_numbers`) reads an answer's text with this and traces
+every number back to a result, an input or the question, allowing for the rounding the text applied.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Number:
 
 
 def extract_numbers(text: str) -> list[Number]:
-    """Every number in `text`, skipping those glued to words (r0, p90_minutes, COVID-19, run ids)."""
+    """Every number in `text`, skipping those glued to words (x2, a_3, COVID-19, run ids)."""
     found: list[Number] = []
     for match in _NUMBER.finditer(text):
         start = match.start("int")
@@ -56,7 +56,7 @@ def extract_numbers(text: str) -> list[Number]:
             negative = not before_sign.isdigit()  # "1.2-3.0" is a range, not a negative number
         else:
             if before.isalnum() or before in "_.":
-                continue  # part of an identifier (r0, p90) or a longer number
+                continue  # part of an identifier (x2, a_3) or a longer number
             negative = False
         end = match.end()
         glued = end < len(text) and (text[end].isalpha() or text[end] == "_")

@@ -1,10 +1,10 @@
-"""The number extractor behind the grounding scorer, on known texts."""
+"""The number reader behind the grounding rule, on known texts."""
 
 from __future__ import annotations
 
 import pytest
 
-from evals.numbers import extract_numbers, matches
+from simqa.numbers import extract_numbers, matches
 
 
 def values(text: str) -> list[float]:
