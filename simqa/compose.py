@@ -384,11 +384,11 @@ def _round_sig(x: float, digits: int = 3) -> float:
 
 def answer_sources(answer: Answer) -> list[float]:
     """Every number `answer`'s text may state: its results (metrics, intervals, each breakdown part's
-    share, numbers in breakdown labels), differences (with magnitudes and a share's change in percentage
-    points), the calibration and the request's target and bounds, sweep values, the parameters and
-    intervention fields of the scenarios that ran (with each intervention's end day), the numbers the
-    question, the results' and scenarios' labels and the notes state (`stated_values` conversions included), counts and the 95% level.
-    A day count may also be written in weeks."""
+    share, numbers in breakdown labels), differences (with magnitudes and a share's change in
+    percentage points), the calibration and the request's target and bounds, sweep values, the
+    parameters and intervention fields of the scenarios that ran (with each intervention's end day),
+    the numbers the question, the labels and the notes state (`stated_values` conversions included),
+    counts and the 95% level. A day count may also be written in weeks."""
     from simqa.translators.offline.stated import stated_values
 
     values: list[float] = []

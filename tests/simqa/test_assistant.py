@@ -219,3 +219,20 @@ def test_an_intervention_strength_left_to_its_default_is_said():
     note = "contact_reduction.effectiveness not stated: used the default 0.5"
     assert any(n.startswith(note) for n in a.ask("what if we lock down from day 20?").notes)
     assert not any(n.startswith(note) for n in a.ask("what if we lock down from day 20, 60% effective?").notes)
+
+
+def test_a_grounded_llm_answer_is_kept_and_the_eval_scores_it_by_the_same_rule(llm_env):
+    from evals.case import Case
+    from evals.scorers import grounding
+
+    run = sim.run({"model": "seir", "params": {"r0": 3.0}})
+    text = f"The peak is {round(run.metrics['peak_infected']):,} people on day {round(run.metrics['peak_day'])}."
+    with ScriptedOpenAIServer([reply(_llm_request(3.0)), reply(text)]) as server:
+        llm_env(server)
+        answer = Assistant(translator="auto", retrieval=False).ask("What if R0 is 3?")
+    assert answer.text == text
+    case = Case(id="t", question="What if R0 is 3?", kind="simulate")
+    assert grounding(case, answer).value == 1.0
+    # One number off by a third: the product would have dropped this text, and the eval says so too.
+    invented = answer.model_copy(update={"text": f"The peak is {round(run.metrics['peak_infected'] * 1.3):,} people."})
+    assert grounding(case, invented).value == 0.0
