@@ -204,6 +204,8 @@ TIMING_LANGUAGE = TimingLanguage(
         "in",
     ),
     until=("until", "till", "til", "to", "through", "up to", "up until", "ending on", "ending", "ends on", "and"),
+    elapsed_before=("starting", "starting after", "beginning", "beginning after", "kicking in after"),
+    elapsed_after=("in", "into", "mark", "after the start", "after the first case", "into the outbreak"),
     length=("for", "lasting", "over", "during", "for a period of", "for the first", "for the same"),
     to_end=(
         "until the end",

@@ -144,6 +144,8 @@ class TimingLanguage(_Declaration):
     until: words before the last day ("until day 60").
     length: words before a duration ("for 4 weeks").
     to_end: phrases meaning "until the end of the run" ("onwards", "until the end").
+    elapsed_before / elapsed_after: words before or after a length of time that make it the time
+      since the run began, so the day it starts ("after 2 weeks", "2 weeks in", "at the 3-week mark").
     """
 
     start_field: str
@@ -152,6 +154,8 @@ class TimingLanguage(_Declaration):
     until: tuple[str, ...]
     length: tuple[str, ...]
     to_end: tuple[str, ...]
+    elapsed_before: tuple[str, ...] = ()
+    elapsed_after: tuple[str, ...] = ()
 
 
 class Exclusion(_Declaration):

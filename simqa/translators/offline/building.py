@@ -110,6 +110,9 @@ def build(r: Reading, question: str) -> dict[str, Any]:
     if r.vague:
         return _clarify_vague(r, r.vague[0])
     base, variants, against = _scenarios(r)
+    unpaired = _unpaired_lists(r, base, variants)
+    if unpaired is not None:
+        return unpaired
     if r.asked is not None and r.targets:
         return _calibrate(r, base)
     sweep = _sweep(r, base)
@@ -150,6 +153,11 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     base.items.extend(i for i in r.items if r.asked and r.asked.intervention == i.type)
     if multi and not (items or changes or variant_statements):
         return (*_list_scenarios(r, base, multi, against_at), against_at is not None)
+    if multi and items and not (changes or variant_statements) and _situation_items(r, items, clause) is not None:
+        # "with case isolation at 80%, what if cases were isolated after 2 days instead of 4.6": the
+        # interventions stated before the what-if clause are the situation every option shares
+        base.items.extend(_situation_items(r, items, clause) or [])
+        return (*_list_scenarios(r, base, multi, against_at), against_at is not None)
     for s in multi:
         base.params.setdefault(s.param, s.values[0])
     elements: list[tuple[int, Any]] = [(s.first, s) for s in variant_statements]
@@ -160,6 +168,49 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         return base, [], against_at is not None
     variants = [_group_variant(r, base, group) for group in _option_groups(r, elements, zone)]
     return base, variants[:MAX_VARIANTS], against_at is not None
+
+
+def _situation_items(r: Reading, items: list[Item], clause: tuple[int, int] | None) -> list[Item] | None:
+    """The interventions stated before the what-if clause, when those in it only name them again
+    ("case isolation at 80%: what if cases were isolated ..."); None when the clause adds one."""
+    if clause is None:
+        return None
+
+    def stated_before(i: Item) -> bool:  # named before the clause ("case isolation with 80% compliance: what if ...")
+        return i.position < clause[0] or any(
+            m.first < clause[0] and any(s.category == "intervention" and s.key == i.type for s in m.senses)
+            for m in r.mentions
+        )
+
+    before = [i for i in items if stated_before(i)]
+    named = {i.type for i in before}
+    in_clause = [i for i in items if not stated_before(i)]
+    if not before or any(i.type not in named or i.fields for i in in_clause):
+        return None
+    return before
+
+
+def _unpaired_lists(r: Reading, base: Variant, variants: list[Variant]) -> dict[str, Any] | None:
+    """Several values of one parameter beside interventions or changes that are options too: which
+    value goes with which option is not said, so ask rather than run only the first value."""
+    multi = [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
+    if not variants or r.asked is not None:
+        return None
+    for s in multi:
+        used = {_key(v.params.get(s.param)) for v in (base, *variants)}
+        missing = [v for v in s.values if _key(v) not in used]
+        if len(missing) == len(s.values) - 1 and len(s.values) >= 2 and len(used) == 1:
+            options = ", ".join(v.label for v in variants)
+            return {
+                "kind": "clarify",
+                "model": r.model,
+                "message": (
+                    f"I read {_name(r, s.param)} = {', '.join(_fmt(v) for v in s.values)} and the options "
+                    f"{options}; which values of {_name(r, s.param)} go with which option? Ask for each "
+                    "combination you want compared."
+                ),
+            }
+    return None
 
 
 def _merge_repeated(r: Reading, multi: list[Statement]) -> list[Statement]:

@@ -50,7 +50,8 @@ class Sense:
     """What a matched phrase may mean.
 
     category: "name", "word", "param", "value", "metric", "intervention", "field", "field_value",
-      "breakdown", "exclude", "start", "until", "length", "to_end", "cue", "relation", "up", "down".
+      "breakdown", "exclude", "start", "until", "length", "to_end", "elapsed_before", "elapsed_after",
+      "cue", "relation", "up", "down".
     key: the parameter, metric, intervention, breakdown, exclusion, cue or relation it names.
     """
 
@@ -311,7 +312,14 @@ def _model_entries(model: str, lang: ModelLanguage) -> Iterator[Entry]:
             yield phrase, Sense("exclude", exclusion.name, model, phrase=phrase), MODEL
     if lang.timing is not None:
         t = lang.timing
-        for category, phrases in (("start", t.start), ("until", t.until), ("length", t.length), ("to_end", t.to_end)):
+        for category, phrases in (
+            ("start", t.start),
+            ("until", t.until),
+            ("length", t.length),
+            ("to_end", t.to_end),
+            ("elapsed_before", t.elapsed_before),
+            ("elapsed_after", t.elapsed_after),
+        ):
             for phrase in phrases:
                 yield phrase, Sense(category, category, model, phrase=phrase), TIMING
 

@@ -228,6 +228,8 @@ class _Reader:
             return fraction
         if w in SPECIAL:
             return SPECIAL[w], i + 1, None
+        if w in ("a", "an") and self.word(i + 1) == "single" and self.word(i + 2) is not None:
+            return 1.0, i + 2, None  # "from a single case"
         if self.t[i].kind == "num":
             value, j = self._digits(i)
         elif w in ("a", "an") and self.word(i + 1) in (
@@ -478,7 +480,33 @@ def find_quantities(tokens: list[Token], text: str, reserved: set[int] | None = 
             continue
         found.append(q)
         i = max(nxt, i + 1, *(k + 1 for k in q.per_tokens))
-    return _combine_relative(r, _combine_clock_ranges(r, found))
+    return _alternatives_share_units(r, _combine_relative(r, _combine_clock_ranges(r, found)))
+
+
+# Words between a value and its alternative: "25 km/h instead of 18", "15 km/h rather than 20".
+_ALTERNATIVE_JOINS = (("instead", "of"), ("rather", "than"), ("than",), ("vs",), ("versus",), ("not",))
+
+
+def _alternatives_share_units(r: _Reader, found: list[Quantity]) -> list[Quantity]:
+    """A bare number offered as the alternative of a value with a unit is in that unit ("25 km/h
+    instead of 18" is 18 km/h), as the bare values of a list are ("2, 3 or 5 days")."""
+    out = list(found)
+    for k in range(1, len(out)):
+        a, b = out[k - 1], out[k]
+        if b.dimension != "number" or a.dimension in ("number", "factor", "clock", "money") or b.per:
+            continue
+        between = tuple(t.text for t in r.t[a.last : b.first])
+        after = r.t[b.last] if b.last < r.n else None
+        # the join, after at most three words that go with the first value ("2 days after symptoms instead of 4.6")
+        joined = any(
+            between[len(between) - len(join) :] == join
+            and all(w.isalpha() for w in between[: len(between) - len(join)])
+            for join in _ALTERNATIVE_JOINS
+            if len(join) <= len(between) <= len(join) + 3
+        )
+        if joined and (after is None or not after.is_word or after.text in ARTICLES):
+            out[k] = _like(b, a)
+    return out
 
 
 def _make(r: _Reader, first: int, last: int, value: float, dimension: str, unit: str | None, **extra: Any) -> Quantity:

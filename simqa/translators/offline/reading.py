@@ -779,6 +779,12 @@ def _item_timing_candidates(
         return [_Candidate(score + 0.5, unit, ("start", n), _set_start(n, unit.head))]
     if not all(m.dimension == "duration" for m in unit.members):
         return []
+    if (
+        run is None
+        and not _measured_at(r, unit.first)
+        and (_timing_word_before(r, unit.first, "elapsed_before") or _timing_word_after(r, unit.last, "elapsed_after"))
+    ):  # "starting 2 weeks in", "at the 3-week mark": the time since the start, so the first day
+        return [_Candidate(near + 4.0, unit, ("start", n), _set_start_after(n, unit.head))]
     length_word = _timing_word_before(r, unit.first, "length")
     if run is not None:
         score = near + (1.5 if length_word else 0.0)
@@ -835,6 +841,17 @@ def _what_is_left(r: Reading, unit: Unit) -> bool:
 def _set_start(n: int, q: Quantity) -> Any:
     def apply(r: Reading) -> None:
         r.items[n].start = q.value
+        r.items[n].timing_at = q.first
+
+    return apply
+
+
+def _set_start_after(n: int, q: Quantity) -> Any:
+    """A length of time since the run began as the first day ("2 weeks in" starts on day 14)."""
+
+    def apply(r: Reading) -> None:
+        days = q.to("day")
+        r.items[n].start = int(days) if float(days).is_integer() else days
         r.items[n].timing_at = q.first
 
     return apply
@@ -927,6 +944,15 @@ def _set_duration(n: int, q: Quantity) -> Any:
 
 def _timing_word_before(r: Reading, first: int, category: str) -> bool:
     return any(m.last in (first, first - 1) and m.has(category) for m in r.timing)
+
+
+def _measured_at(r: Reading, first: int) -> bool:
+    """ "the attack rate 3 weeks in", "infected after 60 days": a time right after a metric is when it is read."""
+    return any(first - 3 < m.last <= first and m.of("metric", r.model) for m in r.mentions)
+
+
+def _timing_word_after(r: Reading, last: int, category: str) -> bool:
+    return any(m.first == last and m.has(category) for m in r.timing)
 
 
 def _share_timing(r: Reading) -> None:
@@ -1298,6 +1324,8 @@ def _change_words_near(r: Reading, q: Quantity) -> list[Mention]:
             if q.dimension != "factor" and _plain_adjective(r, tokens[c.anchors[-1]].text):
                 continue  # "an 8 km wide city" describes the value; "50% wider" changes it
             between, filler = tokens[q.last : c.first], _AFTER_AMOUNT
+            if any(t.index in param_tokens for t in between):
+                continue  # "our 60 couriers grew to 80": the value is what grows, not by how much
         else:
             continue
         if len(between) <= 4 and all(t.text in filler or t.index in param_tokens for t in between):

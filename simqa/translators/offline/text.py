@@ -136,7 +136,8 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token(word, "word", m.start(), m.start() + len(word), stem(word)))
                 rest = raw[len(word) :].lstrip("_-")
                 offset = m.end() - len(rest)
-                tokens.append(Token(rest, "num", offset, m.end(), rest))
+                # "day-30" is a number; "over-65s" names a group (like "the 1990s"), not a quantity
+                tokens.append(Token(rest, "num" if rest.isdigit() else "ident", offset, m.end(), rest))
                 continue
             raw = raw.replace("_", "").replace("-", "")
         if kind == "sym" and raw == "-" and _between_words(text, m.start()):
