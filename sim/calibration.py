@@ -31,7 +31,7 @@ from sim.executors import Executor, Progress
 from sim.replication import plan_replicates
 from sim.result import Result
 from sim.runner import RunCache, prepare, run_all
-from sim.scenario import ResolvedScenario, Scenario, parse_scenario
+from sim.scenario import ResolvedScenario, Scenario, parse_scenario, resolve
 from sim.target import Target, format_value
 
 Relation = Literal["eq", "le", "ge"]
@@ -232,7 +232,7 @@ def calibrate(
     plan = plan_replicates(base, replicates, "calibration", need_spread=spec.probability is not None)
     runs_with = plan.replicates if plan.replicates is not None else first.params.replicates
     _check_replicates(spec, runs_with)
-    lo, hi = _search_range(target, spec)
+    lo, hi = _valid_range(base, target, *_search_range(target, spec))
     search = _Search(base, target, spec, plan.replicates, seed, executor, cache, progress)
     vectorised = first.spec.batch_run is not None and runs_with == 1
     grid = scan_grid(lo, hi, target.whole, SCAN_POINTS_VECTORISED if vectorised else SCAN_POINTS)
@@ -329,6 +329,36 @@ def _search_range(target: Target, spec: CalibrateSpec) -> tuple[float, float]:
             value=spec.param,
         )
     return float(lo), float(hi)
+
+
+def _valid_range(base: Scenario, target: Target, lo: float, hi: float) -> tuple[float, float]:
+    """The range narrowed to the values the scenario accepts beside its other values: the bounds of
+    the field alone do not know that initial_infected may not exceed the population."""
+
+    def valid(x: float) -> bool:
+        try:
+            resolve(target.apply(base, x))
+        except ScenarioError:
+            return False
+        return True
+
+    def edge(good: float, bad: float) -> float:  # the last valid value between a valid and an invalid one
+        for _ in range(200):
+            if abs(bad - good) <= (1.0 if target.whole else 1e-9 * max(1.0, abs(good))):
+                break
+            mid = (good + bad) / 2
+            mid = float(math.floor(mid) if good < bad else math.ceil(mid)) if target.whole else mid
+            if mid in (good, bad):
+                break
+            good, bad = (mid, bad) if valid(mid) else (good, mid)
+        return good
+
+    ok_lo, ok_hi = valid(lo), valid(hi)
+    if ok_lo and not ok_hi:
+        hi = edge(lo, hi)
+    elif ok_hi and not ok_lo:
+        lo = edge(hi, lo)
+    return lo, hi
 
 
 def _solve(search: _Search, grid: list[float], found: list[float]) -> None:

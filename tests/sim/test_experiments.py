@@ -270,3 +270,16 @@ def test_seir_peak_day_has_one_r0_above_the_threshold_and_a_jump_below():
     rerun = sim.run({"model": "seir", "params": {"population": 1_000_000, "r0": out.value}})
     assert abs(rerun.scalar("peak_day") - 60) <= 1
     assert "no other r0 between 0.5 and 10" in out.note
+
+
+def test_a_calibration_searches_only_values_the_scenario_accepts_beside_its_others():
+    """initial_infected's own bound is far above the population, which caps it: the search stops at
+    the population instead of failing on a scenario that cannot run, and its answer reruns as found."""
+    scenario = {"model": "seir", "params": {"population": 20_000}}
+    out = calibrate(scenario, CalibrateSpec(param="initial_infected", metric="peak_day", target=40, relation="le"))
+    assert out.upper == 20_000 and out.lower == 1
+    assert out.met
+    rerun = sim.run({"model": "seir", "params": {"population": 20_000, "initial_infected": int(out.value)}})
+    assert rerun.metrics["peak_day"] <= 40
+    fewer = sim.run({"model": "seir", "params": {"population": 20_000, "initial_infected": int(out.value) - 1}})
+    assert fewer.metrics["peak_day"] > 40  # the fewest: one case less peaks later

@@ -368,6 +368,8 @@ class _Reader:
         """(dimension, unit, next token, percentage points) for what is written after a number."""
         if j >= self.n or j in self.reserved:
             return None, None, j, False
+        if self.word(j) is not None and (self.sym(j + 1, "=") or (self.sym(j + 1, ":") and self.sym(j - 2, "="))):
+            return None, None, j, False  # "init=25 days=200": a name that takes the next value, not a unit
         for reader in (self._share_after, self._degrees_after, self._distance_after, self._factor_after):
             found = reader(j)
             if found is not None:
@@ -614,7 +616,8 @@ def _number_with_unit(r: _Reader, first: int, i: int, value: float, j: int, hint
     unit: str | None
     dimension, unit, last, points = r.unit_after(j)
     if dimension is None and hint == "fraction":
-        dimension = "share"
+        # "half as many couriers", "a third as much demand": a factor, like "twice as many"
+        dimension = "factor" if r.word(last) == "as" and r.word(last + 1) is not None else "share"
     if dimension == "share" and hint != "fraction":
         value /= 100.0
     if dimension == "clock":
@@ -799,7 +802,7 @@ def _joined(tokens: list[Token], a: Quantity, b: Quantity, head: Quantity) -> se
         return None
     if {a.dimension, b.dimension} & {"factor", "money", "clock"}:
         return None
-    between = tokens[a.last : b.first]
+    between = [t for t in tokens[a.last : b.first] if t.index not in a.per_tokens]  # "8 a day to 2 a day"
     if not between or len(between) > 6:
         return None
     seps = {t.text for t in between if t.text in _SEPARATOR_WORDS}

@@ -1114,6 +1114,9 @@ def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked
             continue
         score = proximity(linker, unit, mention)
         out.append(_Candidate(score, unit, _param_slot(sense.key, unit), _set_param(sense.key, unit, mention)))
+    named = _assigned_field(r, unit)  # "days=200", "initial_infected: 25": the field's own name
+    if named is not None:
+        out.append(_Candidate(20.0, unit, _param_slot(named, unit), _set_param(named, unit, None)))
     # a value whose unit names its parameter ("15 km/h", "50 °F"), or a duration that is the run's length
     for name, p in lang.params.items():
         if p.dimension not in ("speed", "length", "temperature", "duration", "rate") or not p.unit:
@@ -1131,6 +1134,19 @@ def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked
             score = 5.0 if len(same_kind) == 1 else 2.0
         out.append(_Candidate(score, unit, _param_slot(name, unit), _set_param(name, unit, None)))
     return out
+
+
+def _assigned_field(r: Reading, unit: Unit) -> str | None:
+    """The parameter whose field name stands right before the value with "=" or ":" ("days=200")."""
+    k = unit.first - 1
+    if k < 1 or r.tokens[k].text not in ("=", ":"):
+        return None
+    for name in r.language.params:
+        words = name.split("_")
+        first = k - len(words)
+        if first >= 0 and [t.text for t in r.tokens[first:k]] == words:
+            return name
+    return None
 
 
 def _param_slot(name: str, unit: Unit) -> tuple[str, ...]:
@@ -1324,8 +1340,8 @@ def _change_words_near(r: Reading, q: Quantity) -> list[Mention]:
             if q.dimension != "factor" and _plain_adjective(r, tokens[c.anchors[-1]].text):
                 continue  # "an 8 km wide city" describes the value; "50% wider" changes it
             between, filler = tokens[q.last : c.first], _AFTER_AMOUNT
-            if any(t.index in param_tokens for t in between):
-                continue  # "our 60 couriers grew to 80": the value is what grows, not by how much
+            if q.dimension not in ("share", "factor") and any(t.index in param_tokens for t in between):
+                continue  # "our 60 couriers grew to 80": the value is what grows ("a third of them quit": how much)
         else:
             continue
         if len(between) <= 4 and all(t.text in filler or t.index in param_tokens for t in between):
@@ -1908,6 +1924,8 @@ def _vague(r: Reading) -> list[str]:
     ]
     change_cues += r.cue("change_verb")
     for c in change_cues:
+        if _asks_the_effect(r, c):
+            continue
         for mention, sense in _param_senses(r):
             if sense.key in stated or sense.key in out:
                 continue
@@ -1921,6 +1939,12 @@ def _vague(r: Reading) -> list[str]:
                 if not busy:
                     out.append(sense.key)
     return out
+
+
+def _asks_the_effect(r: Reading, c: Mention) -> bool:
+    """ "how much smaller is the epidemic", "how many fewer infections": the effect asked about, not a change."""
+    before = [t.text for t in r.tokens[max(0, c.first - 2) : c.first]]
+    return before[-1:] == ["how"] or (len(before) == 2 and before[0] == "how" and before[1] in ("much", "many", "far"))
 
 
 def _before_words(tokens: list[Token], first: int, n: int) -> set[str]:
