@@ -53,6 +53,8 @@ class ParamLanguage(_Declaration):
     counted: for a rate, the things counted ("orders"): "1,000 orders over 5 hours" is 200 per hour.
     horizon: the parameter is the length of the run: a duration stated with no name is this one.
     key: the answer says so when the question leaves it at its default (the values results depend on most).
+    share_of: for a count, the parameter it may be stated as a share of ("0.1% of the population
+      infected at the start" is 0.1% of the population).
     """
 
     phrases: tuple[str, ...] = ()
@@ -66,6 +68,7 @@ class ParamLanguage(_Declaration):
     counted: tuple[str, ...] = ()
     horizon: bool = False
     key: bool = False
+    share_of: str | None = None
 
     @model_validator(mode="after")
     def _unit_matches_dimension(self) -> ParamLanguage:

@@ -201,6 +201,7 @@ INITIAL = ParamLanguage(
         "infected",
     ),
     dimension="count",
+    share_of="population",
     more=("more",),
 )
 

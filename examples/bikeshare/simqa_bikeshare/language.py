@@ -96,8 +96,20 @@ LANGUAGE = ModelLanguage(
             more=("grew", "grow", "grows"),
         ),
         "member_trip_rate": ParamLanguage(
-            phrases=("trips per member", "member trip rate", "trips per member per day", "rides per member"),
-            dimension="number",
+            phrases=(
+                "trips per member",
+                "member trip rate",
+                "trips per member per day",
+                "rides per member",
+                "each riding",
+                "members rode",
+                "members ride",
+                "members riding",
+                "rides a day",
+                "rides per day",
+            ),
+            dimension="rate",
+            unit="day",
         ),
         "casual_daily_trips": ParamLanguage(
             phrases=(

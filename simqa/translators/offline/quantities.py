@@ -495,8 +495,10 @@ def _alternatives_share_units(r: _Reader, found: list[Quantity]) -> list[Quantit
     out = list(found)
     for k in range(1, len(out)):
         a, b = out[k - 1], out[k]
-        if b.dimension != "number" or a.dimension in ("number", "factor", "clock", "money") or b.per:
+        if b.dimension != "number" or b.per or a.dimension in ("factor", "clock", "money"):
             continue
+        if a.dimension == "number" and not a.per:
+            continue  # nothing to share: "3 instead of 2.5"
         between = tuple(t.text for t in r.t[a.last : b.first])
         after = r.t[b.last] if b.last < r.n else None
         # the join, after at most three words that go with the first value ("2 days after symptoms instead of 4.6")
@@ -509,6 +511,21 @@ def _alternatives_share_units(r: _Reader, found: list[Quantity]) -> list[Quantit
         if joined and (after is None or not after.is_word or after.text in ARTICLES):
             out[k] = _like(b, a)
     return out
+
+
+def _slash_fraction(r: _Reader, i: int) -> tuple[Quantity, int] | None:
+    """ "3/4 of their usual contacts", "1/3 of couriers": a share written as a fraction (not "10/20/30")."""
+    t = r.t
+    if i + 2 >= r.n or t[i].kind != "num" or not r.sym(i + 1, "/") or t[i + 2].kind != "num":
+        return None
+    if not (r.glued(i + 1) and r.glued(i + 2)) or r.sym(i + 3, "/") or (i > 0 and r.sym(i - 1, "/")):
+        return None
+    if not (t[i].text.isdigit() and t[i + 2].text.isdigit()):
+        return None
+    top, bottom = int(t[i].text), int(t[i + 2].text)
+    if not 0 < top < bottom <= 12 or r.word(i + 3) != "of":
+        return None
+    return _make(r, i, i + 3, top / bottom, "share", None), i + 3
 
 
 def _make(r: _Reader, first: int, last: int, value: float, dimension: str, unit: str | None, **extra: Any) -> Quantity:
@@ -524,6 +541,9 @@ def _quantity_at(r: _Reader, i: int, found: list[Quantity]) -> tuple[Quantity | 
         if parsed:
             return _make(r, i, parsed[1], parsed[0], "money", None), parsed[1]
         return None, i + 1
+    slashed = _slash_fraction(r, i)
+    if slashed is not None:
+        return slashed
     first = i
     sign = _sign_at(r, i)
     if sign is None:
@@ -595,6 +615,8 @@ def _share_in_at(r: _Reader, first: int, value: float, j: int) -> tuple[Quantity
     if r.word(j) not in ("in", "out"):
         return None
     k = j + (2 if r.word(j) == "out" and r.word(j + 1) == "of" else 1)
+    if r.word(k) in ("every", "each") and _number_starts(r, k + 1):
+        k += 1  # "3 out of every 4 cases"
     if not _number_starts(r, k):
         return None
     denominator = r.number(k)

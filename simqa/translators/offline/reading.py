@@ -101,6 +101,7 @@ class Statement:
     run: Run | None = None
     mention: Mention | None = None
     positions: list[int] = field(default_factory=list)
+    share: bool = False  # stated as a share of the parameter's `share_of` ("0.1% of the population")
 
 
 @dataclass
@@ -475,6 +476,13 @@ def _shares_of(r: Reading) -> None:
                     f"read {', '.join(f'{c:g}' for c in counts)} people a day as "
                     f"{', '.join(f'{v:.4g}' for v in values)} of the {of} a day"
                 )
+    for s in r.statements:
+        of = r.language.params[s.param].share_of
+        if s.share and of and base(of) > 0:
+            share = s.values[0]
+            s.values = [max(1, round(share * base(of)))]
+            s.share = False
+            r.notes.append(f"read {share * 100:g}% of the {of} as {s.param} = {s.values[0]:,}")
     for t in r.targets:
         of = r.language.metrics[t.metric].share_of
         if t.share and of:
@@ -767,7 +775,10 @@ def _item_timing_candidates(
     near = max(proximity(linker, unit, a) for a in anchors)
     run = unit.run
     if all(m.dimension == "day" for m in unit.members):
-        score = near + (1.0 if _timing_word_before(r, unit.first, "start") else 0)
+        start_word = _timing_word_before(r, unit.first, "start")
+        score = near + (1.0 if start_word else 0)
+        if start_word and len({i.type for i in r.items}) == 1:
+            score = max(score, 3.0)  # "from day 20", however far from the one intervention it starts
         if run is not None and run.kind == "range" and len(unit.members) == 2:
             return [_Candidate(score + 1, unit, ("timing", n), _set_span(n, unit))]
         if run is not None and len(unit.members) >= 3:  # "close on day 10, 20, 30 or 40": a sweep
@@ -820,7 +831,7 @@ def _what_is_left(r: Reading, unit: Unit) -> bool:
     """ "to 70% of normal", "at 60% of usual": the share states what is left, not what is taken."""
     before = r.tokens[unit.first - 1].text if unit.first > 0 else ""
     after = " ".join(t.text for t in r.tokens[unit.last : unit.last + 3])
-    return before in ("to", "at") and any(
+    return before in ("to", "at", "had", "have", "keep", "kept", "with", "only", "just") and any(
         after.startswith(w)
         for w in (
             "of normal",
@@ -1099,6 +1110,12 @@ def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked
     for mention, sense in _param_senses(r):
         p = lang.params[sense.key]
         fits = [fit(m, p.dimension, p.unit) for m in unit.members]
+        if p.share_of and unit.run is None and unit.head.dimension == "share" and not fits[0][0]:
+            score = proximity(linker, unit, mention) - 1.0  # "0.1% of the population infected at the start"
+            out.append(
+                _Candidate(score, unit, _param_slot(sense.key, unit), _set_param_share(sense.key, unit, mention))
+            )
+            continue
         if not all(f[0] for f in fits):
             continue
         score = proximity(linker, unit, mention) + fits[0][2] - _out_of_bounds(r, sense.key, fits[0][1])
@@ -1196,6 +1213,18 @@ def _set_param(name: str, unit: Unit, mention: Mention | None) -> Any:
             if m.derived:
                 r.notes.append(f"{name} = {_num(values[0])} ({m.derived})")
         r.statements.append(Statement(name, values, unit.first, unit.last, unit.text, unit.run, mention, positions))
+
+    return apply
+
+
+def _set_param_share(name: str, unit: Unit, mention: Mention | None) -> Any:
+    """A count stated as a share of another parameter: converted once that one is known (`_shares_of`)."""
+
+    def apply(r: Reading) -> None:
+        q = unit.head
+        r.statements.append(
+            Statement(name, [q.value], unit.first, unit.last, unit.text, None, mention, [unit.first], share=True)
+        )
 
     return apply
 
