@@ -514,7 +514,7 @@ def _alternatives_share_units(r: _Reader, found: list[Quantity]) -> list[Quantit
 
 
 def _slash_fraction(r: _Reader, i: int) -> tuple[Quantity, int] | None:
-    """ "3/4 of their usual contacts", "1/3 of couriers": a share written as a fraction (not "10/20/30")."""
+    """ "3/4 of their usual contacts", "1/3 of the staff": a share written as a fraction (not "10/20/30")."""
     t = r.t
     if i + 2 >= r.n or t[i].kind != "num" or not r.sym(i + 1, "/") or t[i + 2].kind != "num":
         return None
@@ -638,7 +638,7 @@ def _number_with_unit(r: _Reader, first: int, i: int, value: float, j: int, hint
     unit: str | None
     dimension, unit, last, points = r.unit_after(j)
     if dimension is None and hint == "fraction":
-        # "half as many couriers", "a third as much demand": a factor, like "twice as many"
+        # "half as many staff", "a third as much demand": a factor, like "twice as many"
         dimension = "factor" if r.word(last) == "as" and r.word(last + 1) is not None else "share"
     if dimension == "share" and hint != "fraction":
         value /= 100.0

@@ -101,7 +101,7 @@ class Statement:
     run: Run | None = None
     mention: Mention | None = None
     positions: list[int] = field(default_factory=list)
-    share: bool = False  # stated as a share of the parameter's `share_of` ("0.1% of the population")
+    share: bool = False  # stated as a share of the parameter's `share_of` ("0.1% of the town")
 
 
 @dataclass
@@ -1111,7 +1111,7 @@ def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked
         p = lang.params[sense.key]
         fits = [fit(m, p.dimension, p.unit) for m in unit.members]
         if p.share_of and unit.run is None and unit.head.dimension == "share" and not fits[0][0]:
-            score = proximity(linker, unit, mention) - 1.0  # "0.1% of the population infected at the start"
+            score = proximity(linker, unit, mention) - 1.0  # "0.1% of the town infected at the start"
             out.append(
                 _Candidate(score, unit, _param_slot(sense.key, unit), _set_param_share(sense.key, unit, mention))
             )
@@ -1131,7 +1131,7 @@ def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked
             continue
         score = proximity(linker, unit, mention)
         out.append(_Candidate(score, unit, _param_slot(sense.key, unit), _set_param(sense.key, unit, mention)))
-    named = _assigned_field(r, unit)  # "days=200", "initial_infected: 25": the field's own name
+    named = _assigned_field(r, unit)  # "size=6", "base_rate: 2": the field's own name
     if named is not None:
         out.append(_Candidate(20.0, unit, _param_slot(named, unit), _set_param(named, unit, None)))
     # a value whose unit names its parameter ("15 km/h", "50 °F"), or a duration that is the run's length
@@ -1370,7 +1370,7 @@ def _change_words_near(r: Reading, q: Quantity) -> list[Mention]:
                 continue  # "an 8 km wide city" describes the value; "50% wider" changes it
             between, filler = tokens[q.last : c.first], _AFTER_AMOUNT
             if q.dimension not in ("share", "factor") and any(t.index in param_tokens for t in between):
-                continue  # "our 60 couriers grew to 80": the value is what grows ("a third of them quit": how much)
+                continue  # "our 60 staff grew to 80": the value is what grows ("a third of them quit": how much)
         else:
             continue
         if len(between) <= 4 and all(t.text in filler or t.index in param_tokens for t in between):
