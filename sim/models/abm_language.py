@@ -126,6 +126,10 @@ LANGUAGE = ModelLanguage(
                 "of adults employed",
                 "of adults working",
                 "of working-age adults employed",
+                "had jobs",
+                "have jobs",
+                "with jobs",
+                "in jobs",
             ),
             dimension="share",
         ),
@@ -160,14 +164,26 @@ LANGUAGE = ModelLanguage(
             unit="day",
         ),
         "household_weight": ParamLanguage(
-            phrases=("household weight", "household transmission weight"), dimension="number"
+            phrases=("household weight", "household transmission weight", "weight of household transmission"),
+            dimension="number",
         ),
-        "school_weight": ParamLanguage(phrases=("school weight", "school transmission weight"), dimension="number"),
+        "school_weight": ParamLanguage(
+            phrases=("school weight", "school transmission weight", "weight of school transmission"),
+            dimension="number",
+        ),
         "workplace_weight": ParamLanguage(
-            phrases=("workplace weight", "workplace transmission weight"), dimension="number"
+            phrases=("workplace weight", "workplace transmission weight", "weight of workplace transmission"),
+            dimension="number",
         ),
         "community_weight": ParamLanguage(
-            phrases=("community weight", "community transmission weight"), dimension="number"
+            phrases=(
+                "community weight",
+                "community transmission weight",
+                "weight of community transmission",
+                "weight of the community",
+                "weight of transmission in the community",
+            ),
+            dimension="number",
         ),
         "well_mixed": ParamLanguage(
             phrases=("well mixed", "well-mixed"),

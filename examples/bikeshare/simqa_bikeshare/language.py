@@ -102,14 +102,12 @@ LANGUAGE = ModelLanguage(
                 "trips per member per day",
                 "rides per member",
                 "each riding",
-                "members rode",
-                "members ride",
-                "members riding",
                 "rides a day",
                 "rides per day",
             ),
             dimension="rate",
             unit="day",
+            counted=("times", "rides"),
         ),
         "casual_daily_trips": ParamLanguage(
             phrases=(

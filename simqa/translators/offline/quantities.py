@@ -279,6 +279,8 @@ class _Reader:
         if self.sym(j, "*") and self.sym(j + 1, "*") and j + 2 < self.n and t[j + 2].kind == "num":
             return value ** float(t[j + 2].text.replace(",", "")), j + 3
         if not self.glued(j):
+            if self.word(j) == "k" and self.word(j + 1) is not None and self.word(j + 1) not in UNITS:
+                return value * 1e3, j + 1  # "35 k members"
             return value, j
         if self.word(j) == "e" and j + 1 < self.n and t[j + 1].kind == "num":
             return value * 10 ** float(t[j + 1].text), j + 2
@@ -401,7 +403,7 @@ class _Reader:
         return None
 
     def _degrees_after(self, j: int) -> tuple[str | None, str | None, int, bool] | None:
-        """ "°C", "degrees fahrenheit"; a bare "c" or "f" is not a unit."""
+        """ "°C", "degrees fahrenheit", "28C" written together; a "c" or "f" on its own is not a unit."""
         if self.sym(j, "°") or self.word(j) in ("degrees", "degree", "deg"):
             scale = self.word(j + 1)
             if scale in ("c", "celsius", "centigrade"):
@@ -409,6 +411,8 @@ class _Reader:
             if scale in ("f", "fahrenheit"):
                 return "temperature", "degF", j + 2, False
             return "temperature", "degC", j + 1, False
+        if self.word(j) in ("c", "f") and self.glued(j) and not (j + 1 < self.n and self.t[j + 1].is_word):
+            return "temperature", "degC" if self.word(j) == "c" else "degF", j + 1, False  # "28C", "60F"
         if self.t[j].kind == "ident" and self.t[j].text in ("c", "f"):
             return None, None, j, False
         return None
@@ -482,7 +486,23 @@ def find_quantities(tokens: list[Token], text: str, reserved: set[int] | None = 
             continue
         found.append(q)
         i = max(nxt, i + 1, *(k + 1 for k in q.per_tokens))
-    return _alternatives_share_units(r, _combine_relative(r, _combine_clock_ranges(r, found)))
+    return _without_ages(r, _alternatives_share_units(r, _combine_relative(r, _combine_clock_ranges(r, found))))
+
+
+def _without_ages(r: _Reader, found: list[Quantity]) -> list[Quantity]:
+    """ "5-17 year olds", "people over 65 years old": ages name a group of people, not a value to run."""
+    ages: set[int] = set()
+    for k, q in enumerate(found):
+        if q.dimension == "duration" and q.unit == "calendar_year" and r.word(q.last) in ("old", "olds"):
+            ages.add(k)
+            before = found[k - 1] if k > 0 else None
+            if (
+                before is not None
+                and before.dimension == "number"
+                and all(t.text in ("-", "to", "and") for t in r.t[before.last : q.first])
+            ):
+                ages.add(k - 1)  # "5-17 year olds", "18 to 64 year olds"
+    return [q for k, q in enumerate(found) if k not in ages]
 
 
 # Words between a value and its alternative: "25 km/h instead of 18", "15 km/h rather than 20".
@@ -640,6 +660,10 @@ def _number_with_unit(r: _Reader, first: int, i: int, value: float, j: int, hint
     if dimension is None and hint == "fraction":
         # "half as many staff", "a third as much demand": a factor, like "twice as many"
         dimension = "factor" if r.word(last) == "as" and r.word(last + 1) is not None else "share"
+        if r.word(last) == "of" and r.word(last + 1) in ("a", "an") and r.word(last + 2) in UNITS:
+            unit_dimension, unit_name = UNITS[r.word(last + 2) or ""]
+            if unit_dimension == "duration":  # "a quarter of an hour", "half of a day"
+                return _make(r, first, last + 3, value, "duration", unit_name), last + 3
     if dimension == "share" and hint != "fraction":
         value /= 100.0
     if dimension == "clock":

@@ -401,6 +401,7 @@ def read(
     taken_units: set[int] = set()
     taken_slots: dict[tuple[Any, ...], _Candidate] = {}
     seen_units: set[int] = set()
+    repeated: set[int] = set()  # the same value again for a taken role: placed, unless a free role wants it
     for c in candidates:
         if c.score < 0.5 or id(c.unit) in taken_units:
             continue
@@ -408,17 +409,18 @@ def read(
         seen_units.add(id(c.unit))
         if c.slot in taken_slots:
             # a second value for a role already taken, at the unit's best: an alternative ("20 km/h vs
-            # 25 km/h", "from day 10 versus from day 40") or the same value again ("3 km by 3 km")
+            # 25 km/h", "from day 10 versus from day 40") or the same value again ("3 km by 3 km"), which
+            # may still be another role's own ("quarantine at 75% vs isolation at 75%")
             first = taken_slots[c.slot]
-            if (best_for_unit and _same_value(first.unit, c.unit)) or (
-                best_for_unit and _alternative(r, first.unit, c.unit) and _add_alternative(r, first, c)
-            ):
+            if best_for_unit and _same_value(first.unit, c.unit):
+                repeated.add(id(c.unit))
+            elif best_for_unit and _alternative(r, first.unit, c.unit) and _add_alternative(r, first, c):
                 taken_units.add(id(c.unit))
             continue
         taken_units.add(id(c.unit))
         taken_slots[c.slot] = c
         c.apply(r)
-    r.unplaced = [u for u in linker.units if id(u) not in taken_units]
+    r.unplaced = [u for u in linker.units if id(u) not in taken_units and id(u) not in repeated]
     _value_phrases(r)
     _factor_verbs(r)
     _shares_of(r)
@@ -543,6 +545,10 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
     if slot[0] in ("start", "duration", "until", "field", "timing"):
         n = slot[1]
         original = r.items[n]
+        joined = _same_alternative(r, n, other)
+        if joined is not None:  # "versus one of 40% for 4 weeks": both values describe one alternative
+            _apply_to_item(r, _Candidate(other.score, other.unit, (slot[0], joined, *slot[2:]), None), other, joined)
+            return True
         copy = Item(
             type=original.type,
             mention=original.mention,
@@ -561,6 +567,31 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
         _apply_to_item(r, remapped, other, index)
         return True
     return False
+
+
+def _same_alternative(r: Reading, n: int, other: _Candidate) -> int | None:
+    """An alternative of item n already begun in the same stretch of the question (nothing offering
+    another option between), which does not yet state what `other` states."""
+    slot, first = other.slot, other.unit.first
+    for k, item in enumerate(r.items):
+        if item.alternative_to != n or item.at is None:
+            continue
+        between = {t.text for t in r.tokens[min(item.at, first) : max(item.at, first)]}
+        if between & {"vs", "versus", "or", ";", "against"}:
+            continue
+        if _not_stated_yet(item, r.items[n], slot):
+            return k
+    return None
+
+
+def _not_stated_yet(item: Item, original: Item, slot: tuple[Any, ...]) -> bool:
+    """What `slot` sets is unset on the alternative, or still what it copied from the original."""
+    if slot[0] == "field":
+        return item.fields.get(slot[2]) in (None, original.fields.get(slot[2]))
+    if slot[0] == "timing":
+        return item.start in (None, original.start) and item.duration in (None, original.duration)
+    attr = {"duration": "duration", "start": "start", "until": "until"}[slot[0]]
+    return getattr(item, attr) in (None, getattr(original, attr))
 
 
 def _apply_to_item(r: Reading, remapped: _Candidate, other: _Candidate, index: int) -> None:
@@ -908,6 +939,11 @@ def _set_starts(n: int, unit: Unit) -> Any:
         _set_start(n, first)(r)
         for q in others:
             original = r.items[n]
+            start = _Candidate(0.0, Unit(quantity=q), ("start", n), None)
+            joined = _same_alternative(r, n, start)
+            if joined is not None:  # "a lockdown of 50% from day 20 vs one of 30% from day 40"
+                r.items[joined].start, r.items[joined].timing_at = q.value, q.first
+                continue
             r.items.append(
                 Item(
                     type=original.type,
@@ -1971,8 +2007,11 @@ def _vague(r: Reading) -> list[str]:
 
 
 def _asks_the_effect(r: Reading, c: Mention) -> bool:
-    """ "how much smaller is the epidemic", "how many fewer infections": the effect asked about, not a change."""
+    """ "how much smaller is the epidemic", "how many fewer infections", "which gives the smaller epidemic":
+    the effect asked about, not a change."""
     before = [t.text for t in r.tokens[max(0, c.first - 2) : c.first]]
+    if before[-1:] == ["the"]:
+        return True  # "which gives the smaller epidemic": options compared, not a change asked for
     return before[-1:] == ["how"] or (len(before) == 2 and before[0] == "how" and before[1] in ("much", "many", "far"))
 
 
