@@ -401,9 +401,12 @@ def read(
     taken_units: set[int] = set()
     taken_slots: dict[tuple[Any, ...], _Candidate] = {}
     seen_units: set[int] = set()
-    repeated: set[int] = set()  # the same value again for a taken role: placed, unless a free role wants it
+    # the same value again for a taken role: placed, unless another intervention's own role wants it
+    repeated: dict[int, tuple[Any, ...]] = {}
     for c in candidates:
         if c.score < 0.5 or id(c.unit) in taken_units:
+            continue
+        if id(c.unit) in repeated and not _another_interventions_role(r, repeated[id(c.unit)], c.slot):
             continue
         best_for_unit = id(c.unit) not in seen_units
         seen_units.add(id(c.unit))
@@ -413,7 +416,7 @@ def read(
             # may still be another role's own ("quarantine at 75% vs isolation at 75%")
             first = taken_slots[c.slot]
             if best_for_unit and _same_value(first.unit, c.unit):
-                repeated.add(id(c.unit))
+                repeated[id(c.unit)] = c.slot
             elif best_for_unit and _alternative(r, first.unit, c.unit) and _add_alternative(r, first, c):
                 taken_units.add(id(c.unit))
             continue
@@ -567,6 +570,16 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
         _apply_to_item(r, remapped, other, index)
         return True
     return False
+
+
+def _another_interventions_role(r: Reading, taken: tuple[Any, ...], slot: tuple[Any, ...]) -> bool:
+    """A slot of an intervention of another type than the one a repeated value was first meant for
+    ("quarantine at 75% vs isolation at 75%"), not the same one named again ("40% ... each")."""
+    if slot[0] not in ("field", "start", "duration", "until", "timing") or taken[0] != slot[0]:
+        return False
+    if taken[0] not in ("field", "start", "duration", "until", "timing"):
+        return False
+    return r.items[slot[1]].type != r.items[taken[1]].type
 
 
 def _same_alternative(r: Reading, n: int, other: _Candidate) -> int | None:
@@ -999,7 +1012,18 @@ def _measured_at(r: Reading, first: int) -> bool:
 
 
 def _timing_word_after(r: Reading, last: int, category: str) -> bool:
-    return any(m.first == last and m.has(category) for m in r.timing)
+    """A timing word right after a value; "in" only at the end of a phrase ("2 weeks in," but not
+    "for 3 weeks in a town of 15000")."""
+    if _timing_word_before(r, last - 1, "length") or (last - 2 >= 0 and r.tokens[last - 2].text == "for"):
+        return False  # "for 3 weeks": a length
+    for m in r.timing:
+        if m.first != last or not m.has(category):
+            continue
+        nxt = r.tokens[m.last].text if m.last < len(r.tokens) else ""
+        if r.tokens[m.first].text == "in" and m.last - m.first == 1 and (nxt.isalnum() and nxt not in ("for", "and")):
+            continue
+        return True
+    return False
 
 
 def _share_timing(r: Reading) -> None:
@@ -1147,7 +1171,8 @@ def _param_candidates(r: Reading, linker: _Linker, unit: Unit, asked: list[Asked
         p = lang.params[sense.key]
         fits = [fit(m, p.dimension, p.unit) for m in unit.members]
         if p.share_of and unit.run is None and unit.head.dimension == "share" and not fits[0][0]:
-            score = proximity(linker, unit, mention) - 1.0  # "0.1% of the town infected at the start"
+            of_it = unit.last < len(r.tokens) and r.tokens[unit.last].text == "of"  # "0.1% of the town ..."
+            score = proximity(linker, unit, mention) - (1.0 if of_it else 3.0)
             out.append(
                 _Candidate(score, unit, _param_slot(sense.key, unit), _set_param_share(sense.key, unit, mention))
             )
