@@ -7,7 +7,8 @@ use), best and median of several starts. Peer: the same cold start of `python -c
 the cost the retrieval fast path avoids.
 cold abm: in a fresh process, `import sim` and the first abm run (20,000 agents, one replicate)
 against a second run in the same process: what a cold abm answer pays for imports and set-up,
-and whether `scipy.stats` (most of a second to import) is loaded on that path.
+whether `scipy.stats` (most of a second to import) is loaded on that path, and the same start
+with `import scipy.stats` in front (what the path cost when it imported it).
 
 Run: .venv/bin/python benchmarks/bench_ask.py [--repeats 7]
 """
@@ -39,6 +40,7 @@ def cold(env: dict[str, str], command: list[str], repeats: int) -> list[float]:
 ABM_COLD = """
 import sys, time
 start = time.perf_counter()
+{prelude}
 import sim
 scenario = {"model": "abm", "params": {"population": 20000, "replicates": 1}}
 sim.run(scenario)
@@ -49,10 +51,13 @@ print(first, time.perf_counter() - start, "scipy.stats" in sys.modules)
 """
 
 
-def abm_cold(repeats: int) -> tuple[list[float], list[float], bool]:
+def abm_cold(repeats: int, prelude: str = "") -> tuple[list[float], list[float], bool]:
+    """Fresh processes: import + first abm run, a second run, and whether scipy.stats was loaded;
+    `prelude` runs first (the peer adds `import scipy.stats`, what the abm path used to import)."""
     firsts, warms, stats_loaded = [], [], False
+    code = ABM_COLD.replace("{prelude}", prelude)
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", ABM_COLD], check=True, capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
         first, warm, loaded = out.stdout.split()
         firsts.append(float(first))
         warms.append(float(warm))
@@ -93,10 +98,12 @@ def main() -> None:
     c, p = statistics.median(cold_ask), statistics.median(cold_chroma)
     print(f"{'cold simqa ask (median) vs import chromadb':<44} {c:>9.3f}s {p:>9.3f}s {c / p:>6.2f}x")
     print(f"{'cold simqa ask (best), target < 4 s':<44} {min(cold_ask):>9.3f}s")
-    firsts, warms, stats_loaded = abm_cold(max(3, args.repeats // 2))
-    f, r = statistics.median(firsts), statistics.median(warms)
+    firsts, warms, stats_loaded = abm_cold(args.repeats)
+    with_stats, _, _ = abm_cold(args.repeats, prelude="import scipy.stats")
+    f, r, s = statistics.median(firsts), statistics.median(warms), statistics.median(with_stats)
     print(f"{'fresh process: import + first abm run (20k)':<44} {f:>9.3f}s {r:>9.3f}s {f / r:>6.2f}x")
     print(f"{'  (peer: a second abm run, same process)':<44} scipy.stats imported: {stats_loaded}")
+    print(f"{'same, vs with import scipy.stats first':<44} {f:>9.3f}s {s:>9.3f}s {f / s:>6.2f}x")
 
 
 if __name__ == "__main__":

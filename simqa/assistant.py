@@ -230,7 +230,6 @@ class Assistant:
             text=text,
             citations=citations,
             translator=translation.translator,
-            timings_ms={k: round(v, 2) for k, v in timings.items()},
             usage=translation.usage,
             differences=outcome.differences,
             calibration=(

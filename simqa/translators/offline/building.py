@@ -131,7 +131,7 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     """The baseline and the variants: options after the baseline, or the values a list names."""
     zone = _options_zone(r)
     _split_two_value_fields(r)
-    multi = [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
+    multi = _lists(r)
     singles = _merge_repeated(r, multi)
     items = [
         i
@@ -153,10 +153,11 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
     base.items.extend(i for i in r.items if r.asked and r.asked.intervention == i.type)
     if multi and not (items or changes or variant_statements):
         return (*_list_scenarios(r, base, multi, against_at), against_at is not None)
-    if multi and items and not (changes or variant_statements) and _situation_items(r, items, clause) is not None:
+    situation = _situation_items(r, items, clause) if multi and items and not (changes or variant_statements) else None
+    if situation is not None:
         # "with case isolation at 80%, what if cases were isolated after 2 days instead of 4.6": the
         # interventions stated before the what-if clause are the situation every option shares
-        base.items.extend(_situation_items(r, items, clause) or [])
+        base.items.extend(situation)
         return (*_list_scenarios(r, base, multi, against_at), against_at is not None)
     for s in multi:
         base.params.setdefault(s.param, s.values[0])
@@ -168,6 +169,11 @@ def _scenarios(r: Reading) -> tuple[Variant, list[Variant], bool]:
         return base, [], against_at is not None
     variants = [_group_variant(r, base, group) for group in _option_groups(r, elements, zone)]
     return base, variants[:MAX_VARIANTS], against_at is not None
+
+
+def _lists(r: Reading) -> list[Statement]:
+    """The statements naming several values of one parameter that are options, not a sweep."""
+    return [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
 
 
 def _situation_items(r: Reading, items: list[Item], clause: tuple[int, int] | None) -> list[Item] | None:
@@ -193,10 +199,9 @@ def _situation_items(r: Reading, items: list[Item], clause: tuple[int, int] | No
 def _unpaired_lists(r: Reading, base: Variant, variants: list[Variant]) -> dict[str, Any] | None:
     """Several values of one parameter beside interventions or changes that are options too: which
     value goes with which option is not said, so ask rather than run only the first value."""
-    multi = [s for s in r.statements if len(s.values) >= 2 and not _is_sweep_list(r, s)]
     if not variants or r.asked is not None:
         return None
-    for s in multi:
+    for s in _lists(r):
         used = {_key(v.params.get(s.param)) for v in (base, *variants)}
         missing = [v for v in s.values if _key(v) not in used]
         if len(missing) == len(s.values) - 1 and len(s.values) >= 2 and len(used) == 1:

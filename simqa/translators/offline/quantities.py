@@ -370,7 +370,7 @@ class _Reader:
         """(dimension, unit, next token, percentage points) for what is written after a number."""
         if j >= self.n or j in self.reserved:
             return None, None, j, False
-        if self.word(j) is not None and (self.sym(j + 1, "=") or (self.sym(j + 1, ":") and self.sym(j - 2, "="))):
+        if self.word(j) is not None and self.sym(j + 1, "="):
             return None, None, j, False  # "init=25 days=200": a name that takes the next value, not a unit
         for reader in (self._share_after, self._degrees_after, self._distance_after, self._factor_after):
             found = reader(j)
@@ -505,8 +505,11 @@ def _without_ages(r: _Reader, found: list[Quantity]) -> list[Quantity]:
     return [q for k, q in enumerate(found) if k not in ages]
 
 
-# Words between a value and its alternative: "25 km/h instead of 18", "15 km/h rather than 20".
-_ALTERNATIVE_JOINS = (("instead", "of"), ("rather", "than"), ("than",), ("vs",), ("versus",), ("not",))
+# Words between a value and its alternative: "25 km/h instead of 18", "15 km/h rather than 20";
+# "instead of" and "rather than" may follow words that go with the first value ("2 days after
+# symptoms instead of 4.6"), the others only the value itself ("less than 15" is a limit).
+_ALTERNATIVE_JOINS = (("instead", "of"), ("rather", "than"))
+_BARE_ALTERNATIVE_JOINS = (("than",), ("vs",), ("versus",), ("not",))
 
 
 def _alternatives_share_units(r: _Reader, found: list[Quantity]) -> list[Quantity]:
@@ -521,12 +524,9 @@ def _alternatives_share_units(r: _Reader, found: list[Quantity]) -> list[Quantit
             continue  # nothing to share: "3 instead of 2.5"
         between = tuple(t.text for t in r.t[a.last : b.first])
         after = r.t[b.last] if b.last < r.n else None
-        # the join, after at most three words that go with the first value ("2 days after symptoms instead of 4.6")
-        joined = any(
-            between[len(between) - len(join) :] == join
-            and all(w.isalpha() for w in between[: len(between) - len(join)])
+        joined = between in _BARE_ALTERNATIVE_JOINS or any(
+            between[-2:] == join and len(between) <= 5 and all(w.isalpha() for w in between[:-2])
             for join in _ALTERNATIVE_JOINS
-            if len(join) <= len(between) <= len(join) + 3
         )
         if joined and (after is None or not after.is_word or after.text in ARTICLES):
             out[k] = _like(b, a)

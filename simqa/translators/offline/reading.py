@@ -548,7 +548,7 @@ def _add_alternative(r: Reading, first: _Candidate, other: _Candidate) -> bool:
     if slot[0] in ("start", "duration", "until", "field", "timing"):
         n = slot[1]
         original = r.items[n]
-        joined = _same_alternative(r, n, other)
+        joined = _same_alternative(r, n, slot, other.unit.first)
         if joined is not None:  # "versus one of 40% for 4 weeks": both values describe one alternative
             _apply_to_item(r, _Candidate(other.score, other.unit, (slot[0], joined, *slot[2:]), None), other, joined)
             return True
@@ -577,15 +577,12 @@ def _another_interventions_role(r: Reading, taken: tuple[Any, ...], slot: tuple[
     ("quarantine at 75% vs isolation at 75%"), not the same one named again ("40% ... each")."""
     if slot[0] not in ("field", "start", "duration", "until", "timing") or taken[0] != slot[0]:
         return False
-    if taken[0] not in ("field", "start", "duration", "until", "timing"):
-        return False
     return r.items[slot[1]].type != r.items[taken[1]].type
 
 
-def _same_alternative(r: Reading, n: int, other: _Candidate) -> int | None:
-    """An alternative of item n already begun in the same stretch of the question (nothing offering
-    another option between), which does not yet state what `other` states."""
-    slot, first = other.slot, other.unit.first
+def _same_alternative(r: Reading, n: int, slot: tuple[Any, ...], first: int) -> int | None:
+    """An alternative of item n already begun in the same stretch of the question as the value at
+    token `first` (nothing offering another option between), which does not yet state what `slot` sets."""
     for k, item in enumerate(r.items):
         if item.alternative_to != n or item.at is None:
             continue
@@ -837,6 +834,7 @@ def _item_timing_candidates(
     if (
         run is None
         and not _measured_at(r, unit.first)
+        and not _timing_word_before(r, unit.first, "length")  # "for 3 weeks in a town": a length
         and (_timing_word_before(r, unit.first, "elapsed_before") or _timing_word_after(r, unit.last, "elapsed_after"))
     ):  # "starting 2 weeks in", "at the 3-week mark": the time since the start, so the first day
         return [_Candidate(near + 4.0, unit, ("start", n), _set_start_after(n, unit.head))]
@@ -952,8 +950,7 @@ def _set_starts(n: int, unit: Unit) -> Any:
         _set_start(n, first)(r)
         for q in others:
             original = r.items[n]
-            start = _Candidate(0.0, Unit(quantity=q), ("start", n), None)
-            joined = _same_alternative(r, n, start)
+            joined = _same_alternative(r, n, ("start", n), q.first)
             if joined is not None:  # "a lockdown of 50% from day 20 vs one of 30% from day 40"
                 r.items[joined].start, r.items[joined].timing_at = q.value, q.first
                 continue
@@ -1013,9 +1010,7 @@ def _measured_at(r: Reading, first: int) -> bool:
 
 def _timing_word_after(r: Reading, last: int, category: str) -> bool:
     """A timing word right after a value; "in" only at the end of a phrase ("2 weeks in," but not
-    "for 3 weeks in a town of 15000")."""
-    if _timing_word_before(r, last - 1, "length") or (last - 2 >= 0 and r.tokens[last - 2].text == "for"):
-        return False  # "for 3 weeks": a length
+    "3 weeks in a town of 15000")."""
     for m in r.timing:
         if m.first != last or not m.has(category):
             continue
